@@ -1,0 +1,47 @@
+# CRM Analytics Suite. `make report` then `make test` is all a fresh machine needs.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+RAW    := data/raw
+PERIOD ?=
+FROM   ?=
+TO     ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help setup data report backfill lab test bench clean
+
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z]+:.*## / {printf "  make %-9s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@echo "  variables: PERIOD=YYYY-MM (report), FROM=YYYY-MM TO=YYYY-MM (backfill)"
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+setup: $(STAMP) ## create .venv and install crmlib with its tools (does nothing when up to date)
+
+data: setup ## make sample data when data/raw holds none, then load data/raw into the warehouse
+	@if [ -z "$$(ls -A $(RAW) 2>/dev/null)" ]; then $(BIN)/crm sample --out $(RAW); fi
+	$(BIN)/crm ingest $(RAW)
+
+report: data ## run every stage for PERIOD (default: latest complete month); HTML goes to reports/
+	$(BIN)/crm run $(if $(PERIOD),--period $(PERIOD))
+
+backfill: data ## run the report for every month FROM..TO
+	@test -n "$(FROM)" -a -n "$(TO)" || { echo "usage: make backfill FROM=YYYY-MM TO=YYYY-MM"; exit 2; }
+	$(BIN)/crm backfill --from $(FROM) --to $(TO)
+
+lab: setup ## open the notebooks in JupyterLab
+	$(BIN)/jupyter lab --notebook-dir=notebooks
+
+test: setup ## run the tests (unit, notebook, end-to-end, browser)
+	$(BIN)/python -m pytest
+
+bench: setup ## run the benchmarks; they print figures
+	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+clean: ## remove generated data, warehouse and reports (keeps .venv)
+	rm -rf data/raw data/warehouse.duckdb data/warehouse.duckdb.lock reports/* reports/.staging-* reports/.failed

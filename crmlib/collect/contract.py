@@ -1,0 +1,157 @@
+"""The data contract: the seven canonical tables, their columns and rules, as pandera schemas.
+
+>>> TABLES["transactions"].required
+('transaction_id', 'customer_id', 'ts', 'amount')
+>>> sorted(TABLES) == sorted(TABLE_ORDER)
+True
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandera.pandas as pa
+
+# Column kinds and the DuckDB type each loads as.
+SQL_TYPES = {"str": "VARCHAR", "ts": "TIMESTAMP", "date": "DATE", "float": "DOUBLE", "int": "BIGINT", "bool": "BOOLEAN"}
+PANDAS_TYPES = {"str": "str", "ts": "datetime64[us]", "date": "datetime64[us]", "float": "float64", "int": "Int64",
+                "bool": "boolean"}
+
+
+@dataclass(frozen=True)
+class Col:
+    """One contract column: its kind, and the rule its values must keep (a pandera check, or none)."""
+
+    name: str
+    kind: str = "str"
+    required: bool = False
+    check: pa.Check | None = None
+    not_future: bool = False  # a time that cannot lie after the moment of loading
+
+
+@dataclass(frozen=True)
+class Table:
+    """A canonical table: its columns (required first), its id column and the data kind it belongs to."""
+
+    name: str
+    data_kind: str
+    columns: tuple[Col, ...]
+    customer_link: bool = field(default=True)  # has a customer_id that must name a known customer
+
+    @property
+    def id_column(self) -> str:
+        return self.columns[0].name
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns if c.required)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    def col(self, name: str) -> Col:
+        return next(c for c in self.columns if c.name == name)
+
+    def schema(self) -> pa.DataFrameSchema:
+        """The pandera schema of the table's loaded (typed) form."""
+        return pa.DataFrameSchema(
+            {
+                c.name: pa.Column(PANDAS_TYPES[c.kind], checks=[c.check] if c.check else [],
+                                  nullable=not c.required, required=c.required)
+                for c in self.columns
+            },
+            strict=False,
+            name=self.name,
+        )
+
+
+def _one_of(*values: str) -> pa.Check:
+    return pa.Check.isin(values, error=f"must be one of {', '.join(values)}")
+
+
+def _between(low: float, high: float) -> pa.Check:
+    return pa.Check.in_range(low, high, error=f"must be between {low:g} and {high:g}")
+
+
+_NON_NEGATIVE = pa.Check.ge(0, error="must not be negative")
+_SHARE = _between(0, 1)
+
+TABLES: dict[str, Table] = {
+    t.name: t
+    for t in [
+        Table("customers", "profile", (
+            Col("customer_id", required=True),
+            Col("signup_date", "ts", required=True, not_future=True),
+            Col("name"), Col("email"), Col("phone"),
+            Col("birth_date", "date", not_future=True),
+            Col("gender"), Col("city"), Col("region"), Col("acquisition_channel"), Col("referred_by"),
+            Col("consent_email", "bool"), Col("consent_whatsapp", "bool"),
+        ), customer_link=False),
+        Table("campaigns", "engagement", (
+            Col("campaign_id", required=True),
+            Col("name", required=True),
+            Col("type", required=True),
+            Col("channel", required=True),
+            Col("start_date", "date", required=True),
+            Col("end_date", "date"),
+            Col("cost", "float", check=_NON_NEGATIVE),
+            Col("control_share", "float", check=_SHARE),
+        ), customer_link=False),
+        Table("transactions", "transactional", (
+            Col("transaction_id", required=True),
+            Col("customer_id", required=True),
+            Col("ts", "ts", required=True, not_future=True),
+            Col("amount", "float", required=True),
+            Col("quantity", "int"),
+            Col("category"), Col("product_id"), Col("channel"), Col("campaign_id"),
+            Col("kind", check=_one_of("sale", "refund")),
+        )),
+        Table("events", "engagement", (
+            Col("event_id", required=True),
+            Col("customer_id", required=True),
+            Col("ts", "ts", required=True, not_future=True),
+            Col("event_type", required=True),
+            Col("channel"), Col("campaign_id"), Col("session_id"),
+            Col("duration_s", "float", check=_NON_NEGATIVE),
+        )),
+        Table("feedback", "feedback", (
+            Col("response_id", required=True),
+            Col("customer_id", required=True),
+            Col("ts", "ts", required=True, not_future=True),
+            Col("nps_score", "int", required=True, check=_between(0, 10)),
+            Col("csat", "int", check=_between(1, 5)),
+            Col("comment"), Col("channel"),
+        )),
+        Table("tickets", "feedback", (
+            Col("ticket_id", required=True),
+            Col("customer_id", required=True),
+            Col("opened_at", "ts", required=True, not_future=True),
+            Col("first_response_at", "ts", not_future=True),
+            Col("resolved_at", "ts", not_future=True),
+            Col("channel"), Col("topic"),
+            Col("status", check=_one_of("open", "pending", "resolved", "closed")),
+            Col("cost", "float", check=_NON_NEGATIVE),
+        )),
+        Table("opportunities", "transactional", (
+            Col("opportunity_id", required=True),
+            Col("created_at", "ts", required=True, not_future=True),
+            Col("stage", required=True, check=_one_of("lead", "qualified", "proposal", "won", "lost")),
+            Col("customer_id"),
+            Col("closed_at", "ts", not_future=True),
+            Col("value", "float", check=_NON_NEGATIVE),
+            Col("source"),
+        )),
+    ]
+}
+
+# Load order: customers and campaigns first, so the tables that refer to them can be checked.
+TABLE_ORDER: tuple[str, ...] = tuple(TABLES)
+
+DATA_KINDS = ("profile", "transactional", "engagement", "feedback")
+
+
+def create_table_sql(table: Table, name: str | None = None) -> str:
+    """DuckDB DDL for a canonical table (typed, nothing NOT NULL so a failed stage never blocks a load)."""
+    cols = ", ".join(f'"{c.name}" {SQL_TYPES[c.kind]}' for c in table.columns)
+    return f'CREATE TABLE IF NOT EXISTS "{name or table.name}" ({cols})'

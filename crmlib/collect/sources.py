@@ -1,0 +1,233 @@
+"""Reading sources: CSV (any common delimiter and encoding), Parquet, Excel and SQL databases.
+
+A source becomes a `RawTable`: the values as read (not yet checked), with contract column names and the
+row number of each record as a person finds it (in CSV and Excel the header is row 1).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from crmlib.collect.contract import TABLES
+from crmlib.collect.options import IngestOptions
+from crmlib.errors import SourceError
+
+CSV_SUFFIXES = {".csv", ".tsv", ".txt"}
+EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
+PARQUET_SUFFIXES = {".parquet", ".pq"}
+SUFFIXES = CSV_SUFFIXES | EXCEL_SUFFIXES | PARQUET_SUFFIXES
+DELIMITERS = (",", ";", "\t", "|")
+NA_VALUES = ["", "NA", "N/A", "n/a", "NULL", "null", "None", "NaN", "nan"]
+
+
+@dataclass
+class RawTable:
+    """One source's records for one contract table, before checking."""
+
+    table: str
+    source: str
+    frame: pd.DataFrame  # contract column names; values as read
+    row_numbers: pd.Series  # aligned with frame: where a person finds each record
+    sha256: str = ""
+    ignored_columns: list[str] = field(default_factory=list)
+    malformed: pd.DataFrame | None = None  # row_number, reason, record: records that could not be split
+
+
+def find_sources(directory: str | Path) -> tuple[dict[str, Path], list[str]]:
+    """Map each contract table to its file in `directory`; also list the files left aside, with why."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise SourceError(f"{directory}: no such folder; give the folder that holds transactions.csv and the like")
+    found: dict[str, list[Path]] = {}
+    ignored = []
+    for path in sorted(directory.iterdir()):
+        if path.is_dir() or path.name.startswith("."):
+            continue
+        table = path.stem.strip().lower()
+        if table in TABLES and path.suffix.lower() in SUFFIXES:
+            found.setdefault(table, []).append(path)
+        else:
+            ignored.append(f"{path.name}: not named after a contract table ({', '.join(TABLES)}) "
+                           f"with a suffix {', '.join(sorted(SUFFIXES))}")
+    for table, paths in found.items():
+        if len(paths) > 1:
+            raise SourceError(f"{directory}: two files for table {table} ({', '.join(p.name for p in paths)}); "
+                              "keep one of them")
+    return {table: paths[0] for table, paths in found.items()}, ignored
+
+
+def read_file(path: Path, table: str, options: IngestOptions) -> RawTable:
+    """Read one file as the records of `table`; a SourceError if the file cannot be used at all."""
+    suffix = path.suffix.lower()
+    try:
+        if suffix in CSV_SUFFIXES:
+            frame, rows, malformed = _read_csv(path)
+        elif suffix in EXCEL_SUFFIXES:
+            frame, malformed = _read_excel(path, table), None
+            rows = _numbered(frame, first=2)
+        else:
+            frame, malformed = pd.read_parquet(path), None
+            rows = _numbered(frame, first=1)
+    except SourceError:
+        raise
+    except Exception as exc:  # a corrupt or foreign file: say which and why, in one line
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise SourceError(f"{path}: cannot be read as {suffix.lstrip('.')} ({reason}); "
+                          "check the file is complete and saved in that format") from None
+    raw = _to_contract(frame, table, str(path), options, rows)
+    raw.sha256 = _sha256(path)
+    raw.malformed = malformed
+    return raw
+
+
+def read_database(options: IngestOptions, tables: list[str] | None = None) -> list[RawTable]:
+    """Read the contract tables found in the database whose SQLAlchemy URL is in `options.database_url_env`."""
+    import sqlalchemy as sa
+
+    url = os.environ.get(options.database_url_env)
+    if not url:
+        raise SourceError(f"environment variable {options.database_url_env} is not set; set it to the "
+                          "database's SQLAlchemy URL, e.g. postgresql+psycopg://user:password@host/db")
+    try:
+        engine = sa.create_engine(url)
+        shown = engine.url.render_as_string(hide_password=True)
+    except Exception as exc:
+        raise SourceError(f"{options.database_url_env} does not hold a usable SQLAlchemy URL ({type(exc).__name__}); "
+                          "write it like postgresql+psycopg://user:password@host/db") from None
+    out = []
+    try:
+        with engine.connect() as con:
+            inspector = sa.inspect(con)
+            for table in tables or list(TABLES):
+                schema, name = _split_name(options.database_tables.get(table, table))
+                if not inspector.has_table(name, schema=schema):
+                    if table in options.database_tables:
+                        raise SourceError(f"database {shown}: table {options.database_tables[table]} "
+                                          f"(mapped to {table} in ingest.database_tables) does not exist")
+                    continue
+                selectable = sa.Table(name, sa.MetaData(), schema=schema, autoload_with=con)
+                frame = pd.read_sql(sa.select(selectable), con)
+                source = f"database {shown} table {selectable.fullname}"
+                raw = _to_contract(frame, table, source, options, _numbered(frame, first=1))
+                raw.sha256 = hashlib.sha256(frame.to_csv(index=False).encode()).hexdigest()
+                out.append(raw)
+    except sa.exc.SQLAlchemyError as exc:
+        detail = str(exc.orig if getattr(exc, "orig", None) else exc).strip().splitlines()[0]
+        raise SourceError(f"database {shown}: {detail}") from None
+    finally:
+        engine.dispose()
+    return out
+
+
+def normalize_header(name: object) -> str:
+    """`" Customer ID"` → `"customer_id"`: trimmed, lower case, words joined by underscores."""
+    text = str(name).replace("\ufeff", "").strip().lower()
+    return re.sub(r"[\s\-./]+", "_", text)
+
+
+def _to_contract(frame: pd.DataFrame, table: str, source: str, options: IngestOptions,
+                 rows: pd.Series) -> RawTable:
+    """Rename columns to the contract's names, check the required ones are there, number the rows."""
+    mapping = {normalize_header(k): v for k, v in options.columns.get(table, {}).items()}
+    renamed = [mapping.get(normalize_header(c), normalize_header(c)) for c in frame.columns]
+    duplicated = sorted({c for c in renamed if renamed.count(c) > 1})
+    if duplicated:
+        raise SourceError(f"{source}: column {duplicated[0]!r} appears twice (after mapping ingest.columns.{table}); "
+                          "keep one of them")
+    frame = frame.set_axis(renamed, axis=1)
+    spec = TABLES[table]
+    missing = [c for c in spec.required if c not in frame.columns]
+    if missing:
+        found = ", ".join(map(str, frame.columns)) or "none"
+        raise SourceError(f"{source}: required column {missing[0]!r} of table {table} is missing (columns found: "
+                          f"{found}); rename that column or map it under ingest.columns.{table} in the parameters")
+    ignored = [c for c in frame.columns if c not in spec.names]
+    frame = frame[[c for c in spec.names if c in frame.columns]].reset_index(drop=True)
+    return RawTable(table, source, frame, rows.reset_index(drop=True), ignored_columns=ignored)
+
+
+def _numbered(frame: pd.DataFrame, first: int) -> pd.Series:
+    """Row numbers first, first + 1, … for a frame read in one piece."""
+    return pd.Series(range(first, first + len(frame)), dtype="int64")
+
+
+def _read_csv(path: Path) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame | None]:
+    """A delimited text file: its records as text, their row numbers (header = 1), and malformed records."""
+    encoding = _detect_encoding(path)
+    with open(path, encoding=encoding, newline="") as handle:
+        header_line = handle.readline()
+    if not header_line.strip():
+        raise SourceError(f"{path}: the file is empty or its first line is blank; the first line must name the "
+                          "columns")
+    delimiter = max(DELIMITERS, key=lambda d: header_line.count(d))
+    read = dict(sep=delimiter, encoding=encoding, dtype=str, keep_default_na=False, na_values=NA_VALUES,
+                skipinitialspace=True)
+    try:
+        frame = pd.read_csv(path, engine="c", **read)
+        return frame, _numbered(frame, first=2), None
+    except pd.errors.ParserError:
+        return _read_csv_leniently(path, encoding, delimiter)
+
+
+def _read_csv_leniently(path: Path, encoding: str, delimiter: str) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame]:
+    """Read record by record, setting aside those with more fields than the header."""
+    with open(path, encoding=encoding, newline="") as handle:
+        records = csv.reader(handle, delimiter=delimiter, skipinitialspace=True)
+        header = next(records)
+        good, numbers, bad = [], [], []
+        for row_number, record in enumerate(records, start=2):
+            if len(record) > len(header):
+                bad.append((row_number, f"has {len(record)} fields but the header has {len(header)}; "
+                                        "quote values that contain the delimiter", record))
+                continue
+            good.append(record + [""] * (len(header) - len(record)))
+            numbers.append(row_number)
+    frame = pd.DataFrame(good, columns=header, dtype=object).replace(NA_VALUES, None)
+    malformed = pd.DataFrame(bad, columns=["row_number", "reason", "record"])
+    return frame, pd.Series(numbers, dtype="int64"), malformed
+
+
+def _read_excel(path: Path, table: str) -> pd.DataFrame:
+    """The sheet named after the table, else the first sheet."""
+    sheets = pd.ExcelFile(path, engine="openpyxl").sheet_names
+    sheet = next((s for s in sheets if s.strip().lower() == table), sheets[0])
+    return pd.read_excel(path, sheet_name=sheet, dtype=object, engine="openpyxl")
+
+
+def _detect_encoding(path: Path) -> str:
+    """UTF-16 or UTF-8 (with or without BOM) when the bytes say so; otherwise Windows-1252, else Latin-1."""
+    with open(path, "rb") as handle:
+        head = handle.read(4)
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            with open(path, encoding=encoding) as handle:
+                for _ in iter(lambda: handle.read(1 << 20), ""):
+                    pass
+            return encoding
+        except UnicodeDecodeError:
+            continue
+    return "latin-1"
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _split_name(qualified: str) -> tuple[str | None, str]:
+    schema, _, name = qualified.rpartition(".")
+    return (schema or None), name
+
+

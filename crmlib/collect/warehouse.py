@@ -1,0 +1,145 @@
+"""The warehouse: one embedded DuckDB file holding the canonical tables, the quarantine and each stage's results.
+
+Every connection is taken under an exclusive file lock (`<file>.lock`), so two runs never write at once: the
+second one waits (up to `timeout` seconds) and then reads what the first one committed.
+
+>>> import tempfile, pathlib
+>>> wh = Warehouse(pathlib.Path(tempfile.mkdtemp()) / "w.duckdb")
+>>> int(wh.query("SELECT count(*) AS n FROM transactions")["n"][0])
+0
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import duckdb
+import pandas as pd
+from filelock import FileLock, Timeout
+
+from crmlib.collect.contract import TABLE_ORDER, TABLES, create_table_sql
+from crmlib.errors import WarehouseError
+from crmlib.periods import Period, latest_complete_month
+
+QUARANTINE_SQL = """CREATE TABLE IF NOT EXISTS quarantine (
+    table_name VARCHAR, source VARCHAR, row_number BIGINT, column_name VARCHAR, reason VARCHAR, record VARCHAR)"""
+LOADS_SQL = """CREATE TABLE IF NOT EXISTS loads (
+    table_name VARCHAR, source VARCHAR, sha256 VARCHAR, rows BIGINT, loaded BIGINT, quarantined BIGINT,
+    ignored_columns VARCHAR)"""
+
+
+class Warehouse:
+    """A DuckDB warehouse file; creates the canonical tables (empty) on first use."""
+
+    def __init__(self, path: str | Path, timeout: float = 600):
+        self.path = Path(path)
+        self.timeout = timeout
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.connect() as con:
+            for name in TABLE_ORDER:
+                con.execute(create_table_sql(TABLES[name]))
+            con.execute(QUARANTINE_SQL)
+            con.execute(LOADS_SQL)
+
+    @contextmanager
+    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection held under the warehouse's exclusive lock; closed on exit."""
+        lock = FileLock(str(self.path) + ".lock", timeout=self.timeout)
+        try:
+            lock.acquire()
+        except Timeout:
+            raise WarehouseError(
+                f"warehouse {self.path} is busy: another run has held it for {self.timeout:g} s; "
+                "wait for that run to finish, or remove the stale lock file if no run is active"
+            ) from None
+        try:
+            con = duckdb.connect(str(self.path))
+            try:
+                yield con
+            finally:
+                con.close()
+        finally:
+            lock.release()
+
+    def query(self, sql: str, params: list | dict | None = None) -> pd.DataFrame:
+        """Run one SELECT and return its result as a DataFrame."""
+        with self.connect() as con:
+            return con.execute(sql, params).df()
+
+    def table(self, name: str, until: pd.Timestamp | None = None) -> pd.DataFrame:
+        """A canonical table, optionally only the rows whose main time lies before `until` (exclusive)."""
+        if name not in TABLES:
+            raise WarehouseError(f"{name!r} is not a canonical table; use one of {', '.join(TABLE_ORDER)}")
+        time_col = main_time_column(name)
+        if until is None:
+            return self.query(f'SELECT * FROM "{name}"')
+        return self.query(f'SELECT * FROM "{name}" WHERE "{time_col}" < ?', [pd.Timestamp(until).to_pydatetime()])
+
+    def replace_tables(self, frames: dict[str, pd.DataFrame], quarantine: pd.DataFrame, loads: pd.DataFrame) -> None:
+        """Replace canonical tables, and their quarantine and load records, in one transaction."""
+        with self.connect() as con:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                for name, frame in frames.items():
+                    table = TABLES[name]
+                    con.register("incoming", frame[list(table.names)])
+                    con.execute(f'DELETE FROM "{name}"')
+                    con.execute(f'INSERT INTO "{name}" SELECT * FROM incoming')
+                    con.unregister("incoming")
+                names = list(frames)
+                con.execute("DELETE FROM quarantine WHERE table_name IN (SELECT unnest(?))", [names])
+                con.execute("DELETE FROM loads WHERE table_name IN (SELECT unnest(?))", [names])
+                if len(quarantine):
+                    con.register("q", quarantine)
+                    con.execute("INSERT INTO quarantine SELECT table_name, source, row_number, column_name, reason, "
+                                "record FROM q")
+                    con.unregister("q")
+                con.register("l", loads)
+                con.execute("INSERT INTO loads SELECT table_name, source, sha256, rows, loaded, quarantined, "
+                            "ignored_columns FROM l")
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+
+    def write_result(self, name: str, period: Period | str, frame: pd.DataFrame) -> None:
+        """Store a stage's result for a period under `name`, replacing that period's earlier result."""
+        period = str(period)
+        data = frame.reset_index(drop=frame.index.name is None).assign(period=period)
+        with self.connect() as con:
+            con.register("incoming", data)
+            exists = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
+                                 [name]).fetchone()[0]
+            if not exists:
+                con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM incoming LIMIT 0')
+            con.execute("BEGIN TRANSACTION")
+            con.execute(f'DELETE FROM "{name}" WHERE period = ?', [period])
+            con.execute(f'INSERT INTO "{name}" BY NAME SELECT * FROM incoming')
+            con.execute("COMMIT")
+            con.unregister("incoming")
+
+    def read_result(self, name: str, period: Period | str) -> pd.DataFrame:
+        """A stage's stored result for a period; a WarehouseError if the stage has not run for it."""
+        try:
+            frame = self.query(f'SELECT * FROM "{name}" WHERE period = ?', [str(period)])
+        except duckdb.CatalogException:
+            frame = pd.DataFrame()
+        if frame.empty:
+            raise WarehouseError(f"no result {name!r} for period {period} in {self.path}: run that stage first "
+                                 f"(crm run --period {period})")
+        return frame.drop(columns="period")
+
+    def last_complete_month(self) -> Period:
+        """The latest month the transactions cover to its last day."""
+        last = self.query("SELECT max(ts) AS last FROM transactions")["last"][0]
+        if pd.isna(last):
+            raise WarehouseError(f"warehouse {self.path} holds no transactions: load data first "
+                                 "(crm ingest DIR, or make data)")
+        return latest_complete_month(last)
+
+
+def main_time_column(name: str) -> str:
+    """The column that places a row of a canonical table in time (the first time-kind column)."""
+    return next(c.name for c in TABLES[name].columns if c.kind in ("ts", "date"))

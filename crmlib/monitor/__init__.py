@@ -1,0 +1,1 @@
+"""Stage package: monitor (see DESIGN.md)."""

@@ -1,0 +1,1 @@
+"""Stage package: segment (see DESIGN.md)."""

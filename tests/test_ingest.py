@@ -1,0 +1,216 @@
+"""Ingest: every row loaded or quarantined with its reason; unusable files fail with one clear line."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from crmlib.collect import IngestOptions, Warehouse, ingest_dir
+from crmlib.collect.contract import TABLES
+from crmlib.errors import SourceError
+
+CORPUS = Path(__file__).parent / "corpus"
+NOW = pd.Timestamp("2026-01-01")
+
+
+@pytest.fixture
+def warehouse(tmp_path):
+    return Warehouse(tmp_path / "w.duckdb")
+
+
+def ingest(case: str, warehouse: Warehouse, **options):
+    return ingest_dir(CORPUS / case, warehouse, IngestOptions(**options), now=NOW)
+
+
+def quarantine(warehouse, table):
+    return warehouse.query(f"SELECT * FROM quarantine WHERE table_name = '{table}' ORDER BY row_number")
+
+
+def test_mixed_errors_are_quarantined_with_reasons_and_nothing_is_lost(warehouse):
+    report = ingest("mixed_errors", warehouse)
+    assert report.counts == {"customers": {"rows": 8, "loaded": 3, "quarantined": 5},
+                             "transactions": {"rows": 12, "loaded": 4, "quarantined": 8}}
+
+    customers = quarantine(warehouse, "customers")
+    reasons = dict(zip(customers["row_number"], customers["reason"]))
+    assert reasons[4] == "duplicate customer_id 'C002' (first seen at row 3)"
+    assert "signup_date 'kemarin' is not a date and time" in reasons[5]
+    assert "birth_date '1985-13-40' is not a date" in reasons[5]
+    assert customers.set_index("row_number").loc[5, "column_name"] == "signup_date, birth_date"
+    assert reasons[6] == "customer_id is required but missing"
+    assert "consent_email 'mungkin' is not a yes/no value" in reasons[7]
+    assert "signup_date 2099-01-01 00:00:00 is in the future" in reasons[8]
+
+    tx = quarantine(warehouse, "transactions")
+    reasons = dict(zip(tx["row_number"], tx["reason"]))
+    assert reasons[5].startswith("customer_id 'C999' is not in customers")
+    assert "in the future" in reasons[6]
+    assert "amount 'seratus ribu' is not a number" in reasons[7]
+    assert reasons[8] == "duplicate transaction_id 'T001' (first seen at row 2)"
+    assert reasons[9] == "customer_id is required but missing"
+    assert "quantity '1.5' is not a whole number" in reasons[10]
+    assert reasons[11] == "kind 'return' must be one of sale, refund"
+    assert reasons[13].startswith("customer_id 'C003' is not in customers")  # C003 itself was quarantined
+    record = json.loads(tx.set_index("row_number").loc[7, "record"])
+    assert record == {"transaction_id": "T006", "customer_id": "C002", "ts": "2025-01-12",
+                      "amount": "seratus ribu", "quantity": "1", "category": "Elektronik", "kind": "sale"}
+    assert set(tx["source"]) == {str(CORPUS / "mixed_errors" / "transactions.csv")}
+
+    loaded = warehouse.query("SELECT transaction_id, amount, kind FROM transactions ORDER BY transaction_id")
+    assert loaded.values.tolist() == [["T001", 150000.0, "sale"], ["T002", 50000.0, "sale"],
+                                      ["T003", -25000.0, "refund"], ["T010", -75000.0, "refund"]]
+    consent = warehouse.query("SELECT customer_id, consent_email, consent_whatsapp FROM customers ORDER BY 1")
+    assert consent.astype(object).where(consent.notna(), None).values.tolist() == [
+        ["C001", True, False], ["C002", True, False], ["C006", None, None]]
+
+
+def test_reingesting_the_same_files_leaves_the_warehouse_as_it_was(warehouse):
+    first = ingest("mixed_errors", warehouse)
+    tables = {t: warehouse.query(f"SELECT * FROM {t} ORDER BY ALL") for t in [*TABLES, "quarantine", "loads"]}
+    second = ingest("mixed_errors", warehouse)
+    assert second.counts == first.counts
+    for name, before in tables.items():
+        pd.testing.assert_frame_equal(warehouse.query(f"SELECT * FROM {name} ORDER BY ALL"), before)
+
+
+def test_latin1_semicolon_file_loads_with_accents_intact(warehouse):
+    report = ingest("latin1_semicolon", warehouse)
+    assert report.counts["customers"] == {"rows": 2, "loaded": 2, "quarantined": 0}
+    names = warehouse.query("SELECT name, city FROM customers ORDER BY customer_id").values.tolist()
+    assert names == [["José María", "Bandung"], ["André", "München"]]
+
+
+def test_utf8_bom_tab_delimited_with_spreadsheet_headers(warehouse):
+    report = ingest("utf8_bom_tab", warehouse)
+    assert report.counts["transactions"] == {"rows": 3, "loaded": 3, "quarantined": 0}
+    assert warehouse.query("SELECT sum(amount) AS s FROM transactions")["s"][0] == 6000
+
+
+def test_customers_are_derived_from_transactions_when_not_given(warehouse):
+    report = ingest("utf8_bom_tab", warehouse)
+    customers = warehouse.query("SELECT customer_id, signup_date FROM customers ORDER BY 1")
+    assert customers["customer_id"].tolist() == ["C1", "C2", "C3"]
+    assert customers["signup_date"].dt.strftime("%Y-%m-%d").tolist() == ["2025-03-05", "2025-03-06", "2025-03-07"]
+    assert any("derived from the transactions" in n for n in report.notes)
+    assert "customers" not in report.counts  # derived, not read: the counts are of source rows
+
+
+def test_customers_loaded_earlier_are_kept_and_checked_against(tmp_path, warehouse):
+    ingest("mixed_errors", warehouse)
+    only_tx = tmp_path / "later"
+    only_tx.mkdir()
+    (only_tx / "transactions.csv").write_text("transaction_id,customer_id,ts,amount\nX1,C001,2025-03-01,5\n"
+                                              "X2,C404,2025-03-01,5\n")
+    report = ingest_dir(only_tx, warehouse, now=NOW)
+    assert report.counts["transactions"] == {"rows": 2, "loaded": 1, "quarantined": 1}
+    assert len(warehouse.query("SELECT * FROM customers")) == 3  # the profile data was not replaced
+
+
+def test_malformed_records_are_quarantined_not_dropped(warehouse):
+    report = ingest("ragged", warehouse)
+    assert report.counts["transactions"] == {"rows": 4, "loaded": 2, "quarantined": 2}
+    q = quarantine(warehouse, "transactions")
+    assert q["row_number"].tolist() == [3, 5]
+    assert q["reason"][0] == "has 6 fields but the header has 4; quote values that contain the delimiter"
+    assert json.loads(q["record"][0]) == ["T2", "C2", "2025-03-06", "2000", "extra", "fields"]
+    assert q["reason"][1] == "amount is required but missing"
+
+
+def test_declared_number_and_date_formats(warehouse):
+    report = ingest("decimal_comma", warehouse, decimal=",", thousands=".", date_format="%d/%m/%Y %H:%M")
+    # the third row has no time of day, so the declared format rejects it: say so, keep the others
+    assert report.counts["transactions"] == {"rows": 3, "loaded": 2, "quarantined": 1}
+    rows = warehouse.query("SELECT ts, amount FROM transactions ORDER BY ts")
+    assert rows["amount"].tolist() == [1234.56, 2000000.0]
+    assert rows["ts"].dt.strftime("%Y-%m-%d %H:%M").tolist() == ["2025-03-05 10:00", "2025-03-06 11:30"]
+
+
+def test_undeclared_decimal_comma_is_quarantined_with_a_hint(warehouse):
+    ingest("decimal_comma", warehouse, dayfirst=True)
+    reasons = quarantine(warehouse, "transactions")["reason"].tolist()
+    assert len(reasons) == 3
+    assert all("set ingest.decimal and ingest.thousands" in r for r in reasons)
+
+
+def test_dayfirst_dates_without_a_declared_format(warehouse):
+    ingest("decimal_comma", warehouse, decimal=",", thousands=".", dayfirst=True)
+    days = warehouse.query("SELECT ts FROM transactions ORDER BY ts")["ts"].dt.strftime("%Y-%m-%d").tolist()
+    assert days == ["2025-03-05", "2025-03-06", "2025-03-07"]
+
+
+def test_refund_semantics(warehouse):
+    ingest("refunds", warehouse)
+    rows = warehouse.query("SELECT transaction_id, amount, kind FROM transactions ORDER BY 1").values.tolist()
+    assert rows == [["T1", 100000.0, "sale"], ["T2", -40000.0, "refund"], ["T3", -30000.0, "refund"],
+                    ["T4", -10000.0, "refund"], ["T5", 0.0, "sale"]]
+
+
+def test_zoned_times_become_local_time_and_quoted_delimiters_stay(warehouse):
+    ingest("pipe_quoted", warehouse)  # default timezone Asia/Jakarta (UTC+7)
+    rows = warehouse.query("SELECT ts, category FROM transactions ORDER BY transaction_id")
+    assert rows["ts"].dt.strftime("%Y-%m-%d %H:%M").tolist() == ["2025-03-05 10:00", "2025-03-05 10:00"]
+    assert rows["category"].tolist() == ["Makanan | Minuman", 'Rumah "Tangga"']
+
+
+def test_missing_required_column_is_a_one_line_error_naming_file_and_column(warehouse):
+    with pytest.raises(SourceError) as err:
+        ingest("missing_column", warehouse)
+    message = str(err.value)
+    assert "\n" not in message
+    assert "missing_column/transactions.csv" in message and "'amount'" in message
+    assert "ingest.columns.transactions" in message
+
+
+def test_column_mapping_from_the_parameters(tmp_path, warehouse):
+    (tmp_path / "transactions.csv").write_text("Order No,Buyer,Order Date,Total,Notes\nA1,B1,2025-01-02,10,x\n")
+    report = ingest_dir(tmp_path, warehouse, IngestOptions(columns={"transactions": {
+        "order no": "transaction_id", "Buyer": "customer_id", "order_date": "ts", "total": "amount"}}), now=NOW)
+    assert report.counts["transactions"]["loaded"] == 1
+    assert any("ignored columns not in the contract: notes" in n for n in report.notes)
+
+
+def test_excel_and_parquet_sources(tmp_path, warehouse):
+    frame = pd.DataFrame({"transaction_id": ["T1", "T2", "T3"], "customer_id": [1, 2, 3],
+                          "ts": pd.to_datetime(["2025-01-01", "2025-01-02", "2030-01-01"]),
+                          "amount": [10.5, -2.0, 3.0]})
+    frame.to_parquet(tmp_path / "transactions.parquet")
+    frame.rename(columns={"transaction_id": "event_id", "amount": "event_type"}).assign(event_type="web_visit") \
+        .to_excel(tmp_path / "events.xlsx", sheet_name="events", index=False)
+    report = ingest_dir(tmp_path, warehouse, now=NOW)
+    assert report.counts == {"transactions": {"rows": 3, "loaded": 2, "quarantined": 1},
+                             "events": {"rows": 3, "loaded": 2, "quarantined": 1}}
+    assert warehouse.query("SELECT customer_id FROM transactions ORDER BY 1")["customer_id"].tolist() == ["1", "2"]
+    q = warehouse.query("SELECT table_name, row_number FROM quarantine ORDER BY 1").values.tolist()
+    assert q == [["events", 4], ["transactions", 3]]  # Excel counts its header row, Parquet does not
+
+
+@pytest.mark.parametrize("name, content", [
+    ("transactions.parquet", b"PAR1 this is not really parquet"),
+    ("transactions.xlsx", b"PK\x03\x04 a broken zip"),
+    ("transactions.csv", b""),
+])
+def test_unreadable_files_fail_with_one_line(tmp_path, warehouse, name, content):
+    (tmp_path / name).write_bytes(content)
+    with pytest.raises(SourceError) as err:
+        ingest_dir(tmp_path, warehouse, now=NOW)
+    assert name in str(err.value) and "\n" not in str(err.value)
+
+
+def test_a_failed_ingest_changes_nothing(tmp_path, warehouse):
+    ingest("mixed_errors", warehouse)
+    before = warehouse.query("SELECT * FROM transactions ORDER BY ALL")
+    bad = tmp_path / "bad"
+    shutil.copytree(CORPUS / "mixed_errors", bad)
+    (bad / "events.csv").write_text("event_id,customer_id,ts\nE1,C001,2025-01-01\n")  # no event_type
+    with pytest.raises(SourceError, match="event_type"):
+        ingest_dir(bad, warehouse, now=NOW)
+    pd.testing.assert_frame_equal(warehouse.query("SELECT * FROM transactions ORDER BY ALL"), before)
+
+
+def test_two_files_for_one_table_is_an_error(tmp_path, warehouse):
+    (tmp_path / "transactions.csv").write_text("transaction_id,customer_id,ts,amount\n")
+    (tmp_path / "transactions.parquet").write_bytes(b"")
+    with pytest.raises(SourceError, match="two files for table transactions"):
+        ingest_dir(tmp_path, warehouse, now=NOW)
