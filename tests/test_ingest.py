@@ -39,6 +39,7 @@ def test_mixed_errors_are_quarantined_with_reasons_and_nothing_is_lost(warehouse
     assert "signup_date 'kemarin' is not a date and time" in reasons[5]
     assert "birth_date '1985-13-40' is not a date" in reasons[5]
     assert customers.set_index("row_number").loc[5, "column_name"] == "signup_date, birth_date"
+    assert customers["check_name"].tolist() == ["duplicate", "unparsable", "missing", "unparsable", "future"]
     assert reasons[6] == "customer_id is required but missing"
     assert "consent_email 'mungkin' is not a yes/no value" in reasons[7]
     assert "signup_date 2099-01-01 00:00:00 is in the future" in reasons[8]
@@ -53,6 +54,8 @@ def test_mixed_errors_are_quarantined_with_reasons_and_nothing_is_lost(warehouse
     assert "quantity '1.5' is not a whole number" in reasons[10]
     assert reasons[11] == "kind 'return' must be one of sale, refund"
     assert reasons[13].startswith("customer_id 'C003' is not in customers")  # C003 itself was quarantined
+    assert tx["check_name"].tolist() == ["unknown_customer", "future", "unparsable", "duplicate", "missing",
+                                         "unparsable", "rule", "unknown_customer"]
     record = json.loads(tx.set_index("row_number").loc[7, "record"])
     assert record == {"transaction_id": "T006", "customer_id": "C002", "ts": "2025-01-12",
                       "amount": "seratus ribu", "quantity": "1", "category": "Elektronik", "kind": "sale"}
@@ -116,6 +119,7 @@ def test_malformed_records_are_quarantined_not_dropped(warehouse):
     assert q["reason"][0] == "has 6 fields but the header has 4; quote values that contain the delimiter"
     assert json.loads(q["record"][0]) == ["T2", "C2", "2025-03-06", "2000", "extra", "fields"]
     assert q["reason"][1] == "amount is required but missing"
+    assert q["check_name"].tolist() == ["malformed", "missing"]
 
 
 def test_declared_number_and_date_formats(warehouse):

@@ -18,7 +18,9 @@ from crmlib.collect.contract import PANDAS_TYPES, TABLES, Col, Table
 from crmlib.collect.options import IngestOptions
 from crmlib.collect.sources import RawTable
 
-QUARANTINE_COLUMNS = ["table_name", "source", "row_number", "column_name", "reason", "record"]
+QUARANTINE_COLUMNS = ["table_name", "source", "row_number", "column_name", "check_name", "reason", "record"]
+# check_name values, one per kind of problem (a record with several problems lists each once)
+CHECKS = ("malformed", "unparsable", "missing", "rule", "future", "unknown_customer", "duplicate")
 KIND_WORDS = {"str": "text", "ts": "date and time", "date": "date", "float": "number", "int": "whole number",
               "bool": "yes/no value"}
 TRUE_WORDS = {"true", "t", "yes", "y", "1", "ya", "benar"}
@@ -87,7 +89,7 @@ def _parse(frame: pd.DataFrame, spec: Table, options: IngestOptions) -> tuple[pd
         parsed = _PARSERS[col.kind](values, options)
         unparsed = values.notna().to_numpy() & parsed.isna().to_numpy()
         if unparsed.any():
-            problems.append(_problem_frame(np.flatnonzero(unparsed), col.name,
+            problems.append(_problem_frame(np.flatnonzero(unparsed), col.name, "unparsable",
                                            [_unparsed_reason(v, col, options) for v in values[unparsed]]))
         typed[col.name] = parsed.astype(PANDAS_TYPES[col.kind])
     return pd.DataFrame(typed, index=frame.index), problems
@@ -197,7 +199,8 @@ def _schema_problems(typed: pd.DataFrame, spec: Table) -> list[pd.DataFrame]:
                else f"{col} {value!r} {check}" for col, check, value in
                zip(cases["column"], cases["check"], cases["failure_case"])]
     positions = typed.index.get_indexer(cases["index"].astype(int))
-    return [_problem_frame(positions, cases["column"].to_numpy(), reasons)]
+    checks = np.where(cases["check"].eq("not_nullable"), "missing", "rule")
+    return [_problem_frame(positions, cases["column"].to_numpy(), checks, reasons)]
 
 
 def _future_problems(typed: pd.DataFrame, spec: Table, now: pd.Timestamp) -> list[pd.DataFrame]:
@@ -206,7 +209,7 @@ def _future_problems(typed: pd.DataFrame, spec: Table, now: pd.Timestamp) -> lis
         if col.not_future:
             late = typed[col.name].gt(now).fillna(False).to_numpy(dtype=bool)
             if late.any():
-                out.append(_problem_frame(np.flatnonzero(late), col.name,
+                out.append(_problem_frame(np.flatnonzero(late), col.name, "future",
                                           [f"{col.name} {t} is in the future (after {now:%Y-%m-%d %H:%M})"
                                            for t in typed[col.name][late]]))
     return out
@@ -215,7 +218,7 @@ def _future_problems(typed: pd.DataFrame, spec: Table, now: pd.Timestamp) -> lis
 def _unknown_customers(typed: pd.DataFrame, known: pd.Index) -> pd.DataFrame:
     ids = typed["customer_id"]
     unknown = (ids.notna() & ~ids.isin(known)).to_numpy(dtype=bool)
-    return _problem_frame(np.flatnonzero(unknown), "customer_id",
+    return _problem_frame(np.flatnonzero(unknown), "customer_id", "unknown_customer",
                           [f"customer_id {c!r} is not in customers; add the customer or correct the id"
                            for c in ids[unknown]])
 
@@ -232,18 +235,19 @@ def _duplicates(typed: pd.DataFrame, spec: Table, rows: pd.Series, exclude: pd.S
     first_row = rows.reset_index(drop=True)[ids.drop_duplicates(keep="first").index]
     first_row.index = ids.drop_duplicates(keep="first").to_numpy()
     dups = ids[repeated]
-    return _problem_frame(dups.index.to_numpy(), spec.id_column,
+    return _problem_frame(dups.index.to_numpy(), spec.id_column, "duplicate",
                           [f"duplicate {spec.id_column} {i!r} (first seen at row {first_row[i]})" for i in dups])
 
 
 # --- quarantine ----------------------------------------------------------------------------------------------
 
-def _problem_frame(positions, column, reasons) -> pd.DataFrame:
-    return pd.DataFrame({"pos": np.asarray(positions, dtype=int), "column": column, "reason": reasons})
+def _problem_frame(positions, column, check_name, reasons) -> pd.DataFrame:
+    return pd.DataFrame({"pos": np.asarray(positions, dtype=int), "column": column, "check_name": check_name,
+                         "reason": reasons})
 
 
 def _no_problems() -> pd.DataFrame:
-    return _problem_frame([], [], [])
+    return _problem_frame([], [], [], [])
 
 
 def _quarantine_rows(raw: RawTable, problems: pd.DataFrame) -> pd.DataFrame:
@@ -258,6 +262,7 @@ def _quarantine_rows(raw: RawTable, problems: pd.DataFrame) -> pd.DataFrame:
         "source": raw.source,
         "row_number": raw.row_numbers.to_numpy()[positions],
         "column_name": grouped["column"].agg(", ".join).to_numpy(),
+        "check_name": grouped["check_name"].agg(lambda c: ", ".join(dict.fromkeys(c))).to_numpy(),
         "reason": grouped["reason"].agg("; ".join).to_numpy(),
         "record": [json.dumps({k: (None if pd.isna(v) else str(v)) for k, v in rec.items()}, ensure_ascii=False)
                    for rec in records.to_dict("records")],
@@ -269,7 +274,7 @@ def _malformed_rows(raw: RawTable) -> pd.DataFrame:
         return pd.DataFrame(columns=QUARANTINE_COLUMNS)
     m = raw.malformed
     return pd.DataFrame({"table_name": raw.table, "source": raw.source, "row_number": m["row_number"],
-                         "column_name": "", "reason": m["reason"],
+                         "column_name": "", "check_name": "malformed", "reason": m["reason"],
                          "record": [json.dumps(r, ensure_ascii=False) for r in m["record"]]})
 
 

@@ -24,7 +24,8 @@ from crmlib.errors import WarehouseError
 from crmlib.periods import Period, latest_complete_month
 
 QUARANTINE_SQL = """CREATE TABLE IF NOT EXISTS quarantine (
-    table_name VARCHAR, source VARCHAR, row_number BIGINT, column_name VARCHAR, reason VARCHAR, record VARCHAR)"""
+    table_name VARCHAR, source VARCHAR, row_number BIGINT, column_name VARCHAR, check_name VARCHAR, reason VARCHAR,
+    record VARCHAR)"""
 LOADS_SQL = """CREATE TABLE IF NOT EXISTS loads (
     table_name VARCHAR, source VARCHAR, sha256 VARCHAR, rows BIGINT, loaded BIGINT, quarantined BIGINT,
     ignored_columns VARCHAR)"""
@@ -93,8 +94,7 @@ class Warehouse:
                 con.execute("DELETE FROM loads WHERE table_name IN (SELECT unnest(?))", [names])
                 if len(quarantine):
                     con.register("q", quarantine)
-                    con.execute("INSERT INTO quarantine SELECT table_name, source, row_number, column_name, reason, "
-                                "record FROM q")
+                    con.execute("INSERT INTO quarantine BY NAME SELECT * FROM q")
                     con.unregister("q")
                 con.register("l", loads)
                 con.execute("INSERT INTO loads SELECT table_name, source, sha256, rows, loaded, quarantined, "

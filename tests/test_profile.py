@@ -1,0 +1,71 @@
+"""The data collection figures, on the hand-made corpus where every number is known."""
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from crmlib.collect import Warehouse, ingest_dir
+from crmlib.collect import profile
+
+CORPUS = Path(__file__).parent / "corpus"
+UNTIL = pd.Timestamp("2025-02-01")  # the period January 2025
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory):
+    wh = Warehouse(tmp_path_factory.mktemp("wh") / "w.duckdb")
+    ingest_dir(CORPUS / "mixed_errors", wh, now=pd.Timestamp("2026-01-01"))
+    return wh
+
+
+def test_collected_counts_rows_up_to_the_period_only(warehouse):
+    tables = profile.collected(warehouse, UNTIL).set_index("table_name")
+    assert tables.loc["customers", "rows"] == 2  # C006 signed up in February
+    assert tables.loc["transactions", "rows"] == 4
+    assert tables.loc["transactions", "customers"] == 3
+    assert tables.loc["events", "rows"] == 0
+    assert tables.loc["transactions", "source"].endswith("mixed_errors/transactions.csv")
+    kinds = profile.by_data_kind(tables.reset_index())
+    assert kinds.set_index("data_kind")["rows"].to_dict() == {"profile": 2, "transactional": 4, "engagement": 0,
+                                                              "feedback": 0}
+
+
+def test_quarantine_by_kind_of_problem(warehouse):
+    counts = profile.quarantine_by_check(warehouse)
+    counts = {(t, c): n for t, c, n in counts.values}
+    assert counts[("transactions", "unknown_customer")] == 2
+    assert counts[("customers", "unparsable")] == 2
+    assert sum(n for (t, _), n in counts.items() if t == "customers") == 5  # row 5's two problems are one kind
+    examples = profile.quarantine_examples(warehouse, per_check=1)
+    assert len(examples) == len(counts) == 10
+    assert examples.groupby("table_name").size().to_dict() == {"customers": 4, "transactions": 6}
+    assert (profile.load_balance(warehouse)["balanced"]).all()
+
+
+def test_missing_values_share(warehouse):
+    missing = profile.missing_values(warehouse, pd.Timestamp("2026-01-01")).set_index(["table_name", "column_name"])
+    assert missing.loc[("customers", "birth_date"), "missing"] == 2
+    assert missing.loc[("customers", "birth_date"), "missing_share"] == pytest.approx(2 / 3)
+    assert missing.loc[("customers", "customer_id"), "missing_share"] == 0
+    assert missing.loc[("events", "event_id"), "missing_share"] == 0  # an empty table is not "all missing"
+
+
+def test_shared_contacts_find_likely_duplicate_profiles(tmp_path):
+    (tmp_path / "customers.csv").write_text(
+        "customer_id,signup_date,email,phone\nA,2025-01-01,Ani@Mail.id,+62 812-1111\n"
+        "B,2025-01-02,ani@mail.id ,\nC,2025-01-03,c@mail.id,0812 1111\nD,2025-01-04,d@mail.id,62-812-1111\n")
+    wh = Warehouse(tmp_path / "w.duckdb")
+    ingest_dir(tmp_path, wh)
+    shared = profile.shared_contacts(wh)
+    assert shared[["contact", "value", "customers", "ids"]].values.tolist() == [
+        ["email", "ani@mail.id", 2, "A, B"], ["phone", "628121111", 2, "A, D"]]
+
+
+def test_monthly_growth(warehouse):
+    growth = profile.monthly_growth(warehouse, pd.Timestamp("2026-01-01"))
+    jan = growth.iloc[0]
+    assert jan["month"] == pd.Timestamp("2025-01-01")
+    assert (jan["new_customers"], jan["transactions"], jan["active_customers"]) == (2, 2, 1)
+    assert jan["revenue"] == 150000 + 50000 - 25000 - 75000  # refunds net out of revenue
+    assert growth["new_customers"].sum() == 3
