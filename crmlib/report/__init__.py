@@ -1,0 +1,27 @@
+"""Reporting: parameters, the notebook context, the period runner, HTML export, index pages, labels and formats.
+
+The names below import on first use, so `import crmlib.report.labels` does not pull in papermill or seaborn.
+
+>>> from crmlib.report import format_money
+>>> format_money(2500000)
+'Rp2.500.000'
+"""
+
+import importlib
+
+_EXPORTS = {
+    "params": ["Params", "SampleParams", "load_params", "find_project_dir"],
+    "context": ["PeriodContext", "open_period", "set_theme"],
+    "runner": ["run_period", "backfill", "stage_notebooks"],
+    "html": ["export_html"],
+    "index": ["write_period_index", "write_reports_index"],
+    "labels": ["label", "add_labels", "stage_title", "format_money", "format_number", "format_percent", "month_name"],
+}
+_MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
+__all__ = sorted(_MODULE_OF)
+
+
+def __getattr__(name: str):
+    if name not in _MODULE_OF:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_MODULE_OF[name]}"), name)

@@ -1,0 +1,94 @@
+"""What a stage notebook needs for one period, in one call after its `parameters` cell.
+
+    period = None        # the parameters cell: papermill fills both in; None means "latest complete month"
+    project_dir = None
+
+    ctx = open_period(period, project_dir)
+    ctx.heading("stage.segmentation")
+    ctx.md(id="Pelanggan aktif: {n}", en="Active customers: {n}", n=ctx.number(1234))
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import matplotlib as mpl
+import seaborn as sns
+from IPython.display import Markdown
+
+from crmlib.collect.warehouse import Warehouse
+from crmlib.periods import Period
+from crmlib.report.labels import format_money, format_number, format_percent, label, month_name
+from crmlib.report.params import Params, find_project_dir, load_params
+
+
+@dataclass(frozen=True)
+class PeriodContext:
+    """The parameters, period and warehouse of a run, with labels and formats in the report language."""
+
+    params: Params
+    period: Period
+    warehouse: Warehouse
+
+    @property
+    def language(self) -> str:
+        return self.params.language
+
+    @property
+    def project_dir(self) -> Path:
+        return self.params.project_dir
+
+    @property
+    def period_name(self) -> str:
+        """The period in words, e.g. "Juni 2025"."""
+        return month_name(self.period, self.language)
+
+    def t(self, key: str) -> str:
+        """The label `key` in the report language."""
+        return label(key, self.language)
+
+    def money(self, amount) -> str:
+        """An amount in the business currency, e.g. "Rp1.234.567"."""
+        return format_money(amount, self.params.currency, self.language)
+
+    def number(self, x, decimals: int = 0) -> str:
+        return format_number(x, self.language, decimals)
+
+    def percent(self, fraction, decimals: int = 1) -> str:
+        """A fraction as a percentage: 0.125 -> "12,5%" (id)."""
+        return format_percent(fraction, self.language, decimals)
+
+    def heading(self, key: str, level: int = 2) -> Markdown:
+        """A markdown heading from the label `key`."""
+        return Markdown(f"{'#' * level} {self.t(key)}")
+
+    def md(self, text: str | None = None, **values) -> Markdown:
+        """Narrative as markdown: `md("…")` as is, or `md(id="…{x}", en="…{x}", x=…)` in the report language."""
+        texts = {lang: values.pop(lang) for lang in ("id", "en") if lang in values}
+        if text is None:
+            if self.language not in texts:
+                raise ValueError(f"md() needs a text for the report language {self.language!r}")
+            text = texts[self.language]
+        return Markdown(text.format(**values) if values else text)
+
+
+def open_period(period: str | Period | None = None, project_dir: str | Path | None = None) -> PeriodContext:
+    """Load the parameters, open the warehouse and resolve the period (None: the latest complete month)."""
+    project = Path(project_dir) if project_dir else find_project_dir()
+    params = load_params(project, period)
+    warehouse = Warehouse(params.path("warehouse"))
+    if period is None:
+        period = warehouse.last_complete_month()
+        params = load_params(project, period)  # now with that period's override, if any
+    set_theme()
+    return PeriodContext(params, Period.parse(str(period)), warehouse)
+
+
+def set_theme() -> None:
+    """A clean, consistent look for every chart of the reports."""
+    sns.set_theme(style="whitegrid", context="notebook", palette="deep")
+    mpl.rcParams.update({
+        "figure.figsize": (9, 4.5), "figure.dpi": 110, "axes.titleweight": "bold", "axes.titlesize": 13,
+        "axes.spines.top": False, "axes.spines.right": False, "legend.frameon": False,
+    })

@@ -1,0 +1,220 @@
+"""Labels and number formats in the report languages: Bahasa Indonesia ("id") and English ("en").
+
+>>> label("customers", "en"), label("stage.segmentation", "id")
+('Customers', 'Segmentasi Pelanggan')
+>>> format_money(1234567), format_money(1234567, language="en"), format_money(1234.5, "USD", "en")
+('Rp1.234.567', 'IDR 1,234,567', 'USD 1,234.50')
+>>> format_percent(0.125), format_percent(0.125, language="en"), month_name("2025-06", "id")
+('12,5%', '12.5%', 'Juni 2025')
+
+Later stages add their own words with `add_labels({"key": {"id": "…", "en": "…"}})`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+
+import pandas as pd
+
+from crmlib.periods import Period
+
+LANGUAGES = ("id", "en")
+
+LABELS: dict[str, dict[str, str]] = {}
+"""key -> {"id": text, "en": text}; grow it with `add_labels`, never by editing it from outside."""
+
+
+def add_labels(labels: dict[str, dict[str, str]]) -> None:
+    """Add (or replace) labels; each needs a text for every language in LANGUAGES."""
+    for key, texts in labels.items():
+        missing = [lang for lang in LANGUAGES if not texts.get(lang)]
+        if missing:
+            raise ValueError(f"label {key!r} has no text for {', '.join(missing)}; give one for each of {LANGUAGES}")
+        LABELS[key] = dict(texts)
+
+
+def _pairs(prefix: str, rows: dict[str, tuple[str, str]]) -> dict[str, dict[str, str]]:
+    return {prefix + key: {"id": id_text, "en": en_text} for key, (id_text, en_text) in rows.items()}
+
+
+add_labels(_pairs("stage.", {
+    "data_collection": ("Pengumpulan Data", "Data Collection"),
+    "segmentation": ("Segmentasi Pelanggan", "Customer Segmentation"),
+    "analysis": ("Analisis Pelanggan", "Customer Analysis"),
+    "strategy": ("Strategi dan Implementasi", "Strategy and Implementation"),
+    "monitoring": ("Pemantauan dan Evaluasi", "Monitoring and Evaluation"),
+    "executive_summary": ("Ringkasan Eksekutif", "Executive Summary"),
+}))
+add_labels(_pairs("kind.", {
+    "profile": ("Data profil", "Profile data"),
+    "transactional": ("Data transaksi", "Transactional data"),
+    "engagement": ("Data keterlibatan", "Engagement data"),
+    "feedback": ("Data umpan balik", "Feedback data"),
+}))
+# Canonical table names double as the everyday words for them ("customers", "transactions", …).
+add_labels(_pairs("", {
+    "customers": ("Pelanggan", "Customers"),
+    "transactions": ("Transaksi", "Transactions"),
+    "events": ("Aktivitas keterlibatan", "Engagement events"),
+    "feedback": ("Umpan balik", "Feedback"),
+    "tickets": ("Tiket layanan", "Service tickets"),
+    "opportunities": ("Peluang penjualan", "Sales opportunities"),
+    "campaigns": ("Kampanye", "Campaigns"),
+    "quarantine": ("Karantina", "Quarantine"),
+    "loaded": ("Dimuat", "Loaded"),
+    "quarantined": ("Dikarantina", "Quarantined"),
+    "rows": ("Baris", "Rows"),
+    "reason": ("Alasan", "Reason"),
+    "source": ("Sumber", "Source"),
+    "table": ("Tabel", "Table"),
+    "column": ("Kolom", "Column"),
+    "period": ("Periode", "Period"),
+    "previous_period": ("Periode sebelumnya", "Previous period"),
+    "change": ("Perubahan", "Change"),
+    "total": ("Total", "Total"),
+    "count": ("Jumlah", "Count"),
+    "share": ("Porsi", "Share"),
+    "amount": ("Nilai", "Amount"),
+    "revenue": ("Pendapatan", "Revenue"),
+    "segment": ("Segmen", "Segment"),
+    "target": ("Target", "Target"),
+    "status": ("Status", "Status"),
+    "trend": ("Tren", "Trend"),
+    "date": ("Tanggal", "Date"),
+    "reports": ("Laporan CRM", "CRM Reports"),
+    "all_reports": ("Semua laporan", "All reports"),
+    "no_reports": ("Belum ada laporan.", "No reports yet."),
+    "generated": ("Dibuat", "Generated"),
+    "pages": ("Halaman", "Pages"),
+}))
+
+
+def label(key: str, language: str = "id") -> str:
+    """The text for `key` in `language`; a KeyError naming close matches for an unknown key."""
+    _check_language(language)
+    try:
+        return LABELS[key][language]
+    except KeyError:
+        close = difflib.get_close_matches(key, LABELS, n=3)
+        hint = f"did you mean {', '.join(map(repr, close))}? " if close else ""
+        raise KeyError(f"no label {key!r}: {hint}add it with crmlib.report.labels.add_labels") from None
+
+
+def stage_title(notebook_name: str, language: str = "id") -> str:
+    """The readable title of a stage page from its notebook name; unknown stages get a tidied name.
+
+    >>> stage_title("02_segmentation", "en"), stage_title("07_churn_deep_dive.ipynb", "en")
+    ('Customer Segmentation', 'Churn deep dive')
+    """
+    stem = re.sub(r"^\d+_", "", notebook_name.removesuffix(".ipynb"))
+    key = "stage." + stem
+    return label(key, language) if key in LABELS else stem.replace("_", " ").capitalize()
+
+
+def _check_language(language: str) -> None:
+    if language not in LANGUAGES:
+        raise ValueError(f"language {language!r} is not a report language; use one of {', '.join(LANGUAGES)}")
+
+
+def _missing(x) -> bool:
+    """True for None, NaN, NaT and pd.NA."""
+    try:
+        return bool(pd.isna(x))
+    except (TypeError, ValueError):
+        return False
+
+
+def format_number(x, language: str = "id", decimals: int = 0) -> str:
+    """A number with the language's separators: 1.234.567,5 (id) or 1,234,567.5 (en); "–" when missing.
+
+    >>> format_number(1234567.49), format_number(-0.4), format_number(1234.5, "en", decimals=1)
+    ('1.234.567', '0', '1,234.5')
+    """
+    _check_language(language)
+    if _missing(x):
+        return "–"
+    text = f"{float(x):,.{decimals}f}"
+    if float(text.replace(",", "")) == 0:
+        text = text.lstrip("-")
+    return text.translate(str.maketrans(",.", ".,")) if language == "id" else text
+
+
+# ISO 4217 currencies without minor units that the business is likely to meet; all others show 2 decimals.
+_NO_DECIMALS = {"IDR", "JPY", "KRW", "VND"}
+
+
+def format_money(amount, currency: str = "IDR", language: str = "id") -> str:
+    """An amount in a currency: "Rp1.234.567" (IDR in id), "IDR 1,234,567" (en), "USD 1,234.50"."""
+    decimals = 0 if currency in _NO_DECIMALS else 2
+    number = format_number(amount, language, decimals)
+    if number == "–":
+        return number
+    sign, digits = ("-", number[1:]) if number.startswith("-") else ("", number)
+    prefix = "Rp" if (currency, language) == ("IDR", "id") else currency + " "
+    return f"{sign}{prefix}{digits}"
+
+
+def format_percent(fraction, language: str = "id", decimals: int = 1) -> str:
+    """A fraction as a percentage: 0.125 -> "12,5%" (id) or "12.5%" (en)."""
+    number = format_number(None if _missing(fraction) else float(fraction) * 100, language, decimals)
+    return number if number == "–" else number + "%"
+
+
+_MONTHS = {
+    "id": "Januari Februari Maret April Mei Juni Juli Agustus September Oktober November Desember".split(),
+    "en": "January February March April May June July August September October November December".split(),
+}
+_QUARTER = {"id": "Kuartal", "en": "Quarter"}
+
+
+def month_name(period: Period | str, language: str = "id") -> str:
+    """A period's readable name: "Juni 2025" / "June 2025"; quarters "Kuartal 2 2025", years "2025".
+
+    >>> month_name("2025-06", "en"), month_name("2025-Q2", "id"), month_name("2024", "en")
+    ('June 2025', 'Kuartal 2 2025', '2024')
+    """
+    _check_language(language)
+    p = period if isinstance(period, Period) else Period.parse(period)
+    year = p.start.year
+    if p.kind == "M":
+        return f"{_MONTHS[language][p.start.month - 1]} {year}"
+    if p.kind == "Q":
+        return f"{_QUARTER[language]} {(p.start.month - 1) // 3 + 1} {year}"
+    return str(year)
+
+
+# Stage 1, data collection.
+add_labels(_pairs("", {
+    "data_kind": ("Jenis data", "Data kind"),
+    "first_seen": ("Pertama", "First"),
+    "last_seen": ("Terakhir", "Last"),
+    "balanced": ("Seimbang", "Balanced"),
+    "row": ("Baris ke", "Row"),
+    "records": ("Baris", "Records"),
+    "new_customers": ("Pelanggan baru", "New customers"),
+    "active_customers": ("Pelanggan aktif (membeli)", "Active (buying) customers"),
+}))
+add_labels(_pairs("collect.", {
+    "what": ("Data yang terkumpul", "What was collected"),
+    "by_kind": ("Jumlah baris per jenis data", "Rows per data kind"),
+    "quality": ("Kualitas data", "Data quality"),
+    "balance_note": ("Setiap baris sumber dimuat atau dikarantina beserta alasannya; tidak ada yang hilang.",
+                     "Every source row is either loaded or quarantined with its reason; nothing is lost."),
+    "quarantine_by_check": ("Baris dikarantina per jenis masalah", "Quarantined rows by kind of problem"),
+    "no_quarantine": ("Tidak ada baris yang dikarantina.", "No rows were quarantined."),
+    "examples": ("Contoh baris yang dikarantina", "Examples of quarantined rows"),
+    "missing": ("Nilai kosong pada kolom opsional", "Missing values in optional columns"),
+    "growth": ("Pertumbuhan pelanggan dan transaksi", "Growth of customers and transactions"),
+    "customers_per_month": ("Pelanggan per bulan", "Customers per month"),
+    "transactions_per_month": ("Transaksi per bulan", "Transactions per month"),
+}))
+add_labels(_pairs("check.", {
+    "malformed": ("Baris rusak", "Malformed row"),
+    "unparsable": ("Nilai tak terbaca", "Unreadable value"),
+    "missing": ("Nilai wajib kosong", "Required value missing"),
+    "rule": ("Melanggar aturan", "Breaks a rule"),
+    "future": ("Waktu di masa depan", "Time in the future"),
+    "unknown_customer": ("Pelanggan tak dikenal", "Unknown customer"),
+    "duplicate": ("ID ganda", "Duplicate id"),
+}))

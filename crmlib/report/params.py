@@ -1,0 +1,195 @@
+"""The parameters: `params/default.yaml`, overridden per period by `params/<period>.yaml`, validated with pydantic.
+
+Every section is a model of its own with `extra="forbid"`; a later stage adds its section (say `targets`) as one
+more field of `Params` with its own model and defaults. Errors are `ParamsError`s naming the file and the key:
+
+>>> import pathlib, tempfile
+>>> root = pathlib.Path(tempfile.mkdtemp()); (root / "params").mkdir()
+>>> _ = (root / "params" / "default.yaml").write_text("language: en\\nsample: {customers: 500}\\n")
+>>> _ = (root / "params" / "2025-06.yaml").write_text("sample: {months: 12}\\n")
+>>> p = load_params(root, "2025-06")
+>>> p.language, p.currency, p.sample.customers, p.sample.months
+('en', 'IDR', 500, 12)
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, PrivateAttr, ValidationError, field_validator
+
+from crmlib.collect.options import IngestOptions
+from crmlib.errors import ParamsError
+from crmlib.periods import Period
+
+DEFAULT_FILE = Path("params") / "default.yaml"
+
+
+class Section(BaseModel):
+    """Base of every parameters section: unknown keys are errors, and values are not coerced (`"12"` is no integer)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class SampleParams(Section):
+    """The synthetic data `make report` generates when there is no data yet."""
+
+    customers: PositiveInt = 2000
+    months: PositiveInt = 24
+    seed: int = 42
+
+
+class Params(Section):
+    """All parameters of a run; paths are relative to the project folder (see `path`)."""
+
+    language: Literal["id", "en"] = "id"
+    currency: str = Field("IDR", pattern=r"^[A-Z]{3}$")
+    seed: int = 42
+    warehouse: str = "data/warehouse.duckdb"
+    raw_dir: str = "data/raw"
+    reports_dir: str = "reports"
+    sample: SampleParams = SampleParams()
+    ingest: IngestOptions = IngestOptions()
+
+    _project_dir: Path = PrivateAttr(default_factory=Path.cwd)
+
+    @field_validator("currency", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    def path(self, key: Literal["warehouse", "raw_dir", "reports_dir"]) -> Path:
+        """A path parameter resolved against the project folder."""
+        return (self._project_dir / getattr(self, key)).resolve()
+
+    @property
+    def project_dir(self) -> Path:
+        return self._project_dir
+
+
+def find_project_dir(start: str | Path | None = None) -> Path:
+    """The nearest folder at or above `start` (default: the working folder) holding params/default.yaml."""
+    here = Path(start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / DEFAULT_FILE).is_file():
+            return folder
+    raise ParamsError(f"no {DEFAULT_FILE.as_posix()} in {here} or any folder above it: run from inside the "
+                      "project folder, or pass project_dir")
+
+
+def load_params(project_dir: str | Path, period: Period | str | None = None) -> Params:
+    """Read params/default.yaml, deep-merge params/<period>.yaml over it if that exists, and validate."""
+    project = Path(project_dir).resolve()
+    if not (project / DEFAULT_FILE).is_file():
+        raise ParamsError(f"{project / DEFAULT_FILE} not found: the project folder needs a {DEFAULT_FILE.as_posix()} "
+                          "(copy one from the project's repository)")
+    default = _read(project, DEFAULT_FILE)
+    params = _validate(default, DEFAULT_FILE)
+    if period is not None:
+        override_file = DEFAULT_FILE.with_name(f"{Period.parse(str(period))}.yaml")
+        if (project / override_file).is_file():
+            override = _read(project, override_file)
+            params = _validate(deep_merge(default, override), override_file)
+    params._project_dir = project
+    return params
+
+
+def deep_merge(base: dict, override: dict) -> dict:
+    """`override` over `base`: mappings merge key by key, anything else replaces.
+
+    >>> deep_merge({"a": 1, "s": {"x": 1, "y": 2}}, {"s": {"y": 3}})
+    {'a': 1, 's': {'x': 1, 'y': 3}}
+    """
+    merged = dict(base)
+    for key, value in override.items():
+        merged[key] = (deep_merge(merged[key], value) if isinstance(value, dict) and isinstance(merged.get(key), dict)
+                       else value)
+    return merged
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A safe YAML loader that rejects a key given twice in one mapping (YAML would keep the last silently)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(None, None, f"key {key!r} is given twice",
+                                                        key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep)
+
+
+def _read(project: Path, file: Path) -> dict:
+    try:
+        data = yaml.load((project / file).read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+        raise ParamsError(f"{file.as_posix()}{where}: not valid YAML ({problem}); "
+                          "write one `key: value` per line, indenting sections by two spaces") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ParamsError(f"{file.as_posix()}: must hold `key: value` lines at top level, got a {type(data).__name__}")
+    return data
+
+
+def _validate(data: dict, file: Path) -> Params:
+    """Validate; the first problem becomes a ParamsError naming `file`, the file that made the data invalid."""
+    try:
+        return Params.model_validate(data)
+    except ValidationError as err:
+        errors = err.errors()
+        more = f" (and {len(errors) - 1} more problem{'s' * (len(errors) > 2)})" if len(errors) > 1 else ""
+        raise ParamsError(f"{file.as_posix()}: {_describe(errors[0])}{more}") from None
+
+
+_EXPECTED = {
+    "int": "an integer", "float": "a number", "bool": "true or false", "string": "text (put it in quotes)",
+    "dict": "a section of `key: value` lines", "model": "a section of `key: value` lines",
+}
+
+
+def _describe(error: dict) -> str:
+    """One pydantic error as `where what, got value` in words a business reader can act on."""
+    loc = tuple(error["loc"])
+    kind, ctx = error["type"], error.get("ctx", {})
+    where = ".".join(map(str, loc))
+    if kind == "extra_forbidden":
+        parent, key = loc[:-1], loc[-1]
+        known = _known_keys(parent)
+        close = difflib.get_close_matches(str(key), known, n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        section = ".".join(map(str, parent)) or "top level"
+        return f"unknown key {key!r} at {section} ({hint}known keys: {', '.join(known)})"
+    shown = kind != "missing" and not isinstance(error.get("input"), (dict, list))
+    got = f", got {error['input']!r}" if shown else ""
+    if kind == "literal_error":
+        return f"{where} must be one of {ctx['expected']}{got}"
+    if kind == "string_pattern_mismatch" and loc == ("currency",):
+        return f"currency must be a three-letter ISO 4217 code such as IDR or USD{got}"
+    if kind in ("greater_than", "greater_than_equal"):
+        bound = f"above {ctx['gt']}" if kind == "greater_than" else f"at least {ctx['ge']}"
+        return f"{where} must be {bound}{got}"
+    base = kind.split("_")[0]
+    if base in _EXPECTED and kind.endswith(("_type", "_parsing", "_from_float", "_fraction")):
+        return f"{where} must be {_EXPECTED[base]}{got}"
+    message = error["msg"].removeprefix("Value error, ")
+    return f"{where}: {message}{got}" if where else message
+
+
+def _known_keys(loc: tuple) -> list[str]:
+    """The keys allowed in the section at `loc` (a path of field names from the top)."""
+    model: Any = Params
+    for part in loc:
+        field = model.model_fields.get(part) if isinstance(model, type) and issubclass(model, BaseModel) else None
+        if field is None:
+            return []
+        model = field.annotation
+    return list(model.model_fields) if isinstance(model, type) and issubclass(model, BaseModel) else []

@@ -1,0 +1,149 @@
+"""Run the stage notebooks for a period with papermill and publish their HTML pages as `reports/<period>/`.
+
+The parameters are validated before any notebook runs. Notebooks execute into a staging folder inside the reports
+folder; only when every one of them succeeded does the staging folder replace `reports/<period>/` (under a file
+lock), so a failed run never destroys the last good report. A failed executed notebook is kept in
+`reports/.failed/<period>/` for debugging.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Callable, Iterator, Sequence
+
+import papermill
+from filelock import FileLock
+from papermill.exceptions import PapermillExecutionError
+
+from crmlib.errors import RunError
+from crmlib.periods import Period, month_range
+from crmlib.report.html import export_html
+from crmlib.report.index import INDEX, write_period_index, write_reports_index
+from crmlib.report.labels import label, month_name, stage_title
+from crmlib.report.params import load_params
+
+STAGE_PATTERN = "[0-9][0-9]_*.ipynb"
+EXECUTED = "notebooks"  # subfolder of a published period holding the executed notebooks
+
+
+def stage_notebooks(project_dir: Path) -> list[Path]:
+    """The stage notebooks of a project, `notebooks/NN_*.ipynb` in name order."""
+    return sorted((Path(project_dir) / "notebooks").glob(STAGE_PATTERN))
+
+
+def run_period(period: str, project_dir: str | Path, notebooks: Sequence[str | Path] | None = None,
+               log: Callable[[str], object] = print) -> Path:
+    """Run every stage notebook for `period` and publish `reports/<period>/`; return that folder.
+
+    `notebooks` overrides which notebooks run (paths relative to the project, or names in notebooks/); pages of
+    stages not run this time are kept from the previous report. Raises ParamsError for bad parameters (before
+    anything runs) and RunError, naming the notebook, when a notebook fails.
+    """
+    project = Path(project_dir).resolve()
+    period = Period.parse(period)
+    params = load_params(project, period)
+    books = _resolve(project, notebooks) if notebooks is not None else stage_notebooks(project)
+    if not books:
+        raise RunError(f"no stage notebooks in {project / 'notebooks'}: "
+                       "expected files named like 01_data_collection.ipynb")
+    language, reports = params.language, params.path("reports_dir")
+    target = reports / str(period)
+    staging = reports / f".staging-{period}-{os.getpid()}"
+    for stale in (staging, reports / ".failed" / str(period)):
+        shutil.rmtree(stale, ignore_errors=True)
+    if notebooks is not None and target.is_dir():
+        shutil.copytree(target, staging)
+    links = [(INDEX, month_name(period, language)), (f"../{INDEX}", label("all_reports", language))]
+    try:
+        for book in books:
+            log(f"{period}: running {book.name}")
+            executed = _execute(book, staging / EXECUTED / book.name, period, project, reports)
+            title = f"{stage_title(book.stem, language)} · {month_name(period, language)}"
+            export_html(executed, staging / f"{book.stem}.html", title, language, links)
+        write_period_index(staging, period, language)
+        _publish(staging, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    write_reports_index(reports, load_params(project).language)  # the overview speaks the default language
+    log(f"{period}: report published at {target / INDEX} (all periods: {reports / INDEX})")
+    return target
+
+
+def backfill(first: str, last: str, project_dir: str | Path, log: Callable[[str], object] = print) -> list[Path]:
+    """Run every month from `first` to `last` in order; the first failure stops the backfill (and is raised)."""
+    return [run_period(str(month), project_dir, log=log) for month in month_range(first, last)]
+
+
+def _resolve(project: Path, notebooks: Sequence[str | Path]) -> list[Path]:
+    out = []
+    for item in notebooks:
+        path = Path(item)
+        candidates = [path] if path.is_absolute() else [project / path, project / "notebooks" / path]
+        found = next((c for c in candidates if c.is_file()), None)
+        if found is None:
+            raise RunError(f"notebook {item} not found in {project} or {project / 'notebooks'}")
+        out.append(found)
+    return out
+
+
+def _execute(book: Path, output: Path, period: Period, project: Path, reports: Path) -> Path:
+    """Execute one notebook into `output`; on failure keep it under reports/.failed/<period>/ and raise RunError."""
+    output.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with _importable(project):
+            papermill.execute_notebook(
+                str(book), str(output), parameters={"period": str(period), "project_dir": str(project)},
+                kernel_name="python3", cwd=str(book.parent), progress_bar=False)
+    except Exception as err:  # any failure of a stage is reported the same way, naming the notebook
+        kept = reports / ".failed" / str(period) / book.name
+        if output.is_file():
+            kept.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(output, kept)
+            where = f"; the executed notebook is at {kept}"
+        else:
+            where = ""
+        if isinstance(err, PapermillExecutionError):
+            cell = f" in cell [{err.exec_count}]" if err.exec_count else ""
+            what = f"{err.ename}: {err.evalue}{cell}"
+        else:
+            what = f"{type(err).__name__}: {err}"
+        raise RunError(f"{period}: notebook {book.name} failed with {_one_line(what)}{where}") from err
+    return output
+
+
+def _one_line(text: str, limit: int = 300) -> str:
+    text = re.sub(r"\s+", " ", str(text)).strip()
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+@contextmanager
+def _importable(project: Path) -> Iterator[None]:
+    """Let the notebook's kernel import this project's crmlib even when the package is not installed."""
+    before = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(project), before]))
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["PYTHONPATH"]
+        else:
+            os.environ["PYTHONPATH"] = before
+
+
+def _publish(staging: Path, target: Path) -> None:
+    """Replace `target` by `staging`: rename the old folder aside, rename staging into place, drop the old one."""
+    with FileLock(str(target.parent / f".{target.name}.lock")):
+        old = target.with_name(f".old-{target.name}-{os.getpid()}")
+        if target.exists():
+            os.replace(target, old)
+        try:
+            os.replace(staging, target)
+        except OSError:
+            if old.exists():
+                os.replace(old, target)
+            raise
+        shutil.rmtree(old, ignore_errors=True)

@@ -1,0 +1,85 @@
+"""Labels and number formats in Bahasa Indonesia and English."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from crmlib.periods import Period
+from crmlib.report.labels import (LABELS, LANGUAGES, add_labels, format_money, format_number, format_percent, label,
+                                  month_name, stage_title)
+
+
+@pytest.mark.parametrize("amount, currency, language, expected", [
+    (1234567, "IDR", "id", "Rp1.234.567"),
+    (1234567, "IDR", "en", "IDR 1,234,567"),
+    (1234567.6, "IDR", "id", "Rp1.234.568"),
+    (-2500, "IDR", "id", "-Rp2.500"),
+    (1234.5, "USD", "en", "USD 1,234.50"),
+    (1234.5, "USD", "id", "USD 1.234,50"),
+    (0, "IDR", "en", "IDR 0"),
+    (None, "IDR", "id", "–"),
+    (math.nan, "USD", "en", "–"),
+])
+def test_format_money(amount, currency, language, expected):
+    assert format_money(amount, currency, language) == expected
+
+
+@pytest.mark.parametrize("fraction, language, decimals, expected", [
+    (0.125, "id", 1, "12,5%"),
+    (0.125, "en", 1, "12.5%"),
+    (1.5, "id", 0, "150%"),
+    (-0.031, "en", 1, "-3.1%"),
+    (None, "en", 1, "–"),
+])
+def test_format_percent(fraction, language, decimals, expected):
+    assert format_percent(fraction, language, decimals) == expected
+
+
+def test_format_number():
+    assert format_number(1234567.891, "id", 2) == "1.234.567,89"
+    assert format_number(1234567.891, "en", 2) == "1,234,567.89"
+    assert format_number(-0.2, "id") == "0"
+
+
+def test_month_names():
+    assert month_name("2025-06", "id") == "Juni 2025"
+    assert month_name(Period.parse("2025-06"), "en") == "June 2025"
+    assert month_name("2024-02", "id") == "Februari 2024"
+    assert month_name("2025-Q1", "en") == "Quarter 1 2025"
+
+
+def test_labels_exist_in_every_language():
+    for key in ["stage.data_collection", "stage.segmentation", "stage.analysis", "stage.strategy",
+                "stage.monitoring", "stage.executive_summary", "kind.profile", "kind.transactional",
+                "kind.engagement", "kind.feedback", "customers", "transactions", "loaded", "quarantined",
+                "reason", "period", "previous_period", "change"]:
+        assert all(label(key, lang) for lang in LANGUAGES)
+    assert label("previous_period", "id") == "Periode sebelumnya"
+    assert label("stage.monitoring", "en") == "Monitoring and Evaluation"
+
+
+def test_unknown_key_and_language_fail_clearly():
+    with pytest.raises(KeyError, match="no label 'custmers': did you mean 'customers'"):
+        label("custmers", "id")
+    with pytest.raises(ValueError, match="language 'fr' is not a report language"):
+        label("customers", "fr")
+    with pytest.raises(ValueError, match="language 'de'"):
+        format_money(1, language="de")
+
+
+def test_add_labels_requires_every_language():
+    add_labels({"test.churn": {"id": "Churn", "en": "Churn"}})
+    try:
+        assert label("test.churn", "en") == "Churn"
+        with pytest.raises(ValueError, match="no text for en"):
+            add_labels({"test.half": {"id": "Setengah"}})
+    finally:
+        LABELS.pop("test.churn", None)
+
+
+def test_stage_titles_from_notebook_names():
+    assert stage_title("01_data_collection", "id") == "Pengumpulan Data"
+    assert stage_title("06_executive_summary.ipynb", "en") == "Executive Summary"
+    assert stage_title("07_churn_deep_dive", "id") == "Churn deep dive"
