@@ -69,3 +69,11 @@ def test_monthly_growth(warehouse):
     assert (jan["new_customers"], jan["transactions"], jan["active_customers"]) == (2, 2, 1)
     assert jan["revenue"] == 150000 + 50000 - 25000 - 75000  # refunds net out of revenue
     assert growth["new_customers"].sum() == 3
+
+
+def test_missing_matrix_has_optional_columns_of_tables_with_rows(warehouse):
+    matrix = profile.missing_matrix(warehouse, pd.Timestamp("2026-01-01"))
+    assert sorted(matrix.columns) == ["customers", "transactions"]  # empty tables are left out
+    assert "customer_id" not in matrix.index  # required columns are never missing after loading
+    assert matrix.loc["birth_date", "customers"] == pytest.approx(2 / 3)
+    assert pd.isna(matrix.loc["birth_date", "transactions"])  # not a column of transactions

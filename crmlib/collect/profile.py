@@ -69,6 +69,13 @@ def missing_values(warehouse: Warehouse, until: pd.Timestamp) -> pd.DataFrame:
     return frame.assign(missing_share=share.fillna(0.0))
 
 
+def missing_matrix(warehouse: Warehouse, until: pd.Timestamp) -> pd.DataFrame:
+    """Optional columns (rows) by table (columns): the share of missing values, for tables that hold rows."""
+    frame = missing_values(warehouse, until)
+    frame = frame[~frame["required"] & (frame["rows"] > 0)]
+    return frame.pivot(index="column_name", columns="table_name", values="missing_share")
+
+
 def shared_contacts(warehouse: Warehouse) -> pd.DataFrame:
     """Customers whose e-mail or phone another customer also has: likely duplicate profiles to merge."""
     return warehouse.query("""
