@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from crmlib.errors import CrmError, ParamsError
+from crmlib.periods import Period
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,9 +34,9 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
     sample = commands.add_parser("sample", help="write a seeded synthetic CRM data set, one file per table")
-    sample.add_argument("--customers", type=int, default=2000)
-    sample.add_argument("--months", type=int, default=24)
-    sample.add_argument("--seed", type=int, default=42)
+    sample.add_argument("--customers", type=int, default=None, help="default: sample.customers in the parameters")
+    sample.add_argument("--months", type=int, default=None, help="default: sample.months in the parameters")
+    sample.add_argument("--seed", type=int, default=None, help="default: sample.seed in the parameters")
     sample.add_argument("--end", default=None, help="last month covered, YYYY-MM (default: last complete month)")
     sample.add_argument("--format", choices=["csv", "parquet"], default="csv")
     sample.add_argument("--out", type=Path, required=True)
@@ -66,11 +67,18 @@ def _parser() -> argparse.ArgumentParser:
 
 def _sample(args) -> None:
     from crmlib.collect.synthetic import write_sample
+    from crmlib.report.params import SampleParams
 
-    if args.customers < 1 or args.months < 1:
+    params = _params(args, required=False)
+    defaults = params.sample if params else SampleParams()
+    customers, months, seed = (defaults.customers if args.customers is None else args.customers,
+                               defaults.months if args.months is None else args.months,
+                               defaults.seed if args.seed is None else args.seed)
+    if customers < 1 or months < 1:
         raise CrmError("--customers and --months must be at least 1")
-    counts = write_sample(args.out, customers=args.customers, months=args.months, seed=args.seed, end=args.end,
-                          fmt=args.format)
+    if args.end and Period.parse(args.end).kind != "M":
+        raise CrmError(f"--end {args.end} is not a month; write it as YYYY-MM")
+    counts = write_sample(args.out, customers=customers, months=months, seed=seed, end=args.end, fmt=args.format)
     total = ", ".join(f"{table} {rows:,}" for table, rows in counts.items())
     print(f"wrote sample data to {args.out}: {total}")
 

@@ -1,0 +1,107 @@
+"""End to end through the `crm` command: sample data, ingest, run a period, publish HTML without code."""
+
+import csv
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import papermill
+import pytest
+
+from crmlib.collect.contract import TABLES
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def crm(*args, cwd=None, check=True) -> subprocess.CompletedProcess:
+    run = subprocess.run([sys.executable, "-m", "crmlib.cli", *map(str, args)], cwd=cwd, capture_output=True,
+                         text=True, timeout=900)
+    if check:
+        assert run.returncode == 0, run.stderr
+    return run
+
+
+def records(path: Path) -> int:
+    with open(path, newline="", encoding="utf-8") as handle:
+        return sum(1 for _ in csv.reader(handle)) - 1
+
+
+def test_sample_then_ingest_accounts_for_every_row_of_all_seven_tables(tmp_path):
+    raw, warehouse = tmp_path / "raw", tmp_path / "w.duckdb"
+    crm("sample", "--customers", 2000, "--months", 18, "--seed", 7, "--end", "2025-06", "--out", raw, cwd=tmp_path)
+    counts = json.loads(crm("ingest", raw, "--warehouse", warehouse, "--json", cwd=tmp_path).stdout)
+    assert sorted(counts) == sorted(TABLES)
+    for table, c in counts.items():
+        assert c["rows"] == records(raw / f"{table}.csv") > 0, table
+        assert c["rows"] == c["loaded"] + c["quarantined"], table
+        assert c["quarantined"] == 0, table  # the synthetic world keeps the contract
+    again = json.loads(crm("ingest", raw, "--warehouse", warehouse, "--json", cwd=tmp_path).stdout)
+    assert again == counts
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    """A project folder like a user's: the repository's params and notebooks, a small sample loaded."""
+    root = tmp_path_factory.mktemp("project")
+    shutil.copytree(ROOT / "params", root / "params")
+    shutil.copytree(ROOT / "notebooks", root / "notebooks")
+    crm("--project", root, "sample", "--customers", 400, "--months", 12, "--end", "2025-06",
+        "--out", root / "data" / "raw")
+    crm("--project", root, "ingest", root / "data" / "raw")
+    return root
+
+
+def test_crm_run_publishes_every_stage_as_html_without_code(project):
+    assert crm("--project", project, "latest-period").stdout.strip() == "2025-06"
+    run = crm("--project", project, "run")  # no period: the latest complete month
+    assert "reports/2025-06/index.html" in run.stdout + run.stderr
+    page = (project / "reports" / "2025-06" / "01_data_collection.html").read_text(encoding="utf-8")
+    assert "Pengumpulan Data · Juni 2025" in page
+    assert "Data yang terkumpul" in page and "Kualitas data" in page
+    assert page.count("<img") >= 4  # the charts
+    for code in ("open_period", "import ", "profile.collected", 'class="jp-InputArea'):
+        assert code not in page, code
+    assert "Traceback" not in page and "Warning" not in page
+    index = (project / "reports" / "index.html").read_text(encoding="utf-8")
+    assert "2025-06" in index
+
+
+def test_a_failing_run_exits_non_zero_and_keeps_the_last_good_report(project):
+    crm("--project", project, "run", "--period", "2025-05")
+    published = project / "reports" / "2025-05" / "01_data_collection.html"
+    before = published.read_bytes()
+    override = project / "params" / "2025-05.yaml"
+    (project / "data" / "corrupt.duckdb").write_bytes(b"not a database" * 1000)
+    override.write_text("warehouse: data/corrupt.duckdb\n")  # valid parameters; the notebook fails on the file
+    try:
+        failed = crm("--project", project, "run", "--period", "2025-05", check=False)
+    finally:
+        override.unlink()
+    assert failed.returncode == 1
+    assert failed.stderr.startswith("crm: error:") and "01_data_collection" in failed.stderr
+    assert "Traceback" not in failed.stderr
+    assert published.read_bytes() == before
+
+
+def test_notebook_runs_on_its_defaults_as_an_analyst_opens_it(project, tmp_path):
+    """No parameters given, working folder = notebooks/, as in JupyterLab: it finds the project and period."""
+    papermill.execute_notebook(str(project / "notebooks" / "01_data_collection.ipynb"),
+                               str(tmp_path / "out.ipynb"), cwd=str(project / "notebooks"), kernel_name="python3",
+                               progress_bar=False)
+    stored = subprocess.run([sys.executable, "-c", (
+        "from crmlib.collect import Warehouse; import sys; "
+        f"print(len(Warehouse(sys.argv[1]).read_result('collection_summary', '2025-06')))"),
+        str(project / "data" / "warehouse.duckdb")], capture_output=True, text=True, check=True)
+    assert stored.stdout.strip() == str(len(TABLES))
+
+
+def test_bad_input_is_one_line_without_a_traceback(tmp_path):
+    (tmp_path / "transactions.csv").write_text("transaction_id,ts,amount\nT1,2025-01-01,5\n")
+    run = crm("ingest", tmp_path, "--warehouse", tmp_path / "w.duckdb", cwd=tmp_path, check=False)
+    assert run.returncode == 1
+    assert run.stderr.count("\n") == 1 and run.stderr.startswith("crm: error: ")
+    assert "transactions.csv" in run.stderr and "'customer_id'" in run.stderr
+    bad_period = crm("--project", ROOT, "run", "--period", "2025-13", check=False)
+    assert bad_period.returncode == 1 and "YYYY-MM" in bad_period.stderr and "Traceback" not in bad_period.stderr
