@@ -40,7 +40,8 @@ def test_quarantine_by_kind_of_problem(warehouse):
     examples = profile.quarantine_examples(warehouse, per_check=1)
     assert len(examples) == len(counts) == 10
     assert examples.groupby("table_name").size().to_dict() == {"customers": 4, "transactions": 6}
-    assert (profile.load_balance(warehouse)["balanced"]).all()
+    balance = profile.load_balance(warehouse)
+    assert balance["balanced"].all() and balance["table_name"].tolist() == ["customers", "transactions"]
 
 
 def test_missing_values_share(warehouse):
@@ -75,5 +76,6 @@ def test_missing_matrix_has_optional_columns_of_tables_with_rows(warehouse):
     matrix = profile.missing_matrix(warehouse, pd.Timestamp("2026-01-01"))
     assert sorted(matrix.columns) == ["customers", "transactions"]  # empty tables are left out
     assert "customer_id" not in matrix.index  # required columns are never missing after loading
+    assert "name" not in matrix.index  # no gaps: nothing to show
     assert matrix.loc["birth_date", "customers"] == pytest.approx(2 / 3)
     assert pd.isna(matrix.loc["birth_date", "transactions"])  # not a column of transactions

@@ -23,8 +23,7 @@ def collected(warehouse: Warehouse, until: pd.Timestamp) -> pd.DataFrame:
     frame = warehouse.query(" UNION ALL ".join(parts), {"until": _ts(until)})
     sources = warehouse.query("SELECT table_name, source FROM loads")
     frame = frame.merge(sources, on="table_name", how="left")
-    order = {name: i for i, name in enumerate(TABLES)}
-    return frame.sort_values("table_name", key=lambda s: s.map(order)).reset_index(drop=True)
+    return frame.sort_values("table_name", key=_contract_order, kind="stable").reset_index(drop=True)
 
 
 def by_data_kind(collected_tables: pd.DataFrame) -> pd.DataFrame:
@@ -51,8 +50,9 @@ def quarantine_examples(warehouse: Warehouse, per_check: int = 3) -> pd.DataFram
 
 def load_balance(warehouse: Warehouse) -> pd.DataFrame:
     """Per loaded source: rows read, loaded and quarantined, and whether they add up (they must)."""
-    frame = warehouse.query("SELECT table_name, source, rows, loaded, quarantined FROM loads ORDER BY table_name")
-    return frame.assign(balanced=frame["rows"] == frame["loaded"] + frame["quarantined"])
+    frame = warehouse.query("SELECT table_name, source, rows, loaded, quarantined FROM loads")
+    frame = frame.assign(balanced=frame["rows"] == frame["loaded"] + frame["quarantined"])
+    return frame.sort_values("table_name", key=_contract_order, kind="stable").reset_index(drop=True)
 
 
 def missing_values(warehouse: Warehouse, until: pd.Timestamp) -> pd.DataFrame:
@@ -70,10 +70,11 @@ def missing_values(warehouse: Warehouse, until: pd.Timestamp) -> pd.DataFrame:
 
 
 def missing_matrix(warehouse: Warehouse, until: pd.Timestamp) -> pd.DataFrame:
-    """Optional columns (rows) by table (columns): the share of missing values, for tables that hold rows."""
+    """Optional columns that have gaps (rows) by table (columns): the share of missing values."""
     frame = missing_values(warehouse, until)
     frame = frame[~frame["required"] & (frame["rows"] > 0)]
-    return frame.pivot(index="column_name", columns="table_name", values="missing_share")
+    matrix = frame.pivot(index="column_name", columns="table_name", values="missing_share")
+    return matrix[matrix.gt(0).any(axis=1)].dropna(axis=1, how="all")
 
 
 def shared_contacts(warehouse: Warehouse) -> pd.DataFrame:
@@ -102,6 +103,10 @@ def monthly_growth(warehouse: Warehouse, until: pd.Timestamp) -> pd.DataFrame:
         SELECT month, sum(new_customers)::BIGINT AS new_customers, sum(transactions)::BIGINT AS transactions,
                sum(revenue) AS revenue, sum(active_customers)::BIGINT AS active_customers
         FROM months GROUP BY month ORDER BY month""", {"until": _ts(until)})
+
+
+def _contract_order(names: pd.Series) -> pd.Series:
+    return names.map({name: i for i, name in enumerate(TABLES)})
 
 
 def _ts(value: pd.Timestamp):

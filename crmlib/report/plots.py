@@ -49,6 +49,8 @@ def heatmap(matrix: pd.DataFrame, ctx, title: str, *, percent: bool = False, cma
     ax.set_xlabel("")
     ax.set_ylabel("")
     ax.grid(False)
+    ax.tick_params(axis="x", labelrotation=30)
+    plt.tight_layout()
     return ax
 
 
