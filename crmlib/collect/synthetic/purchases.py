@@ -1,0 +1,107 @@
+"""Purchases: when customers buy (BG/NBD), what each order looks like (Gamma-Gamma spend), and refunds.
+
+Most customers buy within hours or days of signup; after that each makes repeat purchases at a
+rate lambda ~ Gamma(r, alpha) per day (in seasonally warped time) and drops out for good after each
+repeat purchase with probability p ~ Beta(a, b). Amounts are Gamma(p, nu) with a customer-specific
+nu ~ Gamma(q, gamma), scaled by the category's price level and rounded to Rp 100. Some sales go
+wrong and come back as a negative `refund` row a day or more later.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from crmlib.collect.synthetic.arrays import (
+    Rows, column, concat_rows, group_starts, lookup, make_rows, round_to, shares, sort_rows, take_rows,
+)
+from crmlib.collect.synthetic.calendar import Calendar
+from crmlib.collect.synthetic.customers import Customers
+from crmlib.collect.synthetic.world import (
+    CATEGORIES, DAY, GG_P, HOME_CHANNEL_SHARE, NULL, REFUND_RATE, SALE_CHANNEL_MIX, SALE_CHANNELS,
+)
+
+
+def first_purchases(cal: Calendar, customers: Customers, rng) -> np.ndarray:
+    """Raw day of each customer's first purchase (hours or days after signup), NaN if none in the window."""
+    n = len(customers)
+    soon = rng.random(n) < 0.6
+    delay = 1 / 72 + np.where(soon, rng.exponential(2 / 24, n), rng.exponential(10.0, n))
+    x0 = customers.x_signup + delay
+    return np.where(customers.buyer & (x0 < cal.days), x0, np.nan)
+
+
+def repeat_purchases(cal: Calendar, customers: Customers, x0, rng):
+    """BG/NBD repeat purchases after the first: Poisson at rate lambda in operational time until dropout.
+
+    With N ~ Poisson(lambda * exposure) arrivals in the window and dropout after the K-th repeat
+    (K ~ Geometric(p)), the customer shows the first m = min(N, K) of N sorted uniform arrivals. Those are
+    drawn directly from exponential spacings: U(k) = S_k / (S_m + G), G ~ Gamma(N + 1 - m).
+    Returns (owner, raw day) of every repeat purchase and each customer's dropout day (inf if alive).
+    """
+    who = np.flatnonzero(~np.isnan(x0))
+    tau0 = cal.op(x0[who])
+    exposure = cal.sales_cum[-1] - tau0
+    arrivals = rng.poisson(customers.lam[who] * exposure)
+    lifetime = rng.geometric(customers.p_drop[who])
+    m = np.minimum(arrivals, lifetime)
+    spacing = np.cumsum(rng.exponential(1.0, m.sum()))
+    before = np.concatenate(([0.0], spacing))[group_starts(m)]
+    within = spacing - np.repeat(before, m)
+    last = np.concatenate(([0.0], within))[np.cumsum(m)] * (m > 0)
+    total = last + rng.gamma(arrivals - m + 1.0)
+    owner = np.repeat(who, m)
+    x = cal.raw(np.repeat(tau0, m) + within / np.repeat(total, m) * np.repeat(exposure, m))
+    dropout = np.full(len(customers), np.inf)
+    dropped = (lifetime <= arrivals) & (m > 0)
+    dropout[who[dropped]] = cal.raw(tau0[dropped] + last[dropped] / total[dropped] * exposure[dropped])
+    return owner, x, dropout
+
+
+def baseline_sales(cal: Calendar, customers: Customers, rng) -> tuple[Rows, np.ndarray]:
+    """Every customer's purchases without campaigns, as (owner, seconds) sorted, and the dropout day."""
+    x0 = first_purchases(cal, customers, rng)
+    owner, x, dropout = repeat_purchases(cal, customers, x0, rng)
+    first = np.flatnonzero(~np.isnan(x0))
+    sales = sort_rows(make_rows(owner=np.concatenate((first, owner)), t=cal.clock(np.concatenate((x0[first], x)))),
+                      "owner", "t")
+    return sales, dropout
+
+
+def sale_details(customers: Customers, sales: Rows, rng) -> Rows:
+    """Channel, category, product, quantity, Gamma-Gamma amount and whether it goes wrong, for every sale."""
+    owner, n = sales["owner"], len(sales["owner"])
+    k = len(CATEGORIES)
+    mix = rng.choice(len(SALE_CHANNELS), n, p=SALE_CHANNEL_MIX)
+    channel = np.where(rng.random(n) < HOME_CHANNEL_SHARE, customers.channel[owner], mix)
+    home = customers.category[owner]
+    other = rng.choice(k, n, p=shares(np.add(column(CATEGORIES, "women"), column(CATEGORIES, "men"))))
+    category = np.where(rng.random(n) < customers.cross[owner], other, home)
+    forced = sales["cross"] & (category == home)
+    category = np.where(forced, (home + 1 + rng.integers(0, k - 1, n)) % k, category)
+    products = lookup(CATEGORIES, "products", category)
+    amount = rng.gamma(GG_P, 1.0 / customers.nu[owner]) * lookup(CATEGORIES, "price", category)
+    return dict(
+        channel=channel, category=category,
+        product=1 + np.floor(products * rng.random(n) ** 2.5).astype(np.int64),
+        quantity=1 + rng.poisson(lookup(CATEGORIES, "extra_units", category)),
+        amount=np.clip(round_to(amount, 100.0), 15_000.0, 25_000_000.0),
+        bad=rng.random(n) < REFUND_RATE * lookup(CATEGORIES, "refund_level", category),
+    )
+
+
+def refunds(sales: Rows, rng, horizon: int) -> tuple[np.ndarray, np.ndarray]:
+    """For each bad sale: when the refund is paid (a day or more later, NULL if after the window), and when
+    it would be due regardless of the window."""
+    n = len(sales["t"])
+    at = sales["t"] + DAY + rng.exponential(4 * DAY, n).astype(np.int64)
+    return np.where(sales["bad"] & (at < horizon), at, NULL), at
+
+
+def sales_and_refunds(sales: Rows, refund_at) -> Rows:
+    """Sales plus refund rows (negative amount, kind refund), sorted by customer and time."""
+    refunded = refund_at != NULL
+    refund_rows = take_rows(sales, refunded)
+    refund_rows["t"], refund_rows["amount"] = refund_at[refunded], -refund_rows["amount"]
+    sales = dict(sales, kind=np.zeros(len(sales["t"]), dtype=np.int64))
+    refund_rows["kind"] = np.ones(int(refunded.sum()), dtype=np.int64)
+    return sort_rows(concat_rows([sales, refund_rows]), "owner", "t")

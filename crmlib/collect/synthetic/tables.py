@@ -1,0 +1,136 @@
+"""The contract tables of a chunk (and the campaign calendar) as Arrow tables: codes become labels and ids."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from crmlib.collect.contract import TABLES
+from crmlib.collect.synthetic.arrays import Rows, column, round_to
+from crmlib.collect.synthetic.arrow import contract_table, labels
+from crmlib.collect.synthetic.calendar import Calendar
+from crmlib.collect.synthetic.campaign_plan import CampaignPlan
+from crmlib.collect.synthetic.customers import Customers
+from crmlib.collect.synthetic.ids import IdCounters, format_ids, ids_at
+from crmlib.collect.synthetic.world import (
+    ACQUISITION, CAMPAIGNS, CATEGORIES, CITIES, COMMENTS, DAY, EMAIL_DOMAINS, EVENT_CHANNELS, EVENT_TYPES,
+    FIRST_NAMES, LAST_NAMES, NULL, OPPORTUNITY_SOURCES, PHONE_PREFIXES, SALE_CHANNELS, SEND_COST, STAGES,
+    SURVEY_CHANNELS, TICKET_CHANNELS, TICKET_STATUSES, TICKET_TOPICS,
+)
+
+
+def customers_table(cal: Calendar, customers: Customers) -> pa.Table:
+    """The chunk's profile rows (consents as they stand after the window's unsubscribes)."""
+    first = np.where(customers.female, customers.first_name, customers.first_name + len(FIRST_NAMES["F"]))
+    first_names = labels(FIRST_NAMES["F"] + FIRST_NAMES["M"], first)
+    last_names = labels(LAST_NAMES, customers.last_name)
+    local = pc.binary_join_element_wise(pc.utf8_lower(first_names), pc.utf8_lower(last_names), ".",
+                                        null_handling="skip")
+    domain = labels(column(EMAIL_DOMAINS, "domain"), customers.email_domain)
+    number = pc.cast(pa.array(customers.gidx + 1), pa.string())
+    prefix = labels(PHONE_PREFIXES, customers.phone_prefix)
+    subscriber = pc.utf8_lpad(pc.cast(pa.array(customers.phone_number), pa.string()), width=8, padding="0")
+    return contract_table("customers", cal.epoch, {
+        "customer_id": customers.ids,
+        "signup_date": customers.t_signup,
+        "name": pc.binary_join_element_wise(first_names, last_names, " ", null_handling="skip"),
+        "email": pc.binary_join_element_wise(local, number, "@", domain, ""),
+        "phone": pc.binary_join_element_wise("+628", prefix, subscriber, ""),
+        "birth_date": customers.birth_day,
+        "gender": labels(("F", "M"), np.where(customers.female, 0, 1)),
+        "city": labels(column(CITIES, "name"), customers.city),
+        "region": labels(column(CITIES, "province"), customers.city),
+        "acquisition_channel": labels(column(ACQUISITION, "channel"), customers.acquisition),
+        "referred_by": ids_at("customers", customers.referred_by, customers.id_width),
+        "consent_email": customers.consent_email,
+        "consent_whatsapp": customers.consent_whatsapp,
+    })
+
+
+def customer_rows_table(name: str, cal: Calendar, customers: Customers, rows: Rows, counters: IdCounters,
+                        columns: dict) -> pa.Table:
+    """A table whose every row belongs to a chunk customer: a new id and the owner's customer_id, then `columns`."""
+    return contract_table(name, cal.epoch, {
+        TABLES[name].id_column: counters.new_ids(name, len(rows["t"])),
+        "customer_id": customers.ids.take(rows["owner"]),
+        **columns,
+    })
+
+
+def transactions_table(cal: Calendar, customers: Customers, rows: Rows, counters: IdCounters) -> pa.Table:
+    """Sales and refunds."""
+    codes = labels(column(CATEGORIES, "code"), rows["category"])
+    numbers = pc.utf8_lpad(pc.cast(pa.array(rows["product"]), pa.string()), width=4, padding="0")
+    return customer_rows_table("transactions", cal, customers, rows, counters, {
+        "ts": rows["t"], "amount": rows["amount"], "quantity": rows["quantity"],
+        "category": labels(column(CATEGORIES, "name"), rows["category"]),
+        "product_id": pc.binary_join_element_wise(codes, numbers, "-"),
+        "channel": labels(SALE_CHANNELS, rows["channel"]),
+        "campaign_id": ids_at("campaigns", rows["campaign"]),
+        "kind": labels(("sale", "refund"), rows["kind"]),
+    })
+
+
+def events_table(cal: Calendar, customers: Customers, rows: Rows, counters: IdCounters) -> pa.Table:
+    """Engagement events; session numbers within the chunk become global session ids."""
+    session = rows["session"]
+    first = counters.take("sessions", int(session.max()) + 1 if len(session) else 0)
+    return customer_rows_table("events", cal, customers, rows, counters, {
+        "ts": rows["t"],
+        "event_type": labels(EVENT_TYPES, rows["type"]),
+        "channel": labels(EVENT_CHANNELS, rows["channel"]),
+        "campaign_id": ids_at("campaigns", rows["campaign"]),
+        "session_id": format_ids("sessions", np.where(session == NULL, NULL, first + session)),
+        "duration_s": rows["duration"],
+    })
+
+
+def feedback_table(cal: Calendar, customers: Customers, rows: Rows, counters: IdCounters) -> pa.Table:
+    """Survey responses."""
+    return customer_rows_table("feedback", cal, customers, rows, counters, {
+        "ts": rows["t"], "nps_score": rows["nps"], "csat": rows["csat"],
+        "comment": labels(column(COMMENTS, "text"), rows["comment"]),
+        "channel": labels(SURVEY_CHANNELS, rows["channel"]),
+    })
+
+
+def tickets_table(cal: Calendar, customers: Customers, rows: Rows, counters: IdCounters) -> pa.Table:
+    """Service tickets."""
+    return customer_rows_table("tickets", cal, customers, rows, counters, {
+        "opened_at": rows["t"], "first_response_at": rows["first"], "resolved_at": rows["resolved"],
+        "channel": labels(column(TICKET_CHANNELS, "name"), rows["channel"]),
+        "topic": labels(TICKET_TOPICS, rows["topic"]),
+        "status": labels(TICKET_STATUSES, rows["status"]),
+        "cost": rows["cost"],
+    })
+
+
+def opportunities_table(cal: Calendar, customers: Customers, rows: Rows, counters: IdCounters) -> pa.Table:
+    """The B2B pipeline; deals not linked to a customer have no customer_id."""
+    owner = rows["owner"]
+    return contract_table("opportunities", cal.epoch, {
+        "opportunity_id": counters.new_ids("opportunities", len(owner)),
+        "created_at": rows["t"],
+        "stage": labels(STAGES, rows["stage"]),
+        "customer_id": customers.ids.take(pa.array(owner, mask=owner == NULL)),
+        "closed_at": rows["closed"], "value": rows["value"],
+        "source": labels(column(OPPORTUNITY_SOURCES, "name"), rows["source"]),
+    })
+
+
+def campaigns_table(cal: Calendar, plan: CampaignPlan) -> pa.Table:
+    """The campaign calendar; cost is a fixed creative cost plus the messages actually sent."""
+    fixed = np.array([CAMPAIGNS[k].fixed_cost for k in plan.kind], dtype=float)
+    per_message = np.array([SEND_COST[c] for c in plan.channel], dtype=float)
+    start = cal.epoch // DAY
+    return contract_table("campaigns", cal.epoch, {
+        "campaign_id": ids_at("campaigns", np.arange(len(plan))),
+        "name": pa.array(plan.name, pa.string()),
+        "type": pa.array(plan.kind, pa.string()),
+        "channel": pa.array(plan.channel, pa.string()),
+        "start_date": start + plan.start_day,
+        "end_date": start + plan.end_day,
+        "cost": round_to(fixed + per_message * plan.sent, 1000.0),
+        "control_share": plan.control_share,
+    })
