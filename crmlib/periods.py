@@ -93,6 +93,25 @@ def month_range(first: str, last: str) -> list[Period]:
     return out
 
 
+def end_day(end) -> pd.Timestamp:
+    """The last day an analysis includes: `end` itself (time of day dropped), or the last day of a period.
+
+    >>> end_day("2025-06"), end_day("2025-06-15 13:00")
+    (Timestamp('2025-06-30 00:00:00'), Timestamp('2025-06-15 00:00:00'))
+    """
+    if isinstance(end, Period):
+        return end.last_day
+    if isinstance(end, str) and re.fullmatch(r"\s*\d{4}(-(\d{2}|Q[1-4]))?\s*", end):
+        return Period.parse(end).last_day
+    try:
+        day = pd.Timestamp(end)
+    except (TypeError, ValueError):
+        day = pd.NaT
+    if pd.isna(day):
+        raise ParamsError(f"end {end!r} is not a day: write it as YYYY-MM-DD (2025-06-30) or a period (2025-06)")
+    return day.normalize()
+
+
 def latest_complete_month(last_timestamp: pd.Timestamp) -> Period:
     """The latest month the data covers to its last day, given the newest timestamp in the data."""
     ts = pd.Timestamp(last_timestamp)

@@ -25,19 +25,15 @@ import duckdb
 import pandas as pd
 
 from crmlib.collect.warehouse import Warehouse
+from crmlib.periods import end_day
+from crmlib.segment.purchase_days import purchase_days_cte
 
 DAYS_PER = {"D": 1, "W": 7}
 
 _SQL = """
-WITH days AS (
-    SELECT customer_id, CAST(ts AS DATE) AS day, sum(amount) AS value
-    FROM {source}
-    WHERE ts < $until AND ($start IS NULL OR ts >= $start)
-    GROUP BY customer_id, day
-    HAVING bool_or(coalesce(kind, CASE WHEN amount < 0 THEN 'refund' ELSE 'sale' END) = 'sale')
-),
+WITH {purchase_days},
 numbered AS (
-    SELECT *, min(day) OVER (PARTITION BY customer_id) AS first_day FROM days
+    SELECT *, min(day) OVER (PARTITION BY customer_id) AS first_day FROM purchase_days
 )
 SELECT customer_id,
        CAST(count(*) - 1 AS DOUBLE) AS frequency,
@@ -51,25 +47,38 @@ ORDER BY customer_id
 
 
 def rfm_summary(transactions: pd.DataFrame | Warehouse, end, freq: str = "D", start=None) -> pd.DataFrame:
-    """Frequency, recency, T and monetary value per customer, from purchases up to and including day `end`.
+    """Frequency, recency, T and monetary value per customer, from purchases up to and including day `end`
+    (a date, or a period such as "2025-06" for its last day).
 
     `transactions` is a DataFrame with customer_id, ts, amount (and optionally kind), or a Warehouse whose
     `transactions` table is summarised in place. `freq` is "D" (days) or "W" (weeks = days / 7). `start`, if
-    given, ignores purchases before it (customers are then "born" at their first purchase on or after it).
+    given, ignores purchases before its day (customers are then "born" at their first purchase on or after it).
+    Zoned times count in their own zone's calendar days; a refund given as a positive amount is subtracted.
     """
     if freq not in DAYS_PER:
         raise ValueError(f"freq must be 'D' (days) or 'W' (weeks), not {freq!r}")
-    end_day = pd.Timestamp(end).normalize()
-    params = {"until": (end_day + pd.Timedelta(days=1)).to_pydatetime(), "end": end_day.to_pydatetime(),
-              "start": None if start is None else pd.Timestamp(start).to_pydatetime(),
+    last = end_day(end)
+    params = {"until": (last + pd.Timedelta(days=1)).to_pydatetime(), "end": last.to_pydatetime(),
+              "start": None if start is None else pd.Timestamp(start).normalize().to_pydatetime(),
               "per": float(DAYS_PER[freq])}
     if isinstance(transactions, Warehouse):
-        frame = transactions.query(_SQL.format(source="transactions"), params)
+        frame = transactions.query(_sql("transactions"), params)
     else:
         with duckdb.connect() as con:
             columns = ["customer_id", "ts", "amount"] + (["kind"] if "kind" in transactions else [])
-            con.register("tx", transactions[columns])
+            con.register("tx", _local_time(transactions[columns]))
             source = "tx" if "kind" in transactions else "(SELECT *, NULL::VARCHAR AS kind FROM tx)"
-            frame = con.execute(_SQL.format(source=source), params).df()
+            frame = con.execute(_sql(source), params).df()
     frame["customer_id"] = frame["customer_id"].astype(str)
     return frame.set_index("customer_id")
+
+
+def _sql(source: str) -> str:
+    return _SQL.format(purchase_days=purchase_days_cte(source, since=True))
+
+
+def _local_time(transactions: pd.DataFrame) -> pd.DataFrame:
+    """Zoned times as the wall-clock time of their own zone, so days never depend on the machine's zone."""
+    if getattr(transactions["ts"].dtype, "tz", None) is None:
+        return transactions
+    return transactions.assign(ts=transactions["ts"].dt.tz_localize(None))

@@ -1,0 +1,77 @@
+"""Churn risk tiers from the probability that a customer is still alive (P(alive) of the lifetime value models).
+
+A customer is at high risk when P(alive) < 0.3, medium risk when P(alive) < 0.7, low risk otherwise; the two
+cut-offs are the `churn: thresholds` parameter.
+
+>>> p_alive = pd.Series({"a": 0.1, "b": 0.3, "c": 0.69, "d": 0.95})
+>>> churn_tiers(p_alive).tolist()
+['high', 'medium', 'medium', 'low']
+>>> churn_summary(churn_tiers(p_alive), value=pd.Series({"a": 100.0, "b": 50.0, "c": 50.0, "d": 800.0}))
+... # doctest: +NORMALIZE_WHITESPACE
+            customers  share  value  value_share
+churn_risk
+high                1   0.25  100.0          0.1
+medium              2   0.50  100.0          0.1
+low                 1   0.25  800.0          0.8
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Strict, StrictFloat, ValidationError, field_validator
+
+from crmlib.errors import ParamsError
+
+TIERS = ("high", "medium", "low")
+
+
+class ChurnOptions(BaseModel):
+    """The `churn:` section of the parameters."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    thresholds: Annotated[tuple[StrictFloat, StrictFloat], Strict(False)] = (0.3, 0.7)
+    """P(alive) below the first is high risk, below the second medium risk, else low risk."""
+
+    @field_validator("thresholds")
+    @classmethod
+    def _increasing_shares(cls, value: tuple[float, float]) -> tuple[float, float]:
+        low, high = value
+        if not 0 < low < high < 1:
+            raise ValueError(f"thresholds must be two increasing numbers between 0 and 1 (such as [0.3, 0.7]), "
+                             f"got [{low:g}, {high:g}]")
+        return value
+
+
+def churn_tiers(p_alive: pd.Series, thresholds=(0.3, 0.7)) -> pd.Series:
+    """The churn risk tier of each customer: an ordered categorical high < medium < low named churn_risk."""
+    try:
+        low, high = ChurnOptions(thresholds=thresholds).thresholds
+    except ValidationError as err:
+        raise ParamsError(f"churn thresholds: {err.errors()[0]['msg'].removeprefix('Value error, ')}") from None
+    values = pd.to_numeric(p_alive, errors="coerce").astype(float)
+    bad = values.isna() | (values < 0) | (values > 1)
+    if bad.any():
+        raise ValueError(f"p_alive must be a probability (0 to 1) for every customer; {int(bad.sum())} are not, "
+                         f"e.g. {list(p_alive[bad].index[:3])}")
+    codes = np.select([values < low, values < high], [0, 1], 2)
+    tiers = pd.Categorical.from_codes(codes, categories=list(TIERS), ordered=True)
+    return pd.Series(tiers, index=p_alive.index, name="churn_risk")
+
+
+def churn_summary(tiers: pd.Series, value: pd.Series | None = None) -> pd.DataFrame:
+    """Customers per tier and their share; with `value` (e.g. CLV per customer) also the value in each tier and
+    its share of the total: the value at risk."""
+    counts = tiers.value_counts(sort=False).reindex(list(TIERS), fill_value=0)
+    summary = pd.DataFrame({"customers": counts, "share": counts / max(len(tiers), 1)})
+    if value is not None:
+        missing = tiers.index.difference(value.index)
+        if len(missing):
+            raise ValueError(f"value is missing for {len(missing)} customers of the tiers, e.g. {list(missing[:3])}")
+        held = value.reindex(tiers.index).groupby(tiers, observed=False).sum().reindex(list(TIERS), fill_value=0.0)
+        total = held.sum()
+        summary = summary.assign(value=held, value_share=held / total if total else np.nan)
+    return summary.rename_axis("churn_risk")

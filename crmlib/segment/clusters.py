@@ -1,0 +1,222 @@
+"""Behavioural segments: k-means clusters of the customer features, described in plain words in both languages.
+
+Features are put on one scale first: counts and money through log1p (they are skewed), rates as they are,
+missing values (an e-mail rate of a customer sent no e-mail) as the column's mean, then standardised. k is the
+one in `k_range` with the best silhouette score (measured on a seeded sample of at most `SILHOUETTE_SAMPLE`
+customers). Clusters are numbered 1..k by size, the largest first.
+
+A cluster is described by the features that stand out: the cluster's mean on the standardised scale (a z-score
+against all customers) at least +`STANDOUT` reads "high", at most -`STANDOUT` "low". The words live in `WORDS`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from sklearn.cluster import KMeans
+from sklearn.metrics import silhouette_score
+from sklearn.preprocessing import StandardScaler
+
+SILHOUETTE_SAMPLE = 10_000
+STANDOUT = 0.5
+MOST_WORDS = 4  # at most this many standing-out features make a description
+
+
+@dataclass(frozen=True)
+class Words:
+    """How a feature reads when high and when low, per language; `kind` places it in the English sentence:
+    an "adjective" goes before "buyers" ("frequent buyers"), a "verb" after "who" ("buyers who open e-mails").
+    None: nothing worth saying on that side."""
+
+    kind: str
+    high: dict[str, str] | None
+    low: dict[str, str] | None
+    log: bool = True  # log1p before scaling (counts and money); False for rates
+
+
+def _pair(texts: tuple[str, str] | None) -> dict[str, str] | None:
+    return None if texts is None else {"en": texts[0], "id": texts[1]}
+
+
+def _w(kind: str, high: tuple[str, str] | None, low: tuple[str, str] | None, log: bool = True) -> Words:
+    return Words(kind, _pair(high), _pair(low), log)
+
+
+# The default clustering features, in the order descriptions mention them: (en, id) words for high and low.
+WORDS: dict[str, Words] = {
+    "frequency": _w("adjective", ("frequent", "sering"), ("infrequent", "jarang")),
+    "avg_spend": _w("adjective", ("high-spending", "belanja tinggi"), ("low-spending", "belanja rendah")),
+    "recency_days": _w("adjective", ("lapsed", "lama tidak membeli"), ("recent", "baru saja membeli")),
+    "tenure_days": _w("adjective", ("long-standing", "sudah lama menjadi pelanggan"), ("newly joined", "baru bergabung")),
+    "categories": _w("verb", ("buy across categories", "membeli lintas kategori"),
+                     ("stick to one category", "membeli satu kategori")),
+    "sessions": _w("verb", ("browse often", "sering berkunjung"), ("rarely visit", "jarang berkunjung")),
+    "abandoned_carts": _w("verb", ("abandon carts", "sering meninggalkan keranjang"), None),
+    "email_open_rate": _w("verb", ("open e-mails", "membuka e-mail"), ("ignore e-mails", "mengabaikan e-mail"),
+                          log=False),
+    "email_click_rate": _w("verb", ("click e-mails", "mengklik e-mail"), None, log=False),
+    "tickets": _w("verb", ("contact customer service", "sering menghubungi layanan pelanggan"), None),
+    "refunds": _w("verb", ("ask for refunds", "sering meminta refund"), None),
+}
+CLUSTER_FEATURES = tuple(WORDS)
+BUYERS = {"en": "buyers", "id": "Pembeli"}
+AVERAGE = {"en": "Typical buyers, close to the average", "id": "Pembeli rata-rata, tanpa ciri menonjol"}
+AVERAGE_NAME = {"en": "Typical buyers", "id": "Pembeli rata-rata"}
+
+
+@dataclass
+class ClusterResult:
+    """k-means clusters: labels per customer, the chosen k, silhouette per tried k, and what each cluster is.
+
+    profile: per cluster size, share and the mean of each raw feature; z: per cluster the standardised mean of
+    each clustering feature; names and descriptions: per cluster, columns "en" and "id".
+    """
+
+    labels: pd.Series
+    k: int
+    silhouette: dict[int, float]
+    profile: pd.DataFrame
+    z: pd.DataFrame
+    names: pd.DataFrame
+    descriptions: pd.DataFrame
+    features: list[str] = field(default_factory=list)
+
+    def describe(self, cluster: int, language: str = "id") -> str:
+        """The description of one cluster in `language` ("id" or "en")."""
+        return self.descriptions.loc[cluster, language]
+
+
+def scaled_features(features: pd.DataFrame, columns=None) -> pd.DataFrame:
+    """The clustering features on one scale: log1p for counts and money, missing as the mean, standardised.
+
+    >>> scaled = scaled_features(pd.DataFrame({"frequency": [0.0, 3.0], "email_open_rate": [0.5, None]}))
+    >>> scaled.round(2).values.tolist()
+    [[-1.0, 0.0], [1.0, 0.0]]
+    """
+    if columns is not None:
+        missing = [c for c in columns if c not in features]
+        if missing:
+            raise ValueError(f"features lack the column(s) {', '.join(missing)} named to cluster on")
+    columns = [c for c in (columns or CLUSTER_FEATURES) if c in features]
+    if not columns:
+        raise ValueError(f"features have none of the clustering columns ({', '.join(CLUSTER_FEATURES)}): pass "
+                         "customer_features(...) or name the columns to use")
+    frame = features[columns].astype(float)
+    negative = [c for c in columns if _words(c).log and (frame[c] < 0).any()]
+    if negative:
+        raise ValueError(f"feature(s) {', '.join(negative)} hold negative values and cannot be log-scaled; "
+                         "check the data (e.g. refunds larger than the sales of a day)")
+    for column in columns:
+        if _words(column).log:
+            frame[column] = np.log1p(frame[column])
+    frame = frame.fillna(frame.mean()).fillna(0.0)
+    return pd.DataFrame(StandardScaler().fit_transform(frame), index=frame.index, columns=columns)
+
+
+def _words(column: str) -> Words:
+    return WORDS.get(column, Words("verb", None, None, log=True))
+
+
+def behaviour_clusters(features: pd.DataFrame, k_range=range(2, 9), seed: int = 0, columns=None) -> ClusterResult:
+    """Cluster customers with k-means on `scaled_features`, k by the best silhouette; same seed, same result.
+
+    `features` is `customer_features(...)` (one row per customer); `columns` the features to cluster on (default:
+    those of `CLUSTER_FEATURES` present).
+    """
+    scaled = scaled_features(features, columns)
+    ks = [int(k) for k in k_range if 2 <= k < len(scaled)]
+    if not ks:
+        raise ValueError(f"cannot cluster {len(scaled)} customers into k in {list(k_range)}: need k >= 2 and more "
+                         "customers than clusters")
+    points = scaled.to_numpy()
+    distinct = len(np.unique(points, axis=0))
+    if distinct < 2:
+        raise ValueError("the customers' features do not separate into groups (all customers alike)")
+    silhouette, fits = {}, {}
+    sample = min(len(scaled), SILHOUETTE_SAMPLE)
+    for k in (k for k in ks if k <= distinct):  # no more clusters than distinct customers
+        fits[k] = KMeans(n_clusters=k, n_init=10, random_state=seed).fit_predict(points)
+        silhouette[k] = float(silhouette_score(points, fits[k], sample_size=sample, random_state=seed))
+    if not silhouette:
+        raise ValueError(f"only {distinct} distinct customers: too few for k in {list(k_range)}")
+    best = max(silhouette, key=lambda k: (silhouette[k], -k))
+    labels = _number_by_size(pd.Series(fits[best], index=scaled.index, name="cluster"))
+    z = scaled.groupby(labels).mean()
+    names, descriptions = describe_clusters(z)
+    return ClusterResult(labels=labels, k=best, silhouette=silhouette, profile=_profile(features, labels), z=z,
+                         names=names, descriptions=descriptions, features=list(scaled.columns))
+
+
+def _number_by_size(labels: pd.Series) -> pd.Series:
+    """Renumber clusters 1..k, the largest first (ties by the first customer in it), so numbers are stable."""
+    sizes = labels.value_counts()
+    first = pd.Series(np.arange(len(labels)), index=labels.to_numpy()).groupby(level=0).min()
+    order = sorted(sizes.index, key=lambda c: (-sizes[c], first[c]))
+    return labels.map({old: new for new, old in enumerate(order, start=1)}).astype("int64")
+
+
+def _profile(features: pd.DataFrame, labels: pd.Series) -> pd.DataFrame:
+    numeric = features.select_dtypes("number")
+    table = numeric.groupby(labels).mean()
+    table.insert(0, "share", labels.value_counts(normalize=True).reindex(table.index))
+    table.insert(0, "size", labels.value_counts().reindex(table.index).astype("int64"))
+    table.index.name = "cluster"
+    return table
+
+
+def standouts(z: pd.Series, threshold: float = STANDOUT, most: int = MOST_WORDS) -> list[tuple[str, str]]:
+    """(feature, "high" or "low") of the features that stand out, the strongest `most`, in feature order.
+
+    >>> standouts(pd.Series({"frequency": 1.2, "avg_spend": 0.1, "recency_days": -0.8}))
+    [('frequency', 'high'), ('recency_days', 'low')]
+    """
+    said = [c for c in z.index if _phrase(c, "high" if z[c] > 0 else "low", "en") and abs(z[c]) >= threshold]
+    strongest = set(sorted(said, key=lambda c: -abs(z[c]))[:most])
+    return [(c, "high" if z[c] > 0 else "low") for c in z.index if c in strongest]
+
+
+def _phrase(column: str, side: str, language: str) -> str | None:
+    texts = getattr(_words(column), side)
+    return texts[language] if texts else None
+
+
+def describe(z: pd.Series, language: str) -> tuple[str, str]:
+    """A short name and a plain-words description of a cluster from its z-scores, in `language`.
+
+    >>> describe(pd.Series({"frequency": 1.2, "avg_spend": 0.9, "recency_days": -0.8, "email_open_rate": 0.7}), "en")
+    ('Frequent, high-spending buyers', 'Frequent, high-spending, recent buyers who open e-mails')
+    >>> describe(pd.Series({"frequency": 1.2, "avg_spend": 0.9, "recency_days": -0.8, "email_open_rate": 0.7}), "id")
+    ('Pembeli sering, belanja tinggi', 'Pembeli sering, belanja tinggi, baru saja membeli, membuka e-mail')
+    """
+    chosen = standouts(z)
+    if not chosen:
+        return AVERAGE_NAME[language], AVERAGE[language]
+    strongest = set(c for c, _ in sorted(chosen, key=lambda cs: -abs(z[cs[0]]))[:2])
+    return (_sentence([cs for cs in chosen if cs[0] in strongest], language), _sentence(chosen, language))
+
+
+def _sentence(chosen: list[tuple[str, str]], language: str) -> str:
+    phrases = [(_words(c).kind, _phrase(c, side, language)) for c, side in chosen]
+    if language == "id":
+        return f"{BUYERS['id']} " + ", ".join(text for _, text in phrases)
+    adjectives = [text for kind, text in phrases if kind == "adjective"]
+    verbs = [text for kind, text in phrases if kind != "adjective"]
+    text = (", ".join(adjectives) + " " if adjectives else "") + BUYERS["en"]
+    if verbs:
+        text += " who " + (", ".join(verbs[:-1]) + " and " + verbs[-1] if len(verbs) > 1 else verbs[0])
+    return text[0].upper() + text[1:]
+
+
+def describe_clusters(z: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Names and descriptions (columns "en", "id") of every cluster (row of `z`); a repeated name gets "(2)"."""
+    names = pd.DataFrame(index=z.index, columns=["en", "id"], dtype=object)
+    descriptions = names.copy()
+    for cluster, row in z.iterrows():
+        for language in ("en", "id"):
+            names.loc[cluster, language], descriptions.loc[cluster, language] = describe(row, language)
+    for language in ("en", "id"):
+        repeat = names.groupby(language).cumcount()
+        names[language] = names[language] + repeat.map(lambda n: f" ({n + 1})" if n else "")
+    return names, descriptions
