@@ -68,6 +68,27 @@ def test_crm_run_publishes_every_stage_as_html_without_code(project):
     assert "2025-06" in index
 
 
+def test_the_segmentation_page_and_its_stored_result(project):
+    crm("--project", project, "run", "--period", "2025-06")
+    page = (project / "reports" / "2025-06" / "02_segmentation.html").read_text(encoding="utf-8")
+    assert "Segmentasi Pelanggan · Juni 2025" in page
+    assert "Juara" in page and "Perpindahan antarsegmen" in page and "Klaster perilaku" in page
+    assert page.count("<img") >= 4 and "segment_customers" not in page
+    stored = stored_result(project, "customer_segments", "2025-06")
+    buyers = stored_result(project, "transactions", None)
+    assert stored == buyers  # every customer with a purchase is in exactly one segment
+
+
+def stored_result(project, name, period) -> int:
+    """Rows of a stored stage result (or distinct buyers when `period` is None), read in a fresh process."""
+    sql = (f"SELECT count(*) FROM {name} WHERE period = '{period}'" if period else
+           "SELECT count(DISTINCT customer_id) FROM transactions WHERE kind = 'sale' AND ts < '2025-07-01'")
+    out = subprocess.run([sys.executable, "-c", "import duckdb, sys; "
+                          "print(duckdb.connect(sys.argv[1], read_only=True).execute(sys.argv[2]).fetchone()[0])",
+                          str(project / "data" / "warehouse.duckdb"), sql], capture_output=True, text=True, check=True)
+    return int(out.stdout)
+
+
 def test_a_failing_run_exits_non_zero_and_keeps_the_last_good_report(project):
     crm("--project", project, "run", "--period", "2025-05")
     published = project / "reports" / "2025-05" / "01_data_collection.html"

@@ -18,6 +18,8 @@ import seaborn as sns
 from IPython.display import Markdown
 
 from crmlib.collect.warehouse import Warehouse
+from crmlib.segment.movement import ENTERED, EXITED
+from crmlib.segment.segments import segment_action, segment_name
 from crmlib.periods import Period
 from crmlib.report.labels import format_money, format_number, format_percent, label, month_name
 from crmlib.report.params import Params, find_project_dir, load_params
@@ -44,9 +46,24 @@ class PeriodContext:
         """The period in words, e.g. "Juni 2025"."""
         return month_name(self.period, self.language)
 
+    @property
+    def previous_period_name(self) -> str:
+        """The period before, in words, e.g. "Mei 2025"."""
+        return month_name(self.period.previous(), self.language)
+
     def t(self, key: str) -> str:
         """The label `key` in the report language."""
         return label(key, self.language)
+
+    def segment(self, key: str) -> str:
+        """A segment's display name in the report language (also the movement rows "entered"/"exited")."""
+        if key in (ENTERED, EXITED):
+            return self.t(f"movement.{key}")
+        return segment_name(key, self.language, self.params.segments)
+
+    def segment_action(self, key: str) -> str:
+        """The recommended action for a segment in the report language ("" for a segment of one's own)."""
+        return segment_action(key, self.language) or ""
 
     def money(self, amount) -> str:
         """An amount in the business currency, e.g. "Rp1.234.567"."""

@@ -218,3 +218,54 @@ add_labels(_pairs("check.", {
     "unknown_customer": ("Pelanggan tak dikenal", "Unknown customer"),
     "duplicate": ("ID ganda", "Duplicate id"),
 }))
+
+
+# Stage 2, segmentation.
+add_labels(_pairs("", {
+    "customers_share": ("Porsi pelanggan", "Share of customers"),
+    "value_share": ("Porsi nilai (belanja)", "Share of value (spend)"),
+    "action": ("Tindakan yang disarankan", "Recommended action"),
+    "recency_days": ("Hari sejak pembelian terakhir", "Days since last purchase"),
+    "frequency": ("Frekuensi (hari belanja)", "Frequency (purchase days)"),
+    "monetary": ("Rata-rata belanja per hari belanja", "Mean spend per purchase day"),
+    "cluster": ("Klaster", "Cluster"),
+    "description": ("Gambaran", "Description"),
+    "size": ("Jumlah", "Size"),
+    "r": ("Skor R (kebaruan)", "R score (recency)"),
+    "fm": ("Skor FM (frekuensi & nilai)", "FM score (frequency & money)"),
+}))
+add_labels(_pairs("seg.", {
+    "sizes": ("Ukuran segmen dan porsi nilainya", "Segment sizes and their share of value"),
+    "table": ("Segmen dan tindakan yang disarankan", "Segments and what to do"),
+    "grid": ("Pelanggan pada kisi RFM", "Customers on the RFM grid"),
+    "movement": ("Perpindahan antarsegmen dari periode sebelumnya", "Movement between segments since the previous period"),
+    "clusters": ("Klaster perilaku", "Behavioural clusters"),
+    "cluster_profile": ("Perbedaan antarklaster (skor-z terhadap rata-rata)", "How the clusters differ (z-score against the average)"),
+}))
+add_labels(_pairs("movement.", {
+    "entered": ("Baru masuk", "Entered"),
+    "exited": ("Keluar", "Exited"),
+    "stayed": ("Tetap", "Stayed"),
+    "moved_up": ("Naik", "Moved up"),
+    "moved_down": ("Turun", "Moved down"),
+}))
+add_labels(_pairs("feature.", {
+    "frequency": ("Frekuensi", "Frequency"),
+    "recency": ("Masa aktif", "Active span"),
+    "T": ("Umur pelanggan", "Customer age"),
+    "monetary_value": ("Nilai rata-rata", "Mean value"),
+    "recency_days": ("Hari sejak beli", "Days since purchase"),
+    "spend": ("Total belanja", "Total spend"),
+    "avg_spend": ("Belanja rata-rata", "Mean spend"),
+    "categories": ("Kategori", "Categories"),
+    "refunds": ("Pengembalian dana", "Refunds"),
+    "sessions": ("Kunjungan", "Sessions"),
+    "product_views": ("Lihat produk", "Product views"),
+    "add_to_cart": ("Masuk keranjang", "Add to cart"),
+    "abandoned_carts": ("Keranjang ditinggal", "Abandoned carts"),
+    "emails_sent": ("E-mail terkirim", "E-mails sent"),
+    "email_open_rate": ("Tingkat buka e-mail", "E-mail open rate"),
+    "email_click_rate": ("Tingkat klik e-mail", "E-mail click rate"),
+    "tickets": ("Tiket layanan", "Service tickets"),
+    "tenure_days": ("Lama jadi pelanggan", "Tenure"),
+}))

@@ -21,7 +21,9 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, PrivateAttr, ValidationError, field_validator
 
+from crmlib.analyze.options import AnalysisOptions
 from crmlib.collect.options import IngestOptions
+from crmlib.segment.segments import SegmentRules, default_segment_rules
 from crmlib.errors import ParamsError
 from crmlib.periods import Period
 
@@ -53,6 +55,8 @@ class Params(Section):
     reports_dir: str = "reports"
     sample: SampleParams = SampleParams()
     ingest: IngestOptions = IngestOptions()
+    segments: SegmentRules = Field(default_factory=default_segment_rules)
+    analysis: AnalysisOptions = AnalysisOptions()
 
     _project_dir: Path = PrivateAttr(default_factory=Path.cwd)
 

@@ -1,67 +1,119 @@
-"""Charts for the reports: seaborn, titles and axes in the report language, thousands grouped as the language does.
+"""Charts for the reports: seaborn, titles and axes in the report language, values formatted as the language does.
 
-Each function draws one chart on a new figure and returns its Axes, so a notebook cell shows it.
+Each function draws one chart on a new figure and returns its Axes. `fmt` says how values read: "number",
+"decimal" (one decimal), "percent" (fractions) or "money" (the business currency). `translate` maps a column to
+how its values are shown: a label-key prefix such as "kind." (the value becomes the label "kind.<value>"), or a
+function such as `ctx.segment`.
 """
 
 from __future__ import annotations
+
+from typing import Callable
 
 import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
+from crmlib.report.tables import shown_as
+
+Translate = dict[str, "str | Callable[[object], str]"]
+
 
 def bar(frame: pd.DataFrame, x: str, y: str, ctx, title: str, *, hue: str | None = None,
-        horizontal: bool = False, translate: dict[str, str] | None = None):
-    """Bars of `y` per `x`; `translate` maps a column to the label-key prefix its values take (e.g. "kind.")."""
+        horizontal: bool = False, translate: Translate | None = None, fmt: str = "number"):
+    """Bars of `y` per `x` (and per `hue`)."""
     data = translated(frame, ctx, translate or {})
     fig, ax = plt.subplots()
     sns.barplot(data=data, x=y if horizontal else x, y=x if horizontal else y, hue=hue, ax=ax,
                 orient="h" if horizontal else "v")
-    _finish(ax, ctx, title, value_axis="x" if horizontal else "y")
-    ax.set_xlabel(ctx.t(y) if horizontal else "")
-    ax.set_ylabel("" if horizontal else ctx.t(y))
+    _value_axis(ax, ctx, "x" if horizontal else "y", fmt)
+    ax.set_title(title)
+    ax.set_xlabel(ctx.t(y) if horizontal and not y.startswith("_") else "")
+    ax.set_ylabel(ctx.t(y) if not horizontal and not y.startswith("_") else "")
     if hue:
         ax.legend(title="")
+    plt.tight_layout()
     return ax
 
 
-def lines(frame: pd.DataFrame, x: str, ys: list[str], ctx, title: str):
+def grouped_bar(frame: pd.DataFrame, x: str, ys: list[str], ctx, title: str, *, translate: Translate | None = None,
+                fmt: str = "percent", horizontal: bool = True):
+    """Side-by-side bars of several columns `ys` (named by their labels) per `x`."""
+    long = translated(frame, ctx, translate or {}).melt(id_vars=x, value_vars=ys, var_name="_series",
+                                                        value_name="_value")
+    long["_series"] = long["_series"].map(ctx.t)
+    return bar(long, x, "_value", ctx, title, hue="_series", horizontal=horizontal, fmt=fmt)
+
+
+def lines(frame: pd.DataFrame, x: str, ys: list[str], ctx, title: str, *, fmt: str = "number"):
     """One line per column in `ys` over `x` (typically months), with a legend in the report language."""
-    long = frame.melt(id_vars=x, value_vars=ys, var_name="series", value_name="value")
-    long["series"] = long["series"].map(ctx.t)
+    long = frame.melt(id_vars=x, value_vars=ys, var_name="_series", value_name="_value")
+    long["_series"] = long["_series"].map(ctx.t)
+    return curves(long, x, "_value", "_series", ctx, title, fmt=fmt)
+
+
+def curves(frame: pd.DataFrame, x: str, y: str, hue: str, ctx, title: str, *, fmt: str = "number",
+           translate: Translate | None = None, markers: bool = True):
+    """One line per value of `hue` (long data), e.g. retention curves per cohort or actual vs predicted."""
+    data = translated(frame, ctx, translate or {})
     fig, ax = plt.subplots()
-    sns.lineplot(data=long, x=x, y="value", hue="series", marker="o", ax=ax)
-    _finish(ax, ctx, title, value_axis="y")
-    ax.set_xlabel("")
+    sns.lineplot(data=data, x=x, y=y, hue=hue, marker="o" if markers else None, ax=ax)
+    _value_axis(ax, ctx, "y", fmt)
+    ax.set_title(title)
+    ax.set_xlabel("" if x not in _LABELLED else ctx.t(x))
     ax.set_ylabel("")
     ax.legend(title="")
+    plt.tight_layout()
     return ax
 
 
-def heatmap(matrix: pd.DataFrame, ctx, title: str, *, percent: bool = False, cmap: str = "Blues"):
-    """A labelled heat map of a matrix; cells annotated as numbers or percentages."""
-    fig, ax = plt.subplots(figsize=(max(6, 0.7 * matrix.shape[1] + 3), max(3, 0.45 * matrix.shape[0] + 1.5)))
-    annot = matrix.map(lambda v: ctx.percent(v, 0) if percent else ctx.number(v))
-    sns.heatmap(matrix, annot=annot, fmt="", cmap=cmap, cbar=False, linewidths=0.5, ax=ax,
-                vmin=0, vmax=1 if percent else None)
+def heatmap(matrix: pd.DataFrame, ctx, title: str, *, fmt: str = "number", cmap: str = "Blues",
+            center: float | None = None, vmin: float | None = None, vmax: float | None = None):
+    """A labelled heat map of a matrix, each cell annotated in `fmt` (empty cells left blank)."""
+    fig, ax = plt.subplots(figsize=(max(6, 0.8 * matrix.shape[1] + 3), max(3, 0.45 * matrix.shape[0] + 1.5)))
+    show = _formatter(ctx, fmt)
+    annot = matrix.map(lambda v: "" if pd.isna(v) else show(v))
+    if fmt == "percent" and vmin is None and vmax is None:
+        vmin, vmax = 0, 1
+    sns.heatmap(matrix.astype(float), annot=annot, fmt="", cmap=cmap, cbar=False, linewidths=0.5, ax=ax,
+                center=center, vmin=vmin, vmax=vmax)
     ax.set_title(title)
-    ax.set_xlabel("")
-    ax.set_ylabel("")
+    ax.set_xlabel(ctx.t(matrix.columns.name) if matrix.columns.name in _LABELLED else "")
+    ax.set_ylabel(ctx.t(matrix.index.name) if matrix.index.name in _LABELLED else "")
     ax.grid(False)
     ax.tick_params(axis="x", labelrotation=30)
     plt.tight_layout()
     return ax
 
 
-def translated(frame: pd.DataFrame, ctx, prefixes: dict[str, str]) -> pd.DataFrame:
-    """`frame` with the values of each column in `prefixes` replaced by the label `prefix + value`."""
-    return frame.assign(**{col: frame[col].map(lambda v, p=prefix: ctx.t(f"{p}{v}")) for col, prefix in prefixes.items()})
-
-
-def _finish(ax, ctx, title: str, value_axis: str) -> None:
+def histogram(values: pd.Series, ctx, title: str, *, fmt: str = "money", bins: int = 40, log_scale: bool = False):
+    """The distribution of `values` (e.g. lifetime value per customer)."""
+    fig, ax = plt.subplots()
+    sns.histplot(values.dropna(), bins=bins, log_scale=log_scale, ax=ax)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: _formatter(ctx, fmt)(v)))
     ax.set_title(title)
-    axis = ax.xaxis if value_axis == "x" else ax.yaxis
-    axis.set_major_locator(MaxNLocator(integer=True))
-    axis.set_major_formatter(FuncFormatter(lambda v, _: ctx.number(v)))
+    ax.set_xlabel("")
+    ax.set_ylabel(ctx.t("customers"))
     plt.tight_layout()
+    return ax
+
+
+def translated(frame: pd.DataFrame, ctx, translate: Translate) -> pd.DataFrame:
+    """`frame` with the values of each column in `translate` shown as labels (a prefix) or by a function."""
+    return frame.assign(**{col: frame[col].map(shown_as(ctx, how)) for col, how in translate.items()})
+
+
+_LABELLED = {"months_since_first_purchase", "cohort", "r", "fm", "weeks", "days"}
+
+
+def _formatter(ctx, fmt: str) -> Callable[[float], str]:
+    return {"number": lambda v: ctx.number(v), "decimal": lambda v: ctx.number(v, 1),
+            "percent": lambda v: ctx.percent(v, 0), "money": ctx.money}[fmt]
+
+
+def _value_axis(ax, ctx, axis_name: str, fmt: str) -> None:
+    axis = ax.xaxis if axis_name == "x" else ax.yaxis
+    if fmt in ("number", "money"):
+        axis.set_major_locator(MaxNLocator(integer=True))
+    axis.set_major_formatter(FuncFormatter(lambda v, _: _formatter(ctx, fmt)(v)))

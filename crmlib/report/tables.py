@@ -9,18 +9,23 @@
 
 from __future__ import annotations
 
+from typing import Callable
+
 import pandas as pd
 
 
-def show(frame: pd.DataFrame, ctx, columns: dict[str, str], *, numbers=(), money=(), percents=(), dates=(),
-         months=(), flags=(), translate: dict[str, str] | None = None) -> "pd.io.formats.style.Styler":
+def show(frame: pd.DataFrame, ctx, columns: dict[str, str], *, numbers=(), decimals=(), money=(), percents=(),
+         dates=(), months=(), flags=(), translate: dict | None = None) -> "pd.io.formats.style.Styler":
     """`frame`'s `columns` (name -> label key) formatted for the report.
 
-    `translate` maps a column to the label-key prefix its values take, e.g. {"data_kind": "kind."}.
+    `translate` maps a column to how its values are shown: a label-key prefix (e.g. {"data_kind": "kind."})
+    or a function (e.g. {"segment": ctx.segment}).
     """
     out = frame[list(columns)].copy()
-    for col, prefix in (translate or {}).items():
-        out[col] = out[col].map(lambda v, p=prefix: ctx.t(f"{p}{v}") if isinstance(v, str) else v)
+    for col, how in (translate or {}).items():
+        out[col] = out[col].map(shown_as(ctx, how))
+    for col in decimals:
+        out[col] = out[col].map(lambda v: "" if pd.isna(v) else ctx.number(v, 2))
     for cols, fmt in ((numbers, ctx.number), (money, ctx.money), (percents, ctx.percent)):
         for col in cols:
             out[col] = out[col].map(lambda v, f=fmt: "" if pd.isna(v) else f(v))
@@ -31,5 +36,14 @@ def show(frame: pd.DataFrame, ctx, columns: dict[str, str], *, numbers=(), money
     for col in months:
         out[col] = pd.to_datetime(out[col]).dt.strftime("%Y-%m").fillna("")
     out = out.astype(object).where(out.notna(), "")
+    text = [ctx.t(columns[c]) for c in columns if c in (translate or {}) or frame[c].dtype == object
+            or pd.api.types.is_string_dtype(frame[c])]
     out = out.rename(columns={c: ctx.t(k) for c, k in columns.items()})
-    return out.style.hide(axis="index")
+    return out.style.hide(axis="index").set_properties(subset=text, **{"text-align": "left"})
+
+
+def shown_as(ctx, how: "str | Callable[[object], str]") -> "Callable[[object], str]":
+    """How a value is shown: by a function, or as the label `<prefix><value>` (non-text values as they are)."""
+    if callable(how):
+        return how
+    return lambda value: ctx.t(f"{how}{value}") if isinstance(value, str) else value

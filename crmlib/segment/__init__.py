@@ -1,6 +1,7 @@
 """Stage 2, segmentation: the RFM summary, RFM scores, named segments, behavioural clusters, segment movement."""
 
 from crmlib.segment.clusters import ClusterResult, behaviour_clusters
+from crmlib.segment.customers import segment_customers
 from crmlib.segment.features import customer_features
 from crmlib.segment.movement import ENTERED, EXITED, movement_summary, segment_movement
 from crmlib.segment.scores import quantile_scores, rfm_scores
@@ -10,4 +11,4 @@ from crmlib.segment.summary import rfm_summary
 
 __all__ = ["ENTERED", "EXITED", "SEGMENT_TEXT", "ClusterResult", "SegmentRule", "SegmentRules", "assign_segments",
            "behaviour_clusters", "customer_features", "default_segment_rules", "movement_summary", "quantile_scores",
-           "rfm_scores", "rfm_summary", "segment_action", "segment_movement", "segment_name", "segment_summary"]
+           "rfm_scores", "rfm_summary", "segment_action", "segment_customers", "segment_movement", "segment_name", "segment_summary"]
