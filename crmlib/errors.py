@@ -17,5 +17,9 @@ class WarehouseError(CrmError):
     """The warehouse is missing, busy or lacks a table a stage needs."""
 
 
+class ModelError(CrmError):
+    """A model (lifetime value, drivers …) cannot be fitted on, or applied to, the data given."""
+
+
 class RunError(CrmError):
     """A stage notebook failed while running a period."""

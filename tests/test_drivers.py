@@ -11,7 +11,7 @@ from crmlib.analyze.drivers import (
 )
 from crmlib.collect import Warehouse, ingest_dir
 from crmlib.collect.synthetic import write_sample
-from crmlib.errors import WarehouseError
+from crmlib.errors import ModelError
 
 COLUMNS = ["feature", "coefficient", "ci_low", "ci_high", "p_value", "effect", "term"]
 
@@ -92,9 +92,9 @@ def test_slow_thresholds_and_window_are_options(toy):
 
 
 def test_too_few_respondents_is_a_clear_error(toy, sample):
-    with pytest.raises(WarehouseError, match="too few NPS respondents .* 2, .* at least 30"):
+    with pytest.raises(ModelError, match="too few NPS respondents .* 2, .* at least 30"):
         nps_drivers(toy, "2025-06-30")
-    with pytest.raises(WarehouseError, match="too few buyers"):
+    with pytest.raises(ModelError, match="too few buyers"):
         spend_drivers(sample, "2023-07-03")
 
 

@@ -32,7 +32,7 @@ from crmlib.analyze.loyalty import per_customer_loyalty
 from crmlib.periods import end_day
 from crmlib.segment.purchase_days import IS_SALE, run_sql
 from crmlib.collect.warehouse import Warehouse
-from crmlib.errors import WarehouseError
+from crmlib.errors import ModelError
 
 DAYS_PER_YEAR = 365.25
 
@@ -209,12 +209,12 @@ def _categorical(options: DriverOptions) -> list[str]:
 def fit_drivers(data: pd.DataFrame, outcome: Outcome, features: dict[str, Feature], categorical: list[str],
                 options: DriverOptions, what: str = "rows") -> DriverResult:
     """OLS with HC3 standard errors of `outcome` on the numeric `features` and the `categorical` columns of
-    `data`; rows missing any of them are left out. Raises WarehouseError when fewer than `options.min_rows`
+    `data`; rows missing any of them are left out. Raises ModelError when fewer than `options.min_rows`
     rows remain."""
     data = data.dropna(subset=[outcome.column, *features])
     n = len(data)
     if n < options.min_rows:
-        raise WarehouseError(f"too few {what}: {n}, and the drivers need at least {options.min_rows}; load more "
+        raise ModelError(f"too few {what}: {n}, and the drivers need at least {options.min_rows}; load more "
                              "data or choose a later end")
     columns = {name: data[name].astype(float) for name in features}
     labels = dict(features)
@@ -228,7 +228,7 @@ def fit_drivers(data: pd.DataFrame, outcome: Outcome, features: dict[str, Featur
     dropped = {term: "too little variance" for term in design if _too_uniform(design[term], options.min_count)}
     design = design.drop(columns=list(dropped))
     if n <= design.shape[1] + 1:
-        raise WarehouseError(f"too few {what} ({n}) for {design.shape[1]} features; load more data")
+        raise ModelError(f"too few {what} ({n}) for {design.shape[1]} features; load more data")
     fit = sm.OLS(data[outcome.column].astype(float), sm.add_constant(design, has_constant="add")).fit(cov_type="HC3")
     return DriverResult(table=_table(fit, labels, outcome), r_squared=float(fit.rsquared), n=n, fit=fit,
                         dropped=dropped)

@@ -31,16 +31,14 @@ from crmlib.segment.purchase_days import purchase_days_cte
 DAYS_PER = {"D": 1, "W": 7}
 
 _SQL = """
-WITH {purchase_days},
-numbered AS (
-    SELECT *, min(day) OVER (PARTITION BY customer_id) AS first_day FROM purchase_days
-)
+WITH {purchase_days}
 SELECT customer_id,
        CAST(count(*) - 1 AS DOUBLE) AS frequency,
        date_diff('day', min(day), max(day)) / $per AS recency,
        date_diff('day', min(day), CAST($end AS DATE)) / $per AS "T",
-       coalesce(avg(value) FILTER (WHERE day > first_day), 0.0) AS monetary_value
-FROM numbered
+       CASE WHEN count(*) > 1 THEN (sum(value) - arg_min(value, day)) / (count(*) - 1) ELSE 0.0 END
+           AS monetary_value  -- the mean of the repeat days: all days but the first
+FROM purchase_days
 GROUP BY customer_id
 ORDER BY customer_id
 """

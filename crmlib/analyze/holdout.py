@@ -1,0 +1,167 @@
+"""Calibration/holdout validation of the purchase models: fit on one period, predict the next, compare.
+
+Purchases in the holdout follow the RFM summary's rule (one transaction per customer and calendar day, refund-only
+days not counted): the holdout transactions go through `rfm_summary` keyed by (day, customer), so each row of that
+summary is one purchase day. Only the calibration customers are followed; customers whose first purchase falls in
+the holdout are new customers, outside the models' predictions. crmlib owns the split: lifetimes'
+`calibration_and_holdout_data` fails on pandas 3.
+
+>>> from crmlib.collect import load_cdnow
+>>> split = calibration_holdout(load_cdnow(), "1997-09-30", "1998-06-30", freq="W")
+>>> split.loc["1"].to_dict()  # doctest: +NORMALIZE_WHITESPACE
+{'frequency': 2.0, 'recency': 30.428571428571427, 'T': 38.857142857142854, 'monetary_value': 22.345,
+ 'frequency_holdout': 1.0, 'duration_holdout': 39.0}
+>>> int(split["frequency_holdout"].sum())
+1882
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from crmlib.analyze.purchases import MODELS, ModelError, PurchaseModel, fit_purchases, model_spec
+from crmlib.collect.warehouse import Warehouse
+from crmlib.periods import end_day
+from crmlib.segment.summary import DAYS_PER, rfm_summary
+
+ONE_DAY = pd.Timedelta(days=1)
+
+
+def _window(calibration_end, holdout_end) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The last days of calibration and holdout (dates, or periods such as "1998-06" for their last day)."""
+    calibration_end, holdout_end = end_day(calibration_end), end_day(holdout_end)
+    if holdout_end <= calibration_end:
+        raise ModelError(f"holdout_end ({holdout_end.date()}) must come after calibration_end "
+                         f"({calibration_end.date()}): the holdout is the period after calibration")
+    return calibration_end, holdout_end
+
+
+def holdout_purchase_days(transactions: pd.DataFrame | Warehouse, calibration_end, holdout_end) -> pd.DataFrame:
+    """One row (customer_id, day) per purchase day after `calibration_end`, up to and including `holdout_end`."""
+    calibration_end, holdout_end = _window(calibration_end, holdout_end)
+    first_day, until = calibration_end + ONE_DAY, holdout_end + ONE_DAY
+    if isinstance(transactions, Warehouse):  # only the holdout window's rows leave the warehouse
+        transactions = transactions.query("SELECT customer_id, ts, amount, kind FROM transactions "
+                                          "WHERE ts >= ? AND ts < ?", [first_day.to_pydatetime(), until.to_pydatetime()])
+    wall_time = transactions["ts"].dt.tz_localize(None) if transactions["ts"].dt.tz else transactions["ts"]
+    window = transactions.loc[(wall_time >= first_day) & (wall_time < until)]
+    day_and_customer = window["ts"].dt.strftime("%Y-%m-%d") + "|" + window["customer_id"].astype(str)
+    columns = [c for c in ("ts", "amount", "kind") if c in window]
+    days = rfm_summary(window[columns].assign(customer_id=day_and_customer), end=holdout_end, start=first_day).index
+    return pd.DataFrame({"customer_id": days.str[11:], "day": pd.to_datetime(days.str[:10])})
+
+
+def _with_holdout(summary: pd.DataFrame, purchase_days: pd.DataFrame, duration: float) -> pd.DataFrame:
+    counts = purchase_days["customer_id"].value_counts()
+    frequency = counts.reindex(summary.index, fill_value=0).astype(float)
+    return summary.assign(frequency_holdout=frequency.to_numpy(), duration_holdout=duration)
+
+
+def _split(transactions, calibration_end, holdout_end, freq: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    calibration_end, holdout_end = _window(calibration_end, holdout_end)
+    summary = rfm_summary(transactions, end=calibration_end, freq=freq)
+    purchase_days = holdout_purchase_days(transactions, calibration_end, holdout_end)
+    purchase_days = purchase_days[purchase_days["customer_id"].isin(summary.index)]
+    duration = (holdout_end - calibration_end).days / DAYS_PER[freq]
+    return _with_holdout(summary, purchase_days, duration), purchase_days
+
+
+def calibration_holdout(transactions: pd.DataFrame | Warehouse, calibration_end, holdout_end,
+                        freq: str = "D") -> pd.DataFrame:
+    """The RFM summary up to `calibration_end`, plus each customer's purchase days in the holdout.
+
+    Columns: frequency, recency, T, monetary_value (calibration), frequency_holdout (purchase days in
+    (calibration_end, holdout_end]) and duration_holdout (the holdout's length in the unit `freq`).
+    """
+    return _split(transactions, calibration_end, holdout_end, freq)[0]
+
+
+@dataclass(frozen=True)
+class ModelCheck:
+    """How one purchase model, fitted on the calibration period, predicted the holdout."""
+
+    model: PurchaseModel
+    predicted: pd.Series  # expected holdout purchases per customer
+    mae: float  # per-customer mean absolute error
+    rmse: float  # per-customer root mean squared error
+    actual_total: float
+    predicted_total: float
+    tracking: pd.DataFrame  # per period since calibration end: date, cumulative actual and predicted purchases
+
+
+@dataclass(frozen=True)
+class Validation:
+    """The holdout checks of several purchase models, the split they used, and the model to choose."""
+
+    checks: dict[str, ModelCheck]
+    cal_holdout: pd.DataFrame
+
+    @property
+    def chosen(self) -> str:
+        """The model with the lowest per-customer MAE (ties broken by RMSE)."""
+        return min(self.checks, key=lambda name: (self.checks[name].mae, self.checks[name].rmse))
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """One row per model: log-likelihood, MAE, RMSE, actual and predicted holdout totals, total error in %."""
+        table = pd.DataFrame({name: {
+            "log_likelihood": check.model.log_likelihood, "mae": check.mae, "rmse": check.rmse,
+            "actual_total": check.actual_total, "predicted_total": check.predicted_total,
+            "total_error_pct": 100 * (check.predicted_total / check.actual_total - 1) if check.actual_total else np.nan,
+        } for name, check in self.checks.items()}).T
+        table.index.name = "model"
+        return table
+
+    @property
+    def tracking(self) -> pd.DataFrame:
+        """Cumulative holdout purchases per period: date, actual, and one predicted column per model."""
+        first = next(iter(self.checks.values())).tracking
+        return first[["date", "actual"]].assign(**{name: check.tracking["predicted"]
+                                                   for name, check in self.checks.items()})
+
+
+def _tracking(model: PurchaseModel, cal_holdout: pd.DataFrame, days_after: np.ndarray, calibration_end, freq):
+    """Cumulative actual vs predicted holdout purchases at the end of each day or week of the holdout."""
+    per = DAYS_PER[freq]
+    duration = float(cal_holdout["duration_holdout"].iloc[0])
+    t = np.minimum(np.arange(1, math.ceil(duration - 1e-9) + 1), duration)
+    actual = np.searchsorted(np.sort(days_after), t * per + 1e-9, side="right")
+    predicted = [model.expected_purchases(step, cal_holdout).sum() for step in t]
+    dates = calibration_end + pd.to_timedelta(np.round(t * per), unit="D")
+    return pd.DataFrame({"date": dates, "actual": actual.astype(float), "predicted": predicted},
+                        index=pd.Index(t, name="t"))
+
+
+def _check(model: PurchaseModel, cal_holdout: pd.DataFrame, days_after: np.ndarray, calibration_end, freq):
+    duration = float(cal_holdout["duration_holdout"].iloc[0])
+    predicted = model.expected_purchases(duration, cal_holdout)
+    errors = predicted - cal_holdout["frequency_holdout"]
+    return ModelCheck(model, predicted, float(errors.abs().mean()), float(np.sqrt((errors ** 2).mean())),
+                      float(cal_holdout["frequency_holdout"].sum()), float(predicted.sum()),
+                      _tracking(model, cal_holdout, days_after, calibration_end, freq))
+
+
+def validate(transactions: pd.DataFrame | Warehouse, calibration_end, holdout_end, freq: str = "W",
+             models=tuple(MODELS), penalizer: float = 0.0) -> Validation:
+    """Fit each of `models` on the purchases up to `calibration_end` and check its predictions up to `holdout_end`.
+
+    >>> from crmlib.collect import load_cdnow
+    >>> validation = validate(load_cdnow(), "1997-09-30", "1998-06-30", models=("bgnbd", "pnbd"))
+    >>> validation.chosen, int(validation.checks["bgnbd"].actual_total)
+    ('pnbd', 1882)
+    """
+    models = tuple(models)
+    if not models:
+        raise ModelError("validate needs at least one model, e.g. models=('bgnbd', 'pnbd', 'mbgnbd')")
+    for name in models:
+        model_spec(name)
+    calibration_end, holdout_end = _window(calibration_end, holdout_end)
+    cal_holdout, purchase_days = _split(transactions, calibration_end, holdout_end, freq)
+    days_after = (purchase_days["day"] - calibration_end).dt.days.to_numpy()
+    checks = {name: _check(fit_purchases(cal_holdout, name, penalizer), cal_holdout, days_after, calibration_end,
+                           freq) for name in models}
+    return Validation(checks, cal_holdout)
