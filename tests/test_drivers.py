@@ -106,9 +106,12 @@ def test_fit_recovers_a_known_linear_world_and_drops_constant_features():
                          "channel": rng.choice(["web", "store", "tiny"], n, p=[0.6, 0.39, 0.01])})
     data["y"] = 1.0 + 0.5 * data["x"] - 2.0 * data["flag"] + 0.8 * (data["channel"] == "store")
     data["y"] += rng.normal(0, 0.1, n)
-    features = {"x": Feature("X", "per unit"), "flag": Feature("Flag", "with the flag"),
-                "constant": Feature("Constant", "per unit"), "rare": Feature("Rare", "per unit")}
-    result = fit_drivers(data, Outcome("y", "points"), features, ["channel"], DriverOptions())
+    def both(text):
+        return {"en": text, "id": text}
+
+    features = {"x": Feature(both("X"), both("per unit")), "flag": Feature(both("Flag"), both("with the flag")),
+                "constant": Feature(both("Constant"), both("per unit")), "rare": Feature(both("Rare"), both("per unit"))}
+    result = fit_drivers(data, Outcome("y", both("points")), features, ["channel"], DriverOptions())
     table = result.table.set_index("term")
     # "tiny" (a handful of rows) is merged into "other", which is then too rare to keep
     assert (data["channel"] == "tiny").sum() < DriverOptions().min_count
@@ -125,8 +128,11 @@ def test_fit_recovers_a_known_linear_world_and_drops_constant_features():
 
 
 def test_effects_read_in_points_or_percent():
-    assert Outcome("nps_score", "points").effect(0.8, "per extra ticket") == "+0.80 points per extra ticket"
-    assert Outcome("log_revenue", "spend", logged=True).effect(np.log(0.9), "per year") == "-10.0% spend per year"
+    points, spend = {"en": "points", "id": "poin"}, {"en": "spend", "id": "belanja"}
+    per_ticket, per_year = {"en": "per extra ticket", "id": "per tiket tambahan"}, {"en": "per year", "id": "per tahun"}
+    assert Outcome("nps_score", points).effect(0.8, per_ticket) == "+0.80 points per extra ticket"
+    assert Outcome("nps_score", points).effect(0.8, per_ticket, "id") == "+0,80 poin per tiket tambahan"
+    assert Outcome("log_revenue", spend, logged=True).effect(np.log(0.9), per_year) == "-10.0% spend per year"
 
 
 def test_options_reject_unknown_keys():
@@ -169,3 +175,11 @@ def test_region_is_optional(sample):
     terms = nps_drivers(sample, "2025-06", DriverOptions(include_region=True)).table["term"]
     assert terms.str.startswith("region=").any()
     assert not nps_drivers(sample, "2025-06").table["term"].str.startswith("region=").any()
+
+
+def test_the_table_reads_in_indonesian_too(sample):
+    english = nps_drivers(sample, "2025-06")
+    indonesian = nps_drivers(sample, "2025-06", language="id")
+    assert indonesian.table["coefficient"].tolist() == english.table["coefficient"].tolist()
+    tickets = indonesian.table.set_index("term").loc["tickets"]
+    assert tickets["feature"].startswith("Tiket dalam") and "poin per tiket tambahan" in tickets["effect"]

@@ -56,12 +56,19 @@ class DriverOptions(BaseModel):
     """Add the customer's region as a categorical feature."""
 
 
+Words = dict[str, str]  # the same text in each report language: {"en": …, "id": …}
+
+
+def _w(en: str, id_: str) -> Words:
+    return {"en": en, "id": id_}
+
+
 @dataclass(frozen=True)
 class Feature:
-    """How a feature reads in the table: its name, and the change its effect is told for."""
+    """How a feature reads in the table: its name, and the change its effect is told for (in each language)."""
 
-    label: str
-    per: str  # e.g. "per extra ticket"
+    label: Words
+    per: Words  # e.g. "per extra ticket"
     step: float = 1.0  # the change in the feature that `per` describes (log(2) for a doubling of a log)
 
 
@@ -69,20 +76,21 @@ class Feature:
 class Outcome:
     """What is regressed: a column, and how a change in it is told (points, or percent when it is a log).
 
-    >>> Outcome("nps_score", "points").effect(-0.8, "per extra ticket")
+    >>> Outcome("nps_score", _w("points", "poin")).effect(-0.8, _w("per extra ticket", "per tiket tambahan"))
     '-0.80 points per extra ticket'
-    >>> Outcome("log_revenue", "spend", logged=True).effect(np.log(1.25), "per extra category")
-    '+25.0% spend per extra category'
+    >>> Outcome("log_revenue", _w("spend", "belanja"), logged=True).effect(np.log(1.25), _w("per", "per"), "id")
+    '+25,0% belanja per'
     """
 
     column: str
-    noun: str
+    noun: Words
     logged: bool = False
 
-    def effect(self, change: float, per: str) -> str:
-        if self.logged:
-            return f"{100 * np.expm1(change):+.1f}% {self.noun} {per}"
-        return f"{change:+.2f} {self.noun} {per}"
+    def effect(self, change: float, per: Words, language: str = "en") -> str:
+        number = f"{100 * np.expm1(change):+.1f}%" if self.logged else f"{change:+.2f}"
+        if language == "id":
+            number = number.replace(".", ",")
+        return f"{number} {self.noun[language]} {per[language]}"
 
 
 @dataclass(frozen=True)
@@ -97,7 +105,11 @@ class DriverResult:
     dropped: dict[str, str] = field(default_factory=dict)
 
 
-_CATEGORICAL = {"acquisition_channel": "Acquisition channel", "region": "Region"}
+_CATEGORICAL = {"acquisition_channel": _w("Acquisition channel", "Saluran akuisisi"), "region": _w("Region", "Wilayah")}
+_POINTS = _w("points", "poin")
+_SPEND = _w("spend", "belanja")
+_TENURE = Feature(_w("Tenure (years)", "Lama menjadi pelanggan (tahun)"),
+                  _w("per extra year as a customer", "per tahun tambahan sebagai pelanggan"))
 
 _NPS_SQL = f"""
 WITH latest AS (
@@ -169,36 +181,54 @@ def spend_features(warehouse: Warehouse, end) -> pd.DataFrame:
     )
 
 
-def nps_drivers(warehouse: Warehouse, end, options: DriverOptions | None = None) -> DriverResult:
-    """What moves the NPS score: OLS (HC3) of each respondent's latest score up to `end` on their experience."""
+def nps_drivers(warehouse: Warehouse, end, options: DriverOptions | None = None, language: str = "en") -> DriverResult:
+    """What moves the NPS score: OLS (HC3) of each respondent's latest score up to `end` on their experience.
+    The table reads in `language` ("en" or "id")."""
     options = options or DriverOptions()
     window = options.window_days
+    reply, fix = f"{options.slow_first_response_hours:g}", f"{options.slow_resolution_hours:g}"
     features = {
-        "tickets": Feature(f"Tickets in the {window} days before answering", "per extra ticket"),
-        "slow_ticket": Feature(f"A slow ticket (reply > {options.slow_first_response_hours:g} h or fix > "
-                               f"{options.slow_resolution_hours:g} h)", "with a slow ticket (vs none)"),
-        "refunds": Feature(f"Refunds in the {window} days before answering", "per extra refund"),
-        "purchase_days": Feature("Purchase days before answering", "per extra purchase day"),
-        "log_order_value": Feature("Mean order value (log)", "per doubling of the mean order value", np.log(2)),
-        "tenure_years": Feature("Tenure (years)", "per extra year as a customer"),
+        "tickets": Feature(_w(f"Tickets in the {window} days before answering",
+                              f"Tiket dalam {window} hari sebelum menjawab"),
+                           _w("per extra ticket", "per tiket tambahan")),
+        "slow_ticket": Feature(_w(f"A slow ticket (reply > {reply} h or fix > {fix} h)",
+                                  f"Tiket lambat (balasan > {reply} jam atau selesai > {fix} jam)"),
+                               _w("with a slow ticket (vs none)", "dengan tiket lambat (dibanding tanpa)")),
+        "refunds": Feature(_w(f"Refunds in the {window} days before answering",
+                              f"Pengembalian dana dalam {window} hari sebelum menjawab"),
+                           _w("per extra refund", "per pengembalian dana tambahan")),
+        "purchase_days": Feature(_w("Purchase days before answering", "Hari belanja sebelum menjawab"),
+                                 _w("per extra purchase day", "per hari belanja tambahan")),
+        "log_order_value": Feature(_w("Mean order value (log)", "Nilai pesanan rata-rata (log)"),
+                                   _w("per doubling of the mean order value",
+                                      "per dua kali lipat nilai pesanan rata-rata"), np.log(2)),
+        "tenure_years": _TENURE,
     }
-    return fit_drivers(nps_features(warehouse, end, options), Outcome("nps_score", "points"), features,
-                       _categorical(options), options,
+    return fit_drivers(nps_features(warehouse, end, options), Outcome("nps_score", _POINTS), features,
+                       _categorical(options), options, language,
                        what=f"NPS respondents with a purchase before answering, up to {end_day(end):%Y-%m-%d}")
 
 
-def spend_drivers(warehouse: Warehouse, end, options: DriverOptions | None = None) -> DriverResult:
-    """What goes with higher spend: OLS (HC3) of log net revenue per buyer up to `end` on their features."""
+def spend_drivers(warehouse: Warehouse, end, options: DriverOptions | None = None,
+                  language: str = "en") -> DriverResult:
+    """What goes with higher spend: OLS (HC3) of log net revenue per buyer up to `end` on their features.
+    The table reads in `language` ("en" or "id")."""
     options = options or DriverOptions()
     features = {
-        "tenure_years": Feature("Tenure (years)", "per extra year as a customer"),
-        "email_open_rate": Feature("E-mail open rate", "per 10 points more e-mails opened", 0.1),
-        "no_emails": Feature("Received no e-mails", "for customers who received none (vs some)"),
-        "sessions": Feature("Web/app sessions", "per extra session"),
-        "categories": Feature("Categories bought", "per extra category"),
+        "tenure_years": _TENURE,
+        "email_open_rate": Feature(_w("E-mail open rate", "Tingkat buka e-mail"),
+                                   _w("per 10 points more e-mails opened", "per 10 poin lebih banyak e-mail dibuka"),
+                                   0.1),
+        "no_emails": Feature(_w("Received no e-mails", "Tidak menerima e-mail"),
+                             _w("for customers who received none (vs some)",
+                                "untuk pelanggan yang tidak menerima (dibanding yang menerima)")),
+        "sessions": Feature(_w("Web/app sessions", "Kunjungan web/aplikasi"),
+                            _w("per extra session", "per kunjungan tambahan")),
+        "categories": Feature(_w("Categories bought", "Kategori yang dibeli"),
+                              _w("per extra category", "per kategori tambahan")),
     }
-    return fit_drivers(spend_features(warehouse, end), Outcome("log_revenue", "spend", logged=True), features,
-                       _categorical(options), options,
+    return fit_drivers(spend_features(warehouse, end), Outcome("log_revenue", _SPEND, logged=True), features,
+                       _categorical(options), options, language,
                        what=f"buyers with a positive net revenue up to {end_day(end):%Y-%m-%d}")
 
 
@@ -207,7 +237,7 @@ def _categorical(options: DriverOptions) -> list[str]:
 
 
 def fit_drivers(data: pd.DataFrame, outcome: Outcome, features: dict[str, Feature], categorical: list[str],
-                options: DriverOptions, what: str = "rows") -> DriverResult:
+                options: DriverOptions, language: str = "en", what: str = "rows") -> DriverResult:
     """OLS with HC3 standard errors of `outcome` on the numeric `features` and the `categorical` columns of
     `data`; rows missing any of them are left out. Raises ModelError when fewer than `options.min_rows`
     rows remain."""
@@ -223,14 +253,16 @@ def fit_drivers(data: pd.DataFrame, outcome: Outcome, features: dict[str, Featur
         for level in dummies:
             term = f"{name}={level}"
             columns[term] = dummies[level]
-            labels[term] = Feature(f"{_CATEGORICAL.get(name, name)}: {level}", f"vs {reference}")
+            kind = _CATEGORICAL.get(name, _w(name, name))
+            labels[term] = Feature(_w(f"{kind['en']}: {level}", f"{kind['id']}: {level}"),
+                                   _w(f"vs {reference}", f"dibanding {reference}"))
     design = pd.DataFrame(columns, index=data.index)
     dropped = {term: "too little variance" for term in design if _too_uniform(design[term], options.min_count)}
     design = design.drop(columns=list(dropped))
     if n <= design.shape[1] + 1:
         raise ModelError(f"too few {what} ({n}) for {design.shape[1]} features; load more data")
     fit = sm.OLS(data[outcome.column].astype(float), sm.add_constant(design, has_constant="add")).fit(cov_type="HC3")
-    return DriverResult(table=_table(fit, labels, outcome), r_squared=float(fit.rsquared), n=n, fit=fit,
+    return DriverResult(table=_table(fit, labels, outcome, language), r_squared=float(fit.rsquared), n=n, fit=fit,
                         dropped=dropped)
 
 
@@ -251,17 +283,17 @@ def _too_uniform(column: pd.Series, min_count: int) -> bool:
     return len(column) - usual < max(min_count, 1)
 
 
-def _table(fit, labels: dict[str, Feature], outcome: Outcome) -> pd.DataFrame:
+def _table(fit, labels: dict[str, Feature], outcome: Outcome, language: str) -> pd.DataFrame:
     """The readable coefficient table, intercept left out, sorted by |t|."""
     terms = [term for term in fit.params.index if term != "const"]
     ci = fit.conf_int(0.05)
     table = pd.DataFrame({
-        "feature": [labels[t].label for t in terms],
+        "feature": [labels[t].label[language] for t in terms],
         "coefficient": fit.params[terms].to_numpy(),
         "ci_low": ci.loc[terms, 0].to_numpy(),
         "ci_high": ci.loc[terms, 1].to_numpy(),
         "p_value": fit.pvalues[terms].to_numpy(),
-        "effect": [outcome.effect(fit.params[t] * labels[t].step, labels[t].per) for t in terms],
+        "effect": [outcome.effect(fit.params[t] * labels[t].step, labels[t].per, language) for t in terms],
         "term": terms,
     })
     order = np.argsort(-np.abs(fit.tvalues[terms].to_numpy()), kind="stable")
