@@ -23,3 +23,16 @@ class ModelError(CrmError):
 
 class RunError(CrmError):
     """A stage notebook failed while running a period."""
+
+
+def attempt(function, *args, **kwargs):
+    """Run `function(*args, **kwargs)`; when the data are too few for its model (ModelError), return (None, why)
+    instead of failing, so a report can say so and go on. Otherwise return (result, "").
+
+    >>> attempt(int, "7")
+    (7, '')
+    """
+    try:
+        return function(*args, **kwargs), ""
+    except ModelError as err:
+        return None, str(err)

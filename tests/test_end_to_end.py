@@ -79,6 +79,18 @@ def test_the_segmentation_page_and_its_stored_result(project):
     assert stored == buyers  # every customer with a purchase is in exactly one segment
 
 
+def test_the_analysis_page_and_its_stored_results(project):
+    crm("--project", project, "run", "--period", "2025-06")
+    page = (project / "reports" / "2025-06" / "03_analysis.html").read_text(encoding="utf-8")
+    assert "Analisis Pelanggan · Juni 2025" in page
+    for section in ("Uji model pada data yang disisihkan", "Model terpilih", "Risiko churn", "Retensi per kohort",
+                    "Perjalanan pelanggan", "Indikator loyalitas", "Komponen nilai pelanggan", "Apa yang menggerakkan NPS"):
+        assert section in page, section
+    assert page.count("<img") == 7 and "lifetime_value(" not in page  # tracking … components
+    assert stored_result(project, "customer_value", "2025-06") == stored_result(project, "transactions", None)
+    assert stored_result(project, "lifetime_value_models", "2025-06") == 3
+
+
 def stored_result(project, name, period) -> int:
     """Rows of a stored stage result (or distinct buyers when `period` is None), read in a fresh process."""
     sql = (f"SELECT count(*) FROM {name} WHERE period = '{period}'" if period else

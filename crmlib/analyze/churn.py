@@ -75,3 +75,21 @@ def churn_summary(tiers: pd.Series, value: pd.Series | None = None) -> pd.DataFr
         total = held.sum()
         summary = summary.assign(value=held, value_share=held / total if total else np.nan)
     return summary.rename_axis("churn_risk")
+
+
+def alive_matrix(summary: pd.DataFrame, p_alive: pd.Series, max_frequency: int = 10, recency_bins: int = 8) -> pd.DataFrame:
+    """Mean P(alive) by repeat purchases (rows, the last one "N+") and recency (columns, equal-width bins of the
+    summary's time unit): who is still likely to buy, at a glance.
+
+    >>> s = pd.DataFrame({"frequency": [0, 1, 12], "recency": [0.0, 10.0, 30.0], "T": [40.0, 40.0, 40.0]})
+    >>> alive_matrix(s, pd.Series([1.0, 0.5, 0.9]), max_frequency=10, recency_bins=2).to_dict("index")
+    {'0': {'0–15': 1.0, '15–30': nan}, '1': {'0–15': 0.5, '15–30': nan}, '10+': {'0–15': nan, '15–30': 0.9}}
+    """
+    frequency = summary["frequency"].clip(upper=max_frequency).astype(int)
+    rows = frequency.map(lambda f: f"{f}+" if f == max_frequency else str(f))
+    edges = np.linspace(0, max(float(summary["recency"].max()), 1.0), recency_bins + 1)
+    names = [f"{edges[i]:.0f}–{edges[i + 1]:.0f}" for i in range(recency_bins)]
+    columns = pd.cut(summary["recency"], edges, labels=names, include_lowest=True)
+    grid = p_alive.groupby([rows, columns], observed=False).mean().unstack()
+    order = sorted(grid.index, key=lambda r: int(r.rstrip("+")))
+    return grid.loc[order].rename_axis(index="frequency", columns="recency")

@@ -21,7 +21,7 @@ from crmlib.collect.warehouse import Warehouse
 from crmlib.segment.movement import ENTERED, EXITED
 from crmlib.segment.segments import segment_action, segment_name
 from crmlib.periods import Period
-from crmlib.report.labels import format_money, format_number, format_percent, label, month_name
+from crmlib.report.labels import format_money, format_money_short, format_number, format_percent, label, month_name
 from crmlib.report.params import Params, find_project_dir, load_params
 
 
@@ -68,6 +68,10 @@ class PeriodContext:
     def money(self, amount) -> str:
         """An amount in the business currency, e.g. "Rp1.234.567"."""
         return format_money(amount, self.params.currency, self.language)
+
+    def money_short(self, amount) -> str:
+        """A compact amount for chart axes, e.g. "Rp1,5 M"."""
+        return format_money_short(amount, self.params.currency, self.language)
 
     def number(self, x, decimals: int = 0) -> str:
         return format_number(x, self.language, decimals)

@@ -151,8 +151,30 @@ def format_money(amount, currency: str = "IDR", language: str = "id") -> str:
     if number == "–":
         return number
     sign, digits = ("-", number[1:]) if number.startswith("-") else ("", number)
-    prefix = "Rp" if (currency, language) == ("IDR", "id") else currency + " "
-    return f"{sign}{prefix}{digits}"
+    return f"{sign}{_money_prefix(currency, language)}{digits}"
+
+
+_SCALES = {"id": ((1e12, "T"), (1e9, "M"), (1e6, "jt"), (1e3, "rb")),
+           "en": ((1e12, "tn"), (1e9, "bn"), (1e6, "m"), (1e3, "k"))}
+
+
+def format_money_short(amount, currency: str = "IDR", language: str = "id") -> str:
+    """A compact amount for chart axes: "Rp1,5 M" (miliar), "Rp250 jt" (juta) in id; "IDR 1.5 bn" in en.
+
+    >>> format_money_short(2_460_000_000), format_money_short(-250_000, language="en"), format_money_short(900)
+    ('Rp2,5 M', '-IDR 250 k', 'Rp900')
+    """
+    if _missing(amount):
+        return "–"
+    for size, word in _SCALES[language]:
+        if abs(amount) >= size:
+            number = format_number(abs(amount) / size, language, 1).removesuffix(",0").removesuffix(".0")
+            return f"{'-' if amount < 0 else ''}{_money_prefix(currency, language)}{number} {word}"
+    return format_money(amount, currency, language)
+
+
+def _money_prefix(currency: str, language: str) -> str:
+    return "Rp" if (currency, language) == ("IDR", "id") else currency + " "
 
 
 def format_percent(fraction, language: str = "id", decimals: int = 1) -> str:
@@ -268,4 +290,89 @@ add_labels(_pairs("feature.", {
     "email_click_rate": ("Tingkat klik e-mail", "E-mail click rate"),
     "tickets": ("Tiket layanan", "Service tickets"),
     "tenure_days": ("Lama jadi pelanggan", "Tenure"),
+}))
+
+
+# Stage 3, analysis.
+add_labels(_pairs("", {
+    "model": ("Model", "Model"),
+    "bgnbd": ("BG/NBD", "BG/NBD"),
+    "pnbd": ("Pareto/NBD", "Pareto/NBD"),
+    "mbgnbd": ("MBG/NBD", "MBG/NBD"),
+    "actual": ("Aktual", "Actual"),
+    "log_likelihood": ("Log-likelihood", "Log-likelihood"),
+    "mae": ("Galat absolut rata-rata per pelanggan", "Mean absolute error per customer"),
+    "rmse": ("RMSE per pelanggan", "RMSE per customer"),
+    "actual_total": ("Total aktual", "Actual total"),
+    "predicted_total": ("Total prediksi", "Predicted total"),
+    "total_error_pct": ("Selisih total (%)", "Error of the total (%)"),
+    "churn_risk": ("Risiko churn", "Churn risk"),
+    "value": ("Nilai seumur hidup", "Lifetime value"),
+    "stage": ("Tahap", "Stage"),
+    "rate_from_previous": ("Dari tahap sebelumnya", "From the previous stage"),
+    "rate_from_awareness": ("Dari tahap kesadaran", "From awareness"),
+    "drop_off": ("Hilang di tahap ini", "Drop-off"),
+    "indicator": ("Indikator", "Indicator"),
+    "figure": ("Angka", "Figure"),
+    "lifetime_value": ("Nilai seumur hidup", "Lifetime value"),
+    "referral_value": ("Nilai referensi", "Referral value"),
+    "loyalty_value": ("Nilai loyalitas", "Loyalty value"),
+    "feedback_value": ("Nilai umpan balik", "Feedback value"),
+    "p_alive": ("Peluang masih aktif", "Probability alive"),
+    "expected_purchases": ("Perkiraan pembelian", "Expected purchases"),
+    "feature": ("Faktor", "Factor"),
+    "coefficient": ("Koefisien", "Coefficient"),
+    "ci_low": ("Batas bawah 95%", "95% low"),
+    "ci_high": ("Batas atas 95%", "95% high"),
+    "p_value": ("Nilai p", "p-value"),
+    "effect": ("Pengaruh", "Effect"),
+    "customer_id": ("ID pelanggan", "Customer id"),
+    "months_since_first_purchase": ("Bulan sejak pembelian pertama", "Months since first purchase"),
+    "cohort": ("Kohort (bulan pembelian pertama)", "Cohort (first-purchase month)"),
+    "retention": ("Retensi", "Retention"),
+}))
+add_labels(_pairs("tier.", {
+    "high": ("Risiko tinggi", "High risk"),
+    "medium": ("Risiko sedang", "Medium risk"),
+    "low": ("Risiko rendah", "Low risk"),
+}))
+add_labels(_pairs("journey.", {
+    "awareness": ("Kesadaran", "Awareness"),
+    "consideration": ("Pertimbangan", "Consideration"),
+    "conversion": ("Konversi (pembelian pertama)", "Conversion (first purchase)"),
+    "repeat": ("Pembelian ulang", "Repeat"),
+    "loyal": ("Setia", "Loyal"),
+    "churned": ("Berhenti (churn)", "Churned"),
+}))
+add_labels(_pairs("loyalty.", {
+    "customers": ("Pelanggan", "Customers"),
+    "buyers": ("Pembeli", "Buyers"),
+    "repeat_purchase_rate": ("Tingkat pembelian ulang", "Repeat purchase rate"),
+    "mean_purchase_days": ("Rata-rata hari belanja per pembeli", "Mean purchase days per buyer"),
+    "cross_category_rate": ("Pembeli lintas kategori", "Cross-category buyers"),
+    "mean_categories": ("Rata-rata kategori per pembeli", "Mean categories per buyer"),
+    "referrers": ("Pelanggan yang mereferensikan", "Customers who referred someone"),
+    "referred_customers": ("Pelanggan hasil referensi", "Referred customers"),
+    "referred_share": ("Porsi pelanggan hasil referensi", "Share of customers referred"),
+}))
+add_labels(_pairs("ana.", {
+    "validation": ("Uji model pada data yang disisihkan", "Model check on held-out data"),
+    "tracking": ("Pembelian ulang kumulatif: aktual dan prediksi", "Cumulative repeat purchases: actual and predicted"),
+    "value": ("Nilai seumur hidup pelanggan", "Customer lifetime value"),
+    "value_distribution": ("Sebaran nilai seumur hidup per pelanggan", "Lifetime value per customer"),
+    "alive": ("Peluang masih aktif menurut frekuensi dan kebaruan",
+              "Probability alive by repeat purchases and recency"),
+    "churn": ("Risiko churn dan nilai yang dipertaruhkan", "Churn risk and the value at stake"),
+    "cohorts": ("Retensi per kohort", "Retention by cohort"),
+    "retention_curve": ("Kurva retensi rata-rata", "Average retention curve"),
+    "journey": ("Perjalanan pelanggan", "Customer journey"),
+    "loyalty": ("Indikator loyalitas", "Loyalty indicators"),
+    "components": ("Komponen nilai pelanggan", "Customer value components"),
+    "top_customers": ("Pelanggan dengan nilai total tertinggi", "Customers with the highest total value"),
+    "nps_drivers": ("Apa yang menggerakkan NPS", "What drives NPS"),
+    "spend_drivers": ("Apa yang menyertai belanja lebih tinggi", "What goes with higher spend"),
+}))
+add_labels(_pairs("ana.", {
+    "independence_ok": ("asumsi independensi terpenuhi", "the independence assumption holds"),
+    "independence_doubtful": ("asumsi independensi patut diragukan", "the independence assumption is doubtful"),
 }))

@@ -71,6 +71,9 @@ def curves(frame: pd.DataFrame, x: str, y: str, hue: str, ctx, title: str, *, fm
 def heatmap(matrix: pd.DataFrame, ctx, title: str, *, fmt: str = "number", cmap: str = "Blues",
             center: float | None = None, vmin: float | None = None, vmax: float | None = None):
     """A labelled heat map of a matrix, each cell annotated in `fmt` (empty cells left blank)."""
+    matrix = matrix.dropna(axis=1, how="all")
+    if isinstance(matrix.index, pd.DatetimeIndex):
+        matrix = matrix.set_axis(matrix.index.strftime("%Y-%m"), axis=0)
     fig, ax = plt.subplots(figsize=(max(6, 0.8 * matrix.shape[1] + 3), max(3, 0.45 * matrix.shape[0] + 1.5)))
     show = _formatter(ctx, fmt)
     annot = matrix.map(lambda v: "" if pd.isna(v) else show(v))
@@ -88,10 +91,13 @@ def heatmap(matrix: pd.DataFrame, ctx, title: str, *, fmt: str = "number", cmap:
 
 
 def histogram(values: pd.Series, ctx, title: str, *, fmt: str = "money", bins: int = 40, log_scale: bool = False):
-    """The distribution of `values` (e.g. lifetime value per customer)."""
+    """The distribution of `values` (e.g. lifetime value per customer); on a log scale, values below 1 are left out."""
+    values = values.dropna()
+    if log_scale:
+        values = values[values >= 1]
     fig, ax = plt.subplots()
-    sns.histplot(values.dropna(), bins=bins, log_scale=log_scale, ax=ax)
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: _formatter(ctx, fmt)(v)))
+    sns.histplot(values, bins=bins, log_scale=log_scale, ax=ax)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: _axis_formatter(ctx, fmt)(v)))
     ax.set_title(title)
     ax.set_xlabel("")
     ax.set_ylabel(ctx.t("customers"))
@@ -112,8 +118,13 @@ def _formatter(ctx, fmt: str) -> Callable[[float], str]:
             "percent": lambda v: ctx.percent(v, 0), "money": ctx.money}[fmt]
 
 
+def _axis_formatter(ctx, fmt: str) -> Callable[[float], str]:
+    """Like `_formatter`, but money is compact on an axis (Rp1,5 M)."""
+    return ctx.money_short if fmt == "money" else _formatter(ctx, fmt)
+
+
 def _value_axis(ax, ctx, axis_name: str, fmt: str) -> None:
     axis = ax.xaxis if axis_name == "x" else ax.yaxis
     if fmt in ("number", "money"):
-        axis.set_major_locator(MaxNLocator(integer=True))
-    axis.set_major_formatter(FuncFormatter(lambda v, _: _formatter(ctx, fmt)(v)))
+        axis.set_major_locator(MaxNLocator(nbins=6, integer=True))
+    axis.set_major_formatter(FuncFormatter(lambda v, _: _axis_formatter(ctx, fmt)(v)))

@@ -47,3 +47,17 @@ def shown_as(ctx, how: "str | Callable[[object], str]") -> "Callable[[object], s
     if callable(how):
         return how
     return lambda value: ctx.t(f"{how}{value}") if isinstance(value, str) else value
+
+
+def figures(values: pd.Series, ctx, prefix: str, *, percents=(), decimals=(), money=()) -> "pd.io.formats.style.Styler":
+    """Key figures as a two-column table: the label `<prefix><name>` and the value, each formatted by its kind."""
+    def shown(name, value):
+        if name in percents:
+            return ctx.percent(value)
+        if name in money:
+            return ctx.money(value)
+        return ctx.number(value, 2 if name in decimals else 0)
+
+    table = pd.DataFrame({"indicator": [ctx.t(f"{prefix}{n}") for n in values.index],
+                          "value": [shown(n, v) for n, v in values.items()]})
+    return show(table, ctx, {"indicator": "indicator", "value": "figure"})
