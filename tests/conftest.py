@@ -1,4 +1,5 @@
-"""Shared fixtures: a real PostgreSQL server for the database source tests."""
+"""Shared fixtures: warehouses built from hand-made CSV texts or the synthetic sample, and a real PostgreSQL
+server for the database source tests."""
 
 import glob
 import os
@@ -7,8 +8,49 @@ import socket
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import Callable
 
+import pandas as pd
 import pytest
+
+from crmlib.collect import Warehouse, ingest_dir
+from crmlib.collect.synthetic import write_sample
+
+
+@pytest.fixture(scope="session")
+def csv_warehouse(tmp_path_factory) -> Callable[..., Warehouse]:
+    """`build(now=None, **tables)`: write each text as `<table>.csv` into a fresh folder, ingest it into a new
+    warehouse there (nothing may be quarantined) and return the warehouse."""
+
+    def build(now: pd.Timestamp | None = None, **tables: str) -> Warehouse:
+        folder = tmp_path_factory.mktemp("csv")
+        for name, text in tables.items():
+            (folder / f"{name}.csv").write_text(text)
+        warehouse = Warehouse(folder / "w.duckdb")
+        report = ingest_dir(folder, warehouse, now=now)
+        assert all(c["quarantined"] == 0 for c in report.counts.values()), report.counts
+        return warehouse
+
+    return build
+
+
+@pytest.fixture(scope="session")
+def sample_warehouse(tmp_path_factory) -> Callable[..., Warehouse]:
+    """`build(customers, months, seed, end="2025-06")`: the synthetic sample with these arguments, ingested into a
+    warehouse; made once per distinct arguments and shared for the session, so tests must only read it."""
+    made: dict[tuple, Warehouse] = {}
+
+    def build(customers: int, months: int, seed: int, end: str = "2025-06") -> Warehouse:
+        key = (customers, months, seed, end)
+        if key not in made:
+            folder = tmp_path_factory.mktemp(f"sample-{customers}-{months}-{seed}-{end}")
+            write_sample(folder / "raw", customers=customers, months=months, seed=seed, end=end)
+            warehouse = Warehouse(folder / "w.duckdb")
+            ingest_dir(folder / "raw", warehouse)
+            made[key] = warehouse
+        return made[key]
+
+    return build
 
 
 def _free_port() -> int:

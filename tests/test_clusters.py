@@ -4,8 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from crmlib.collect import TABLES, Warehouse, ingest_dir
-from crmlib.collect.synthetic import write_sample
+from crmlib.collect import TABLES, Warehouse
 from crmlib.segment import behaviour_clusters, customer_features, rfm_summary
 from crmlib.segment.clusters import CLUSTER_FEATURES, describe, describe_clusters, scaled_features
 
@@ -250,12 +249,8 @@ def test_too_few_or_identical_customers_are_refused():
 # On realistic data.
 
 @pytest.fixture(scope="module")
-def synthetic(tmp_path_factory) -> Warehouse:
-    folder = tmp_path_factory.mktemp("clusters")
-    write_sample(folder / "raw", customers=800, months=12, seed=5, end="2025-06")
-    warehouse = Warehouse(folder / "w.duckdb")
-    ingest_dir(folder / "raw", warehouse)
-    return warehouse
+def synthetic(sample_warehouse) -> Warehouse:
+    return sample_warehouse(customers=800, months=12, seed=5)
 
 
 def test_synthetic_features_agree_with_the_raw_tables(synthetic):

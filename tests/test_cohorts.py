@@ -1,8 +1,5 @@
 """Cohort retention: a three-cohort toy known by hand, random purchase histories, and the synthetic sample."""
 
-import tempfile
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -12,8 +9,6 @@ from hypothesis import strategies as st
 from crmlib.analyze.cohorts import (
     average_retention, cohort_retention, cohort_sizes, cohort_table, retention_curves,
 )
-from crmlib.collect import Warehouse, ingest_dir
-from crmlib.collect.synthetic import write_sample
 from crmlib.errors import ParamsError
 
 # Cohorts January (A, B), February (C, D) and March (E) 2025, seen up to 31 March 2025.
@@ -35,28 +30,20 @@ t12,F,2025-04-02 10:00,100,sale
 """
 
 
-def load(folder: Path, transactions: str) -> Warehouse:
+def customers_of(transactions: str) -> str:
+    """A customers table holding everyone in the transactions, all signed up on 1 December 2024."""
     ids = sorted({line.split(",")[1] for line in transactions.splitlines()[1:]})
-    (folder / "customers.csv").write_text("customer_id,signup_date\n" + "".join(f"{c},2024-12-01\n" for c in ids))
-    (folder / "transactions.csv").write_text(transactions)
-    warehouse = Warehouse(folder / "w.duckdb")
-    report = ingest_dir(folder, warehouse)
-    assert all(c["quarantined"] == 0 for c in report.counts.values())
-    return warehouse
+    return "customer_id,signup_date\n" + "".join(f"{c},2024-12-01\n" for c in ids)
 
 
 @pytest.fixture(scope="module")
-def toy(tmp_path_factory):
-    return load(tmp_path_factory.mktemp("cohorts"), TOY)
+def toy(csv_warehouse):
+    return csv_warehouse(customers=customers_of(TOY), transactions=TOY)
 
 
 @pytest.fixture(scope="module")
-def sample(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("sample")
-    write_sample(folder / "raw", customers=600, months=18, seed=11, end="2025-06")
-    warehouse = Warehouse(folder / "w.duckdb")
-    ingest_dir(folder / "raw", warehouse)
-    return warehouse
+def sample(sample_warehouse):
+    return sample_warehouse(customers=600, months=18, seed=11)
 
 
 def test_toy_retention_matrix(toy):
@@ -105,15 +92,15 @@ histories = st.lists(st.tuples(st.sampled_from("PQRSTU"), st.integers(0, 400), s
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(histories, st.integers(30, 420))
-def test_random_histories_keep_the_retention_rules(rows, end_offset):
+def test_random_histories_keep_the_retention_rules(csv_warehouse, rows, end_offset):
     start = pd.Timestamp("2024-01-01 12:00")
     lines = [f"t{i},{c},{start + pd.Timedelta(days=d)},{100 if sale else -100},{'sale' if sale else 'refund'}"
              for i, (c, d, sale) in enumerate(rows)]
     end = start.normalize() + pd.Timedelta(days=end_offset)
-    with tempfile.TemporaryDirectory() as folder:
-        warehouse = load(Path(folder), "transaction_id,customer_id,ts,amount,kind\n" + "\n".join(lines) + "\n")
-        matrix = cohort_retention(warehouse, end)
-        sizes = cohort_sizes(warehouse, end)
+    transactions = "transaction_id,customer_id,ts,amount,kind\n" + "\n".join(lines) + "\n"
+    warehouse = csv_warehouse(customers=customers_of(transactions), transactions=transactions)
+    matrix = cohort_retention(warehouse, end)
+    sizes = cohort_sizes(warehouse, end)
     buyers = {c for c, d, sale in rows if sale and start + pd.Timedelta(days=d) < end + pd.Timedelta(days=1)}
     assert sizes.sum() == len(buyers)
     if matrix.empty:

@@ -5,8 +5,6 @@ import pytest
 from pydantic import ValidationError
 
 from crmlib.analyze.components import COMPONENTS, ComponentOptions, referral_value, value_components
-from crmlib.collect import Warehouse, ingest_dir
-from crmlib.collect.synthetic import write_sample
 
 END = "2025-06-30"
 
@@ -42,15 +40,8 @@ CLV = pd.Series({"A": 100.0, "B": 40.0, "C": 10.0, "D": 1000.0})
 
 
 @pytest.fixture(scope="module")
-def toy(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("components")
-    tables = {"customers": CUSTOMERS, "transactions": TRANSACTIONS, "feedback": FEEDBACK, "tickets": TICKETS}
-    for name, text in tables.items():
-        (folder / f"{name}.csv").write_text(text)
-    warehouse = Warehouse(folder / "w.duckdb")
-    report = ingest_dir(folder, warehouse)
-    assert all(c["quarantined"] == 0 for c in report.counts.values())
-    return warehouse
+def toy(csv_warehouse):
+    return csv_warehouse(customers=CUSTOMERS, transactions=TRANSACTIONS, feedback=FEEDBACK, tickets=TICKETS)
 
 
 def test_the_referral_chain(toy):
@@ -97,10 +88,8 @@ def test_a_missing_lifetime_value_is_an_error(toy):
         value_components(pd.Series({"A": 1.0, "B": float("nan")}), toy, END)
 
 
-def test_sample_totals_add_up_and_referral_value_is_conserved(tmp_path):
-    write_sample(tmp_path / "raw", customers=400, months=12, seed=9, end="2025-06")
-    warehouse = Warehouse(tmp_path / "w.duckdb")
-    ingest_dir(tmp_path / "raw", warehouse)
+def test_sample_totals_add_up_and_referral_value_is_conserved(sample_warehouse):
+    warehouse = sample_warehouse(customers=400, months=12, seed=9)
     customers = warehouse.table("customers")
     clv = pd.Series(range(len(customers)), index=customers["customer_id"], dtype=float)
     frame = value_components(clv, warehouse, "2025-06")

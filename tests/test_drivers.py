@@ -9,8 +9,6 @@ from pydantic import ValidationError
 from crmlib.analyze.drivers import (
     DriverOptions, Feature, Outcome, fit_drivers, nps_drivers, nps_features, spend_drivers,
 )
-from crmlib.collect import Warehouse, ingest_dir
-from crmlib.collect.synthetic import write_sample
 from crmlib.errors import ModelError
 
 COLUMNS = ["feature", "coefficient", "ci_low", "ci_high", "p_value", "effect", "term"]
@@ -50,26 +48,15 @@ t6,B,2025-05-01 10:00,100,sale
 
 
 @pytest.fixture(scope="module")
-def toy(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("drivers")
-    tables = {"customers": CUSTOMERS, "feedback": FEEDBACK, "tickets": TICKETS, "transactions": TRANSACTIONS}
-    for name, text in tables.items():
-        (folder / f"{name}.csv").write_text(text)
-    warehouse = Warehouse(folder / "w.duckdb")
-    report = ingest_dir(folder, warehouse)
-    assert all(c["quarantined"] == 0 for c in report.counts.values())
-    return warehouse
+def toy(csv_warehouse):
+    return csv_warehouse(customers=CUSTOMERS, feedback=FEEDBACK, tickets=TICKETS, transactions=TRANSACTIONS)
 
 
 @pytest.fixture(scope="module")
-def sample(tmp_path_factory):
+def sample(sample_warehouse):
     """1,000 customers over two years: about 440 respondents, enough for the planted ticket effect at p < 0.01
     (it held for every one of ten seeds tried)."""
-    folder = tmp_path_factory.mktemp("sample")
-    write_sample(folder / "raw", customers=1000, months=24, seed=7, end="2025-06")
-    warehouse = Warehouse(folder / "w.duckdb")
-    ingest_dir(folder / "raw", warehouse)
-    return warehouse
+    return sample_warehouse(customers=1000, months=24, seed=7)
 
 
 def test_nps_features_are_measured_at_the_answer(toy):

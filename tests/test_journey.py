@@ -6,8 +6,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from crmlib.analyze.journey import STAGES, customer_journey, funnel_table, journey_funnel
-from crmlib.collect import Warehouse, ingest_dir
-from crmlib.collect.synthetic import write_sample
 from crmlib.errors import ParamsError
 
 END = "2025-06-30"  # churn_days 180: lapsed when the last purchase day is on or before 2025-01-01
@@ -53,23 +51,13 @@ t16,D,2025-07-02 10:00,100,sale
 
 
 @pytest.fixture(scope="module")
-def toy(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("journey")
-    for name, text in {"customers": CUSTOMERS, "events": EVENTS, "transactions": TRANSACTIONS}.items():
-        (folder / f"{name}.csv").write_text(text)
-    warehouse = Warehouse(folder / "w.duckdb")
-    report = ingest_dir(folder, warehouse)
-    assert all(c["quarantined"] == 0 for c in report.counts.values())
-    return warehouse
+def toy(csv_warehouse):
+    return csv_warehouse(customers=CUSTOMERS, events=EVENTS, transactions=TRANSACTIONS)
 
 
 @pytest.fixture(scope="module")
-def sample(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("sample")
-    write_sample(folder / "raw", customers=400, months=18, seed=3, end="2025-06")
-    warehouse = Warehouse(folder / "w.duckdb")
-    ingest_dir(folder / "raw", warehouse)
-    return warehouse
+def sample(sample_warehouse):
+    return sample_warehouse(customers=400, months=18, seed=3)
 
 
 def counts(funnel: pd.DataFrame) -> dict:

@@ -5,8 +5,6 @@ import pytest
 
 from crmlib.analyze.loyalty import loyalty_indicators, per_customer_loyalty, summarise_loyalty
 from crmlib.periods import end_day
-from crmlib.collect import Warehouse, ingest_dir
-from crmlib.collect.synthetic import write_sample
 from crmlib.errors import ParamsError
 from crmlib.periods import Period
 
@@ -37,14 +35,8 @@ t9,F,2025-07-02 10:00,500,Fashion,sale
 
 
 @pytest.fixture(scope="module")
-def toy(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("loyalty")
-    (folder / "customers.csv").write_text(CUSTOMERS)
-    (folder / "transactions.csv").write_text(TRANSACTIONS)
-    warehouse = Warehouse(folder / "w.duckdb")
-    report = ingest_dir(folder, warehouse)
-    assert all(c["quarantined"] == 0 for c in report.counts.values())
-    return warehouse
+def toy(csv_warehouse):
+    return csv_warehouse(customers=CUSTOMERS, transactions=TRANSACTIONS)
 
 
 def test_per_customer_figures(toy):
@@ -81,10 +73,8 @@ def test_end_day_reads_days_and_periods():
         end_day("last month")
 
 
-def test_sample_indicators_are_consistent(tmp_path):
-    write_sample(tmp_path / "raw", customers=300, months=12, seed=5, end="2025-06")
-    warehouse = Warehouse(tmp_path / "w.duckdb")
-    ingest_dir(tmp_path / "raw", warehouse)
+def test_sample_indicators_are_consistent(sample_warehouse):
+    warehouse = sample_warehouse(customers=300, months=12, seed=5)
     table = per_customer_loyalty(warehouse, "2025-06")
     indicators = summarise_loyalty(table)
     assert indicators["customers"] == 300

@@ -52,12 +52,10 @@ def test_missing_values_share(warehouse):
     assert missing.loc[("events", "event_id"), "missing_share"] == 0  # an empty table is not "all missing"
 
 
-def test_shared_contacts_find_likely_duplicate_profiles(tmp_path):
-    (tmp_path / "customers.csv").write_text(
+def test_shared_contacts_find_likely_duplicate_profiles(csv_warehouse):
+    wh = csv_warehouse(customers=(
         "customer_id,signup_date,email,phone\nA,2025-01-01,Ani@Mail.id,+62 812-1111\n"
-        "B,2025-01-02,ani@mail.id ,\nC,2025-01-03,c@mail.id,0812 1111\nD,2025-01-04,d@mail.id,62-812-1111\n")
-    wh = Warehouse(tmp_path / "w.duckdb")
-    ingest_dir(tmp_path, wh)
+        "B,2025-01-02,ani@mail.id ,\nC,2025-01-03,c@mail.id,0812 1111\nD,2025-01-04,d@mail.id,62-812-1111\n"))
     shared = profile.shared_contacts(wh)
     assert shared[["contact", "value", "customers", "ids"]].values.tolist() == [
         ["email", "ani@mail.id", 2, "A, B"], ["phone", "628121111", 2, "A, D"]]

@@ -7,8 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from crmlib.collect import Warehouse, ingest_dir
-from crmlib.collect.synthetic import write_sample
+from crmlib.collect import Warehouse
 from crmlib.segment import (SEGMENT_TEXT, SegmentRules, assign_segments, default_segment_rules, quantile_scores,
                             rfm_scores, rfm_summary, segment_action, segment_name, segment_summary)
 
@@ -280,12 +279,8 @@ def test_a_broken_rule_set_is_refused_naming_its_cells(data):
 # On realistic data: summary, scores, segments and their summary fit together.
 
 @pytest.fixture(scope="module")
-def synthetic(tmp_path_factory) -> Warehouse:
-    folder = tmp_path_factory.mktemp("segments")
-    write_sample(folder / "raw", customers=600, months=12, seed=11, end="2025-06")
-    warehouse = Warehouse(folder / "w.duckdb")
-    ingest_dir(folder / "raw", warehouse)
-    return warehouse
+def synthetic(sample_warehouse) -> Warehouse:
+    return sample_warehouse(customers=600, months=12, seed=11)
 
 
 def test_segments_of_synthetic_customers(synthetic):

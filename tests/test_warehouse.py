@@ -55,8 +55,9 @@ def test_two_processes_ingesting_at_once_both_succeed(tmp_path):
     runs = [subprocess.Popen([sys.executable, "-m", "crmlib.cli", "ingest", str(CORPUS / case),
                               "--warehouse", str(target), "--json"],
                              cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-            for case in ["mixed_errors", "refunds", "mixed_errors", "refunds"]]
+            for case in ["mixed_errors", "latin1_semicolon", "mixed_errors", "latin1_semicolon"]]
     outcomes = [run.communicate(timeout=120) for run in runs]
     assert [run.returncode for run in runs] == [0, 0, 0, 0], [err for _, err in outcomes]
     ids = set(Warehouse(target).query("SELECT transaction_id FROM transactions")["transaction_id"])
-    assert ids in ({"T001", "T002", "T003", "T010"}, {"T1", "T2", "T3", "T4", "T5"})
+    # both folders carry their customers, so the last writer leaves its own complete snapshot
+    assert ids in ({"T001", "T002", "T003", "T010"}, {"T1", "T2"})
