@@ -12,13 +12,11 @@ from crmlib.analyze.holdout import Validation, validate
 from crmlib.analyze.options import LifetimeValueOptions
 from crmlib.analyze.purchases import PurchaseModel, fit_purchases
 from crmlib.analyze.spend import IndependenceWarning, SpendModel, fit_spend
-from crmlib.analyze.value import customer_value
+from crmlib.analyze.value import DAYS_PER_MONTH, customer_value
 from crmlib.collect.warehouse import Warehouse
 from crmlib.errors import ModelError
 from crmlib.periods import end_day
-from crmlib.segment.summary import rfm_summary
-
-DAYS_PER_MONTH = 30.4375
+from crmlib.segment.summary import DAYS_PER, rfm_summary
 
 
 @dataclass
@@ -45,7 +43,7 @@ class LifetimeValue:
 
     def customers(self) -> pd.DataFrame:
         """Per customer: the summary, P(alive), expected purchases and spend over the horizon, lifetime value."""
-        horizon = self.options.months * DAYS_PER_MONTH / (7 if self.options.freq == "W" else 1)
+        horizon = self.options.months * DAYS_PER_MONTH / DAYS_PER[self.options.freq]
         return self.summary.assign(
             p_alive=self.p_alive,
             expected_purchases=self.purchases.expected_purchases(horizon, self.summary),
