@@ -98,7 +98,7 @@ def _execute(book: Path, output: Path, period: Period, project: Path, reports: P
             papermill.execute_notebook(
                 str(book), str(output), parameters={"period": str(period), "project_dir": str(project)},
                 kernel_name="python3", cwd=str(book.parent), progress_bar=False,
-                extra_arguments=["--IPKernelApp.log_level=ERROR"])  # no kernel chatter in scheduled logs
+                extra_arguments=["--IPKernelApp.log_level=CRITICAL"])  # no kernel chatter in scheduled logs
     except Exception as err:  # any failure of a stage is reported the same way, naming the notebook
         kept = reports / ".failed" / str(period) / book.name
         if output.is_file():
