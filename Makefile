@@ -23,9 +23,8 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP) ## create .venv and install crmlib with its tools (does nothing when up to date)
 
-data: setup ## make sample data when data/raw holds none, then load data/raw into the warehouse
-	@if [ -z "$$(ls -A $(RAW) 2>/dev/null)" ]; then $(BIN)/crm sample --out $(RAW); fi
-	$(BIN)/crm ingest $(RAW)
+data: setup ## load data/raw into the warehouse; synthetic sample data only when there is no data at all
+	$(BIN)/crm data
 
 report: data ## run every stage for PERIOD (default: latest complete month); HTML goes to reports/
 	$(BIN)/crm run $(if $(PERIOD),--period $(PERIOD))
@@ -37,11 +36,12 @@ backfill: data ## run the report for every month FROM..TO
 lab: setup ## open the notebooks in JupyterLab
 	$(BIN)/jupyter lab --notebook-dir=notebooks
 
-test: setup ## run the tests (unit, notebook, end-to-end, browser)
+test: setup ## run the tests (unit, notebook, end-to-end, PostgreSQL source, browser)
 	$(BIN)/python -m pytest
 
 bench: setup ## run the benchmarks; they print figures
 	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
-clean: ## remove generated data, warehouse and reports (keeps .venv)
-	rm -rf data/raw data/warehouse.duckdb data/warehouse.duckdb.lock reports/* reports/.staging-* reports/.failed
+clean: ## remove the reports, the warehouse and synthetic sample data (never your own files in data/raw)
+	rm -rf data/warehouse.duckdb data/warehouse.duckdb.lock reports/* reports/.staging-* reports/.failed
+	@if [ -f $(RAW)/.synthetic-sample ]; then rm -rf $(RAW); fi

@@ -51,6 +51,10 @@ def _parser() -> argparse.ArgumentParser:
     ingest.add_argument("--json", action="store_true", help="print the per-table counts as one JSON object")
     ingest.set_defaults(handler=_ingest)
 
+    data = commands.add_parser("data", help="make sure the warehouse holds data: sample data only when there is "
+                                             "none at all, and the raw folder reloaded when it is the warehouse's source")
+    data.set_defaults(handler=_data)
+
     run = commands.add_parser("run", help="run every stage notebook for a period and publish its HTML report")
     run.add_argument("--period", default=None, help="YYYY-MM (default: the latest complete month in the data)")
     run.set_defaults(handler=_run)
@@ -106,6 +110,31 @@ def _ingest(args) -> None:
     print(f"warehouse: {warehouse.path}")
     if any(c["quarantined"] for c in report.counts.values()):
         print("quarantined rows and their reasons are in the warehouse table `quarantine`")
+
+
+def _data(args) -> None:
+    """`make data`: never replace a business's own data with synthetic data."""
+    from crmlib.collect import Warehouse, ingest_dir
+    from crmlib.collect.synthetic import write_sample
+
+    params = _params(args)
+    raw, warehouse = params.path("raw_dir"), Warehouse(params.path("warehouse"))
+    loaded = warehouse.query("SELECT source FROM loads")["source"].tolist()
+    if not loaded and not (raw.is_dir() and any(raw.iterdir())):
+        write_sample(raw, customers=params.sample.customers, months=params.sample.months, seed=params.sample.seed)
+        (raw / SAMPLE_MARKER).write_text("synthetic sample data made by crm data; make clean removes this folder\n")
+        print(f"no data yet: wrote synthetic sample data to {raw}")
+    elsewhere = [s for s in loaded if not s.startswith(str(raw)) and s != "derived from transactions"]
+    if elsewhere:
+        print(f"the warehouse was loaded from {elsewhere[0]}, not {raw}: left as it is (load again with crm ingest)")
+    elif raw.is_dir() and any(raw.iterdir()):
+        report = ingest_dir(raw, warehouse, params.ingest)
+        rows = sum(c["rows"] for c in report.counts.values())
+        quarantined = sum(c["quarantined"] for c in report.counts.values())
+        print(f"loaded {raw}: {rows:,} rows, {quarantined:,} quarantined (see the warehouse table quarantine)")
+
+
+SAMPLE_MARKER = ".synthetic-sample"
 
 
 def _run(args) -> None:

@@ -139,3 +139,24 @@ def test_bad_input_is_one_line_without_a_traceback(tmp_path):
     assert "transactions.csv" in run.stderr and "'customer_id'" in run.stderr
     bad_period = crm("--project", ROOT, "run", "--period", "2025-13", check=False)
     assert bad_period.returncode == 1 and "YYYY-MM" in bad_period.stderr and "Traceback" not in bad_period.stderr
+
+
+def test_crm_data_never_replaces_a_business_s_own_data(tmp_path):
+    project = tmp_path / "shop"
+    shutil.copytree(ROOT / "params", project / "params")
+    (project / "params" / "default.yaml").write_text(
+        (ROOT / "params" / "default.yaml").read_text().replace("customers: 2000", "customers: 150")
+        .replace("months: 24 ", "months: 6 "))
+    first = crm("--project", project, "data")
+    assert "wrote synthetic sample data" in first.stdout
+    assert (project / "data" / "raw" / ".synthetic-sample").is_file()
+    again = crm("--project", project, "data")  # the raw folder is the source: reloaded, nothing new made
+    assert "wrote synthetic" not in again.stdout and "loaded" in again.stdout
+
+    own = tmp_path / "exports"
+    own.mkdir()
+    (own / "transactions.csv").write_text("transaction_id,customer_id,ts,amount\nX1,C0000001,2025-01-02,5\n")
+    crm("--project", project, "ingest", own)
+    kept = crm("--project", project, "data")
+    assert "left as it is" in kept.stdout
+    assert stored_result(project, "transactions", None) == 1  # still the business's own transaction

@@ -42,7 +42,7 @@ class RawTable:
 
 def find_sources(directory: str | Path) -> tuple[dict[str, Path], list[str]]:
     """Map each contract table to its file in `directory`; also list the files left aside, with why."""
-    directory = Path(directory)
+    directory = Path(directory).resolve()
     if not directory.is_dir():
         raise SourceError(f"{directory}: no such folder; give the folder that holds transactions.csv and the like")
     found: dict[str, list[Path]] = {}
