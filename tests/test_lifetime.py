@@ -41,3 +41,12 @@ def test_too_little_history_falls_back_to_the_first_model_and_says_why(tmp_path)
     assert result.validation is None
     assert result.purchases.model == "pnbd" and "no holdout validation" in result.validation_note
     assert len(result.customers()) == early["customer_id"].nunique()
+
+
+@pytest.mark.parametrize("period", ["2025-01", "2025-02", "2025-06"])
+def test_a_short_history_still_gets_a_lifetime_value(sample_warehouse, period):
+    """Months where plain maximum likelihood did not converge (found in review): a small penalty makes them fit."""
+    warehouse = sample_warehouse(300, 6, 42, end="2025-06")
+    customers = lifetime_value(warehouse, period).customers()
+    assert len(customers) > 0 and customers["lifetime_value"].notna().all()
+    assert customers["p_alive"].between(0, 1).all()

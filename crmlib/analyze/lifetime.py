@@ -3,6 +3,8 @@ spend model on all history, and value every customer."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import warnings
 from dataclasses import dataclass
 
@@ -52,23 +54,87 @@ class LifetimeValue:
         )
 
 
+PENALIZERS = (0.0, 0.001, 0.01)
+"""Small data may not converge without a penalty; each fit tries these in turn (0 first: the plain MLE)."""
+
+
 def lifetime_value(warehouse: Warehouse, end, options: LifetimeValueOptions | None = None) -> LifetimeValue:
-    """Validate, choose, fit and value, with data up to day `end` (a date or a period's last day)."""
+    """Validate, choose, fit and value, with data up to day `end` (a date or a period's last day).
+
+    Each fit tries the penalizers in PENALIZERS in turn; the final purchase fit falls back to the other configured
+    models, so a short history still gets a report. A ModelError only when no model fits at all."""
     options = options or LifetimeValueOptions()
     last = end_day(end)
-    calibration_end = last - pd.DateOffset(months=options.holdout_months)
+    calibrated = calibration_end(last, options.holdout_months)
     try:
-        validation = validate(warehouse, calibration_end, last, freq=options.freq, models=tuple(options.models))
+        validation = _first_fit([lambda p=p: validate(warehouse, calibrated, last, freq=options.freq,
+                                                       models=tuple(options.models), penalizer=p)
+                                 for p in PENALIZERS])
         chosen, note = validation.chosen, ""
     except ModelError as err:
         validation, chosen = None, options.models[0]
         note = f"no holdout validation ({err}); using {chosen}"
     summary = rfm_summary(warehouse, last, freq=options.freq)
-    purchases = fit_purchases(summary, chosen)
+    order = [chosen, *[m for m in options.models if m != chosen]]
+    horizon = options.months * DAYS_PER_MONTH / DAYS_PER[options.freq]
+    purchases = _first_fit([lambda m=m, p=p: _predicting(fit_purchases(summary, m, penalizer=p), summary, horizon)
+                            for m in order for p in PENALIZERS])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", IndependenceWarning)  # reported through spend.independence_ok instead
-        spend = fit_spend(summary)
+        try:
+            spend = _first_fit([lambda p=p: fit_spend(summary, penalizer=p) for p in PENALIZERS])
+        except ModelError as err:
+            spend = MeanSpend(summary)
+            note = "; ".join(filter(None, [note, f"spend: the mean of repeat purchases, as Gamma-Gamma did not fit "
+                                                 f"({err})"]))
     return LifetimeValue(summary, validation, note, purchases, spend, options)
+
+
+class MeanSpend:
+    """The fallback spend model when Gamma-Gamma cannot fit (too few repeat buyers): everyone's expected spend is
+    the mean value of the repeat purchase days observed."""
+
+    params: dict = {}
+    frequency_spend_correlation = float("nan")
+    independence_ok = True
+
+    def __init__(self, summary: pd.DataFrame):
+        repeat = summary[summary["frequency"] > 0]
+        if repeat.empty or not (repeat["monetary_value"] > 0).any():
+            raise ModelError("no repeat purchases with a positive value yet: lifetime value cannot be estimated")
+        weights = repeat["frequency"]
+        self.population_mean = float((repeat["monetary_value"] * weights).sum() / weights.sum())
+
+    def expected_spend(self, summary: pd.DataFrame) -> pd.Series:
+        return pd.Series(self.population_mean, index=summary.index, name="expected_spend")
+
+
+def calibration_end(last: pd.Timestamp, holdout_months: int) -> pd.Timestamp:
+    """The last day of calibration: `holdout_months` whole months before the day after `last`.
+
+    >>> calibration_end(pd.Timestamp("2025-06-30"), 6), calibration_end(pd.Timestamp("2025-02-28"), 6)
+    (Timestamp('2024-12-31 00:00:00'), Timestamp('2024-08-31 00:00:00'))
+    """
+    return last + pd.Timedelta(days=1) - pd.DateOffset(months=holdout_months) - pd.Timedelta(days=1)
+
+
+def _predicting(model: PurchaseModel, summary: pd.DataFrame, horizon: float) -> PurchaseModel:
+    """`model`, if it gives finite predictions over `horizon` for every customer (a degenerate fit may not)."""
+    predictions = pd.concat([model.expected_purchases(horizon, summary), model.p_alive(summary)])
+    if not predictions.notna().all() or not (predictions < float("inf")).all():
+        raise ModelError(f"the {model.model} fit ({model.params}) gives no usable predictions for these customers")
+    return model
+
+
+def _first_fit(attempts):
+    """The result of the first attempt that fits (lifetimes' prints kept off the report); else the last error."""
+    for attempt in attempts:
+        try:
+            with contextlib.redirect_stdout(io.StringIO()):
+                return attempt()
+        except ModelError as err:
+            error = err
+    raise error
 
 
 def top_share(values: pd.Series, fraction: float = 0.1) -> float:
