@@ -145,8 +145,8 @@ def test_tables_are_sorted_by_t_and_intervals_hold_the_estimate(sample):
     for result in (nps_drivers(sample, "2025-06"), spend_drivers(sample, "2025-06")):
         t = (result.fit.params / result.fit.bse).drop("const")
         assert np.abs(t[result.table["term"]]).is_monotonic_decreasing
-        assert (result.table["ci_low"] < result.table["coefficient"]).all()
-        assert (result.table["coefficient"] < result.table["ci_high"]).all()
+        told = result.table["effect"].str.extract(r"^([+-][\d.]+)")[0].astype(float)  # the effect, in its unit
+        assert (result.table["ci_low"] <= told + 0.01).all() and (told - 0.01 <= result.table["ci_high"]).all()
         assert result.table["p_value"].between(0, 1).all()
 
 
@@ -170,3 +170,12 @@ def test_the_table_reads_in_indonesian_too(sample):
     assert indonesian.table["coefficient"].tolist() == english.table["coefficient"].tolist()
     tickets = indonesian.table.set_index("term").loc["tickets"]
     assert tickets["feature"].startswith("Tiket dalam") and "poin per tiket tambahan" in tickets["effect"]
+
+
+def test_the_interval_is_in_the_unit_of_the_effect(sample):
+    table = spend_drivers(sample, "2025-06").table.set_index("term")
+    row = table.loc["email_open_rate"]  # told "per 10 points more e-mails opened", in percent of spend
+    told = float(row["effect"].split("%")[0])
+    assert row["ci_low"] <= told <= row["ci_high"]
+    assert row["ci_low"] == pytest.approx(100 * np.expm1(spend_drivers(sample, "2025-06").fit.conf_int().loc[
+        "email_open_rate", 0] * 0.1))

@@ -141,6 +141,13 @@ def test_bad_input_is_one_line_without_a_traceback(tmp_path):
     assert bad_period.returncode == 1 and "YYYY-MM" in bad_period.stderr and "Traceback" not in bad_period.stderr
 
 
+def test_a_period_before_the_data_is_one_clear_line(project):
+    run = crm("--project", project, "run", "--period", "2020-01", check=False)
+    assert run.returncode == 1 and "Traceback" not in run.stderr
+    last = run.stderr.strip().splitlines()[-1]
+    assert last.startswith("crm: error:") and "no transactions up to the end of 2020-01" in last
+
+
 def test_crm_data_never_replaces_a_business_s_own_data(tmp_path):
     project = tmp_path / "shop"
     shutil.copytree(ROOT / "params", project / "params")

@@ -297,3 +297,14 @@ def test_segments_of_synthetic_customers(synthetic):
     for score in ("r", "f", "m"):
         counts = scores[score].value_counts()
         assert counts.index.min() >= 1 and counts.index.max() <= 5
+
+
+def test_a_business_s_own_segment_name_wins_over_the_standard_one():
+    from crmlib.segment import SegmentRules, default_segment_rules, segment_name
+
+    data = default_segment_rules().model_dump(mode="json")
+    data["rules"][0]["name"] = "VIP"  # champions, renamed by the business
+    rules = SegmentRules.model_validate(data)
+    assert segment_name("champions", "id", rules) == "VIP"
+    assert segment_name("loyal", "id", rules) == "Setia" and segment_name("loyal", "en", rules) == "Loyal"
+    assert segment_name("champions", "id", default_segment_rules()) == "Juara"

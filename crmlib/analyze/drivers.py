@@ -86,8 +86,12 @@ class Outcome:
     noun: Words
     logged: bool = False
 
+    def scaled(self, change: float) -> float:
+        """A change of the regression's scale in the effect's unit: points, or percent when the outcome is a log."""
+        return float(100 * np.expm1(change)) if self.logged else float(change)
+
     def effect(self, change: float, per: Words, language: str = "en") -> str:
-        number = f"{100 * np.expm1(change):+.1f}%" if self.logged else f"{change:+.2f}"
+        number = f"{self.scaled(change):+.1f}%" if self.logged else f"{change:+.2f}"
         if language == "id":
             number = number.replace(".", ",")
         return f"{number} {self.noun[language]} {per[language]}"
@@ -95,8 +99,9 @@ class Outcome:
 
 @dataclass(frozen=True)
 class DriverResult:
-    """A fitted drivers model: the readable coefficient `table` (sorted by |t|), R², rows used, the statsmodels
-    result `fit`, and the features `dropped` with the reason."""
+    """A fitted drivers model: the readable coefficient `table` (sorted by |t|; its 95% interval `ci_low`/`ci_high`
+    is in the unit of `effect`: points, or percent), R², rows used, the statsmodels result `fit`, and the features
+    `dropped` with the reason."""
 
     table: pd.DataFrame
     r_squared: float
@@ -290,8 +295,8 @@ def _table(fit, labels: dict[str, Feature], outcome: Outcome, language: str) -> 
     table = pd.DataFrame({
         "feature": [labels[t].label[language] for t in terms],
         "coefficient": fit.params[terms].to_numpy(),
-        "ci_low": ci.loc[terms, 0].to_numpy(),
-        "ci_high": ci.loc[terms, 1].to_numpy(),
+        "ci_low": [outcome.scaled(ci.loc[t, 0] * labels[t].step) for t in terms],
+        "ci_high": [outcome.scaled(ci.loc[t, 1] * labels[t].step) for t in terms],
         "p_value": fit.pvalues[terms].to_numpy(),
         "effect": [outcome.effect(fit.params[t] * labels[t].step, labels[t].per, language) for t in terms],
         "term": terms,

@@ -14,10 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib as mpl
+import pandas as pd
 import seaborn as sns
 from IPython.display import Markdown
 
 from crmlib.collect.warehouse import Warehouse
+from crmlib.errors import WarehouseError
 from crmlib.segment.movement import ENTERED, EXITED
 from crmlib.segment.segments import segment_action, segment_name
 from crmlib.periods import Period
@@ -102,8 +104,14 @@ def open_period(period: str | Period | None = None, project_dir: str | Path | No
     if period is None:
         period = warehouse.last_complete_month()
         params = load_params(project, period)  # now with that period's override, if any
+    period = Period.parse(str(period))
+    first = warehouse.query("SELECT min(ts) AS first FROM transactions")["first"][0]
+    if pd.isna(first) or first >= period.end:
+        start = "holds no transactions" if pd.isna(first) else f"starts on {first:%Y-%m-%d}"
+        raise WarehouseError(f"no transactions up to the end of {period}: the data in {warehouse.path} {start}; "
+                             "choose a later period, or load the data first (crm ingest)")
     set_theme()
-    return PeriodContext(params, Period.parse(str(period)), warehouse)
+    return PeriodContext(params, period, warehouse)
 
 
 def set_theme() -> None:

@@ -19,6 +19,8 @@ from sklearn.cluster import KMeans
 from sklearn.metrics import silhouette_score
 from sklearn.preprocessing import StandardScaler
 
+from crmlib.errors import ModelError
+
 SILHOUETTE_SAMPLE = 10_000
 STANDOUT = 0.5
 MOST_WORDS = 4  # at most this many standing-out features make a description
@@ -104,13 +106,9 @@ def scaled_features(features: pd.DataFrame, columns=None) -> pd.DataFrame:
         raise ValueError(f"features have none of the clustering columns ({', '.join(CLUSTER_FEATURES)}): pass "
                          "customer_features(...) or name the columns to use")
     frame = features[columns].astype(float)
-    negative = [c for c in columns if _words(c).log and (frame[c] < 0).any()]
-    if negative:
-        raise ValueError(f"feature(s) {', '.join(negative)} hold negative values and cannot be log-scaled; "
-                         "check the data (e.g. refunds larger than the sales of a day)")
     for column in columns:
-        if _words(column).log:
-            frame[column] = np.log1p(frame[column])
+        if _words(column).log:  # a signed log: a negative net spend (refunds beyond a day's sales) stays negative
+            frame[column] = np.sign(frame[column]) * np.log1p(frame[column].abs())
     frame = frame.fillna(frame.mean()).fillna(0.0)
     return pd.DataFrame(StandardScaler().fit_transform(frame), index=frame.index, columns=columns)
 
@@ -128,12 +126,12 @@ def behaviour_clusters(features: pd.DataFrame, k_range=range(2, 9), seed: int = 
     scaled = scaled_features(features, columns)
     ks = [int(k) for k in k_range if 2 <= k < len(scaled)]
     if not ks:
-        raise ValueError(f"cannot cluster {len(scaled)} customers into k in {list(k_range)}: need k >= 2 and more "
+        raise ModelError(f"cannot cluster {len(scaled)} customers into k in {list(k_range)}: need k >= 2 and more "
                          "customers than clusters")
     points = scaled.to_numpy()
     distinct = len(np.unique(points, axis=0))
     if distinct < 2:
-        raise ValueError("the customers' features do not separate into groups (all customers alike)")
+        raise ModelError("the customers' features do not separate into groups (all customers alike)")
     silhouette, fits = {}, {}
     sample = min(len(scaled), SILHOUETTE_SAMPLE)
     for k in (k for k in ks if k <= distinct):  # no more clusters than distinct customers

@@ -291,11 +291,14 @@ def _text(kind: str, key: str, language: str) -> str | None:
 
 
 def segment_name(key: str, language: str = "id", rules: SegmentRules | None = None) -> str:
-    """A segment's display name: the standard name in `language`, else the rule's name, else the key."""
-    text = _text("name", key, language)
-    if text is None and rules is not None and key in rules.keys:
-        text = rules.rule(key).name
-    return text or key
+    """A segment's display name: the rule's own name when a business renamed it, else the standard name in
+    `language`, else the key."""
+    standard = _text("name", key, language)
+    if rules is not None and key in rules.keys:
+        own = rules.rule(key).name
+        if standard is None or own != _text("name", key, "en"):  # a business's own name for the segment wins
+            return own
+    return standard or key
 
 
 def segment_action(key: str, language: str = "id") -> str | None:
