@@ -50,3 +50,9 @@ def test_a_short_history_still_gets_a_lifetime_value(sample_warehouse, period):
     customers = lifetime_value(warehouse, period).customers()
     assert len(customers) > 0 and customers["lifetime_value"].notna().all()
     assert customers["p_alive"].between(0, 1).all()
+
+
+def test_the_spend_fallback_says_so(sample_warehouse):
+    result = lifetime_value(sample_warehouse(300, 6, 42, end="2025-06"), "2025-01")  # too few repeat buyers
+    assert "Gamma-Gamma did not fit" in result.spend_note
+    assert result.customers()["expected_spend"].nunique() == 1

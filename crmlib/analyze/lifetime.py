@@ -31,6 +31,7 @@ class LifetimeValue:
     purchases: PurchaseModel
     spend: SpendModel
     options: LifetimeValueOptions
+    spend_note: str = ""  # why the spend model is the fallback mean, else ""
 
     @property
     def p_alive(self) -> pd.Series:
@@ -85,9 +86,10 @@ def lifetime_value(warehouse: Warehouse, end, options: LifetimeValueOptions | No
             spend = _first_fit([lambda p=p: fit_spend(summary, penalizer=p) for p in PENALIZERS])
         except ModelError as err:
             spend = MeanSpend(summary)
-            note = "; ".join(filter(None, [note, f"spend: the mean of repeat purchases, as Gamma-Gamma did not fit "
-                                                 f"({err})"]))
-    return LifetimeValue(summary, validation, note, purchases, spend, options)
+            spend_note = f"expected spend is the mean of the repeat purchases: Gamma-Gamma did not fit ({err})"
+        else:
+            spend_note = ""
+    return LifetimeValue(summary, validation, note, purchases, spend, options, spend_note)
 
 
 class MeanSpend:
