@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from crmlib.analyze.purchases import MODELS, ModelError, PurchaseModel, fit_purchases, model_spec
+from crmlib.analyze.purchases import MODELS, ModelError, PurchaseModel, fit_purchases, model_family
 from crmlib.collect.warehouse import Warehouse
 from crmlib.periods import end_day
 from crmlib.segment.summary import DAYS_PER, rfm_summary
@@ -158,7 +158,7 @@ def validate(transactions: pd.DataFrame | Warehouse, calibration_end, holdout_en
     if not models:
         raise ModelError("validate needs at least one model, e.g. models=('bgnbd', 'pnbd', 'mbgnbd')")
     for name in models:
-        model_spec(name)
+        model_family(name)
     calibration_end, holdout_end = _window(calibration_end, holdout_end)
     cal_holdout, purchase_days = _split(transactions, calibration_end, holdout_end, freq)
     days_after = (purchase_days["day"] - calibration_end).dt.days.to_numpy()

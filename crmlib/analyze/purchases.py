@@ -1,11 +1,15 @@
 """Purchase models of the buy-till-you-die family (BG/NBD, Pareto/NBD, MBG/NBD), fitted on an RFM summary.
 
-lifetimes 0.11.3 does the maximum-likelihood fit, on numpy arrays only. Customers with the same (frequency,
-recency, T) contribute the same likelihood term, so the fit runs on the unique patterns weighted by how many
-customers share each one; predictions are computed once per pattern too. Like lifetimes' fit, predictions and the
-log-likelihood are evaluated with time rescaled so that the oldest customer's T is 1: lifetimes' Pareto/NBD
-formulas return NaN for some heavy buyers in raw days, and expected counts and probabilities do not depend on
-the time unit (the log-likelihood is converted back to the summary's unit).
+crmlib maximises the likelihoods of `crmlib.analyze.models` itself: customers with the same (frequency, recency, T)
+contribute the same term, so the fit runs on the distinct patterns weighted by how many customers share each one,
+on the log scale of the parameters, from several starts, with analytic gradients (BG/NBD, MBG/NBD), and checks
+that the optimum it found is one. Time is rescaled for the computation so that the oldest customer's T is 1
+(expected counts and probabilities do not depend on the unit; the log-likelihood is converted back).
+
+When the BG/NBD or MBG/NBD likelihood keeps rising as a and b grow together, the data say every customer has the
+same drop-out probability p = a / (a + b): the fit reports that limit (`common_dropout`), with a = b = inf, the
+limit's log-likelihood (the supremum) and its predictions. A fit that finds no optimum raises a ModelError that
+says why in words a manager can act on. lifetimes 0.11.3 stays the reference the tests compare against.
 
 >>> from crmlib.collect import load_cdnow
 >>> from crmlib.segment.summary import rfm_summary
@@ -19,56 +23,18 @@ np.float64(1.226)
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from lifetimes import BetaGeoFitter, ModifiedBetaGeoFitter, ParetoNBDFitter
-from lifetimes.utils import ConvergenceError
 
+from crmlib.analyze.models import PURCHASE_FAMILIES, Family
+from crmlib.analyze.models.mle import MLE, maximize
 from crmlib.errors import ModelError
 
 PATTERN = ("frequency", "recency", "T")
-
-
-def _bg_log_likelihood(fitter_class, params, frequency, recency, age, weights) -> float:
-    """Total log-likelihood of the BG/NBD family: lifetimes returns the weighted mean of its negative."""
-    mean = fitter_class._negative_log_likelihood(np.log(params), frequency, recency, age, weights, 0.0)
-    return float(-mean * weights.sum())
-
-
-def _pareto_log_likelihood(fitter_class, params, frequency, recency, age, weights) -> float:
-    """Total log-likelihood of the Pareto/NBD: lifetimes returns the weighted sum of its negative / mean weight."""
-    normalised = fitter_class._negative_log_likelihood(params, frequency, recency, age, weights, 0.0)
-    return float(-normalised * weights.mean())
-
-
-@dataclass(frozen=True)
-class _Spec:
-    """How one model is fitted with lifetimes, and how its total log-likelihood is read back."""
-
-    fitter: type
-    names: tuple[str, ...]
-    rates: tuple[str, ...]  # the parameters measured in time units, rescaled with time
-    log_likelihood: object
-    fit_options: dict = field(default_factory=dict)
-    penalizer_per_pattern: bool = False  # lifetimes divides the penalty by the mean weight (Pareto/NBD)
-
-    def fitter_for(self, params: dict[str, float], scale: float):
-        """A lifetimes fitter holding `params` for time multiplied by `scale`."""
-        fitter = self.fitter()
-        fitter.params_ = pd.Series([params[n] * (scale if n in self.rates else 1.0) for n in self.names],
-                                   index=list(self.names))
-        return fitter
-
-
-MODELS = {
-    "bgnbd": _Spec(BetaGeoFitter, ("r", "alpha", "a", "b"), ("alpha",), _bg_log_likelihood),
-    # Nelder-Mead from lifetimes' expected start, without its unseeded random jitter, and to a tight tolerance.
-    "pnbd": _Spec(ParetoNBDFitter, ("r", "alpha", "s", "beta"), ("alpha", "beta"), _pareto_log_likelihood,
-                  {"initial_params": np.ones(4), "tol": 1e-9, "maxiter": 10_000}, penalizer_per_pattern=True),
-    "mbgnbd": _Spec(ModifiedBetaGeoFitter, ("r", "alpha", "a", "b"), ("alpha",), _bg_log_likelihood),
-}
+MODELS = tuple(PURCHASE_FAMILIES)
+BOUNDARY_TOLERANCE = 1e-3  # an interior fit no higher than the limit plus this is the limit (log-likelihood)
 
 
 def unique_rows(frame: pd.DataFrame, columns) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -115,15 +81,25 @@ def check_summary(summary: pd.DataFrame, columns=PATTERN) -> None:
                              "build it with crmlib.segment.summary.rfm_summary")
 
 
+def _time_scale(age: np.ndarray) -> float:
+    """The factor that makes the oldest T equal to 1 (1 when there is no time at all)."""
+    return 1 / age.max() if len(age) and age.max() > 0 else 1.0
+
+
 @dataclass(frozen=True)
 class PurchaseModel:
-    """A fitted purchase model: its parameters under the papers' names, and per-customer predictions."""
+    """A fitted purchase model: its parameters under the papers' names, and per-customer predictions.
+
+    `common_dropout` is set when the fit lies on the boundary a, b -> inf (BG/NBD, MBG/NBD): every customer has
+    this drop-out probability, `params` holds a = b = inf, and predictions are those of the limit model.
+    """
 
     model: str
     params: dict[str, float]
     log_likelihood: float  # total over customers, in the summary's time unit
     n_customers: int
-    fitter: object = field(default=None, repr=False, compare=False)  # lifetimes' fitted object, for inspection
+    common_dropout: float | None = None
+    n_patterns: int = 0  # distinct (frequency, recency, T) the fit ran on
 
     @classmethod
     def from_params(cls, model: str, params: dict[str, float]) -> PurchaseModel:
@@ -134,10 +110,22 @@ class PurchaseModel:
         >>> round(float(paper.expected_purchases(39, summary).iloc[0]), 3)
         1.226
         """
-        spec = model_spec(model)
-        if sorted(params) != sorted(spec.names):
-            raise ModelError(f"{model} takes parameters {', '.join(spec.names)}, not {', '.join(params)}")
-        return cls(model, {n: float(params[n]) for n in spec.names}, float("nan"), 0)
+        family = model_family(model)
+        if sorted(params) != sorted(family.names):
+            raise ModelError(f"{model} takes parameters {', '.join(family.names)}, not {', '.join(params)}")
+        return cls(model, {n: float(params[n]) for n in family.names}, float("nan"), 0)
+
+    @property
+    def family(self) -> Family:
+        """The likelihood family the predictions use (the limit family at the common-drop-out boundary)."""
+        family = model_family(self.model)
+        return family.limit if self.common_dropout is not None and family.limit else family
+
+    @property
+    def theta(self) -> np.ndarray:
+        """The parameter vector of `family`, in the summary's time unit."""
+        values = {**self.params, "p": self.common_dropout}
+        return np.array([values[n] for n in self.family.names], dtype=float)
 
     def expected_purchases(self, t: float, summary: pd.DataFrame) -> pd.Series:
         """Conditional expected number of purchases in the next `t` time units (the summary's unit), per customer."""
@@ -146,10 +134,8 @@ class PurchaseModel:
         if t == 0:
             check_summary(summary)
             return pd.Series(0.0, index=summary.index, name="expected_purchases")
-        return self._per_customer(
-            lambda fitter, scale, *pattern: fitter.conditional_expected_number_of_purchases_up_to_time(t * scale,
-                                                                                                     *pattern),
-            summary, "expected_purchases")
+        return self._per_customer(lambda theta, scale, *pattern: self.family.conditional_expected(
+            theta, t * scale, *pattern), summary, "expected_purchases")
 
     def expected_purchases_new_customer(self, t) -> np.ndarray:
         """Unconditional expected number of repeat purchases in a new customer's first `t` time units.
@@ -159,77 +145,122 @@ class PurchaseModel:
         t = np.asarray(t, dtype=float)
         if not (t >= 0).all():
             raise ModelError("the times t must be 0 or more")
-        scale = 1 / t.max() if t.size and t.max() > 0 else 1.0
-        fitter = model_spec(self.model).fitter_for(self.params, scale)
-        values = fitter.expected_number_of_purchases_up_to_time(np.where(t > 0, t, 1.0) * scale)
+        scale = _time_scale(t.reshape(-1))
+        with np.errstate(all="ignore"):
+            values = self.family.expected(self.family.scaled(self.theta, scale), np.where(t > 0, t, 1.0) * scale)
         return np.where(t > 0, values, 0.0)
 
     def p_alive(self, summary: pd.DataFrame) -> pd.Series:
         """Probability that each customer is still active ("alive") at the end of the summary."""
-        return self._per_customer(lambda fitter, _, *pattern: fitter.conditional_probability_alive(*pattern),
-                                  summary, "p_alive")
+        return self._per_customer(lambda theta, _, *pattern: self.family.p_alive(theta, *pattern), summary, "p_alive")
 
     def _per_customer(self, compute, summary: pd.DataFrame, name: str) -> pd.Series:
-        """compute(fitter, scale, frequency, recency, T) once per distinct pattern, in time rescaled by `scale`."""
+        """compute(theta, scale, frequency, recency, T) once per distinct pattern, in time rescaled by `scale`."""
         check_summary(summary)
         patterns, _, inverse = unique_rows(summary, PATTERN)
         frequency, recency, age = patterns.T
-        scale = 1 / age.max() if len(age) and age.max() > 0 else 1.0
-        fitter = model_spec(self.model).fitter_for(self.params, scale)
-        values = np.asarray(compute(fitter, scale, frequency, recency * scale, age * scale), dtype=float)
+        scale = _time_scale(age)
+        with np.errstate(all="ignore"):
+            values = np.asarray(compute(self.family.scaled(self.theta, scale), scale, frequency, recency * scale,
+                                        age * scale), dtype=float)
         return pd.Series(values.reshape(-1)[inverse], index=summary.index, name=name)
 
     def __repr__(self) -> str:
         params = ", ".join(f"{name}={value:.4g}" for name, value in self.params.items())
+        if self.common_dropout is not None:
+            params += f", p={self.common_dropout:.4g} (the same for every customer)"
         return (f"PurchaseModel({self.model!r}, {params}, log_likelihood={self.log_likelihood:.2f}, "
                 f"n_customers={self.n_customers:,})")
 
 
-def model_spec(model: str) -> _Spec:
-    """How `model` is fitted; ValueError naming the choices when it is not one of MODELS."""
-    if model not in MODELS:
+def model_family(model: str) -> Family:
+    """The likelihood family of `model`; ValueError naming the choices when it is not one of MODELS."""
+    if model not in PURCHASE_FAMILIES:
         raise ValueError(f"unknown purchase model {model!r}; choose one of {', '.join(map(repr, MODELS))}")
-    return MODELS[model]
+    return PURCHASE_FAMILIES[model]
+
+
+def _starts(family: Family, frequency, age, weights) -> list[np.ndarray]:
+    """Start points in rescaled time: lifetimes' all-ones, and two from the observed purchase rate."""
+    rate = max(float(weights @ frequency) / float(weights @ age), 1e-3)
+    guesses = {"r": (1.0, 0.5, 2.0), "alpha": (1.0, 0.5 / rate, 2.0 / rate), "a": (1.0, 0.8, 2.0),
+               "b": (1.0, 2.5, 10.0), "s": (1.0, 0.5, 2.0), "beta": (1.0, 0.5, 4.0), "p": (0.5, 0.2, 0.05)}
+    return [np.array([guesses[n][k] for n in family.names]) for k in range(3)]
+
+
+_DIVERGENCE = {  # what a parameter running off says about the customers, in words a manager can act on
+    ("r", "up"): "every customer seems to buy at the same rate, so there is no spread of purchase rates to estimate",
+    ("alpha", "up"): "every customer seems to buy at the same rate, so there is no spread of purchase rates to estimate",
+    ("s", "up"): "every customer seems to drop out at the same rate, so there is no spread of lifetimes to estimate",
+    ("beta", "up"): "every customer seems to drop out at the same rate, so there is no spread of lifetimes to estimate",
+    ("a", "down"): "no customer seems to have dropped out yet, so drop-out cannot be estimated",
+    ("p", "down"): "no customer seems to have dropped out yet, so drop-out cannot be estimated",
+    ("s", "down"): "no customer seems to have dropped out yet, so drop-out cannot be estimated",
+}
+
+
+def _no_optimum(model: str, fits: list[MLE], n: int, repeaters: int) -> ModelError:
+    """Why no fit found an optimum, in words a manager can act on."""
+    diverging = [d for fit in fits for d in fit.diverging]
+    why = next((_DIVERGENCE[d] for d in diverging if d in _DIVERGENCE), None)
+    if why is None:
+        why = (f"its likelihood has no maximum ({', '.join(sorted({name for name, _ in diverging}))} run off to a "
+               "limit)" if diverging else "the optimiser found no point where the likelihood stops rising")
+    return ModelError(f"the {model} purchase model cannot be estimated on these {n:,} customers ({repeaters:,} with a "
+                      f"repeat purchase): {why}; a longer history or another model (bgnbd, pnbd, mbgnbd) may fit")
 
 
 def fit_purchases(summary: pd.DataFrame, model: str = "bgnbd", penalizer: float = 0.0) -> PurchaseModel:
     """Fit a purchase model ("bgnbd", "pnbd" or "mbgnbd") by maximum likelihood on an RFM summary.
 
-    `penalizer` is lifetimes' `penalizer_coef` (an L2 penalty on the parameters), with the meaning it has when
-    lifetimes fits the customers one by one. The parameters come back under the papers' names and the
-    log-likelihood is the total over customers.
+    `penalizer` adds penalizer * sum(parameters^2) (parameters in the rescaled time) to the mean negative
+    log-likelihood per customer, as lifetimes' BetaGeoFitter does. The parameters come back under the papers'
+    names; the log-likelihood is the total over customers, without the penalty.
     """
-    spec = model_spec(model)
+    family = model_family(model)
     check_summary(summary)
     if summary.empty:
         raise ModelError("cannot fit a purchase model on an empty RFM summary: there are no customers")
-    patterns, weights, _ = unique_rows(summary, PATTERN)
+    patterns, counts, _ = unique_rows(summary, PATTERN)
     frequency, recency, age = patterns.T
+    weights = counts.astype(float)
     if not frequency.any():
         raise ModelError(f"cannot fit a purchase model: none of the {len(summary):,} customers made a repeat "
                          "purchase, so the data say nothing about purchase rates or drop-out; use a longer "
                          "calibration period")
-    if spec.penalizer_per_pattern:
-        penalizer = penalizer * len(weights) / weights.sum()
-    fitter = spec.fitter(penalizer_coef=penalizer)
-    try:
-        fitter.fit(frequency.astype(int), recency, age, weights=weights, **spec.fit_options)
-    except ConvergenceError as error:
-        raise ModelError(f"the {model} fit did not converge on {len(summary):,} customers; "
-                         "try a small penalizer such as penalizer=0.001") from error
-    params = {name: float(fitter.params_[name]) for name in spec.names}
-    log_likelihood = total_log_likelihood(model, params, frequency, recency, age, weights)
-    return PurchaseModel(model, params, log_likelihood, int(weights.sum()), fitter)
+    scale = _time_scale(age)
+    data = (frequency, recency * scale, age * scale)
+    fit = maximize(family, data, weights, _starts(family, frequency, data[2], weights), penalizer)
+    limit = family.limit and maximize(family.limit, data, weights, _starts(family.limit, frequency, data[2], weights),
+                                      penalizer)
+    unit_shift = float(weights @ frequency) * np.log(scale)  # log-likelihood in the summary's unit
+    n, repeaters = int(weights.sum()), int(weights[frequency > 0].sum())
+    interior_best = fit.converged and (not limit or fit.log_likelihood > limit.log_likelihood + BOUNDARY_TOLERANCE)
+    if interior_best:
+        theta = fit.theta / np.array([scale if name in family.rates else 1.0 for name in family.names])
+        return PurchaseModel(model, dict(zip(family.names, map(float, theta))), fit.log_likelihood + unit_shift, n,
+                             n_patterns=len(weights))
+    if limit and limit.converged:
+        r, alpha, p = limit.theta
+        params = {name: float("inf") for name in family.names}
+        params.update(r=float(r), alpha=float(alpha / scale))
+        return PurchaseModel(model, params, limit.log_likelihood + unit_shift, n, float(p), len(weights))
+    raise _no_optimum(model, [fit, limit] if limit else [fit], n, repeaters)
 
 
-def total_log_likelihood(model: str, params: dict[str, float], frequency, recency, age, weights) -> float:
+def total_log_likelihood(model: str, params: dict[str, float], frequency, recency, age, weights,
+                         common_dropout: float | None = None) -> float:
     """The model's log-likelihood summed over customers (pattern rows times their weights), in the data's unit.
 
-    Evaluated with the oldest customer's T rescaled to 1, as lifetimes fits; changing the time unit by a factor
-    c changes each customer's log-likelihood by -frequency * log(c), which converts it back.
+    >>> round(total_log_likelihood("bgnbd", {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426},
+    ...                            np.array([2.0]), np.array([30.43]), np.array([38.86]), np.array([1.0])), 4)
+    -9.4586
     """
-    spec = model_spec(model)
-    scale = 1 / age.max() if age.max() > 0 else 1.0
-    values = np.array(list(spec.fitter_for(params, scale).params_), dtype=float)
-    scaled = spec.log_likelihood(spec.fitter, values, frequency, recency * scale, age * scale, weights)
-    return scaled + float((weights * frequency).sum() * np.log(scale))
+    family = model_family(model)
+    if common_dropout is not None:
+        family, params = family.limit, {**params, "p": common_dropout}
+    theta = np.array([params[n] for n in family.names], dtype=float)
+    with np.errstate(all="ignore"):
+        values = family.log_likelihood(theta, np.asarray(frequency, float), np.asarray(recency, float),
+                                       np.asarray(age, float))
+    return float(np.asarray(weights, float) @ values)

@@ -1,4 +1,4 @@
-"""Spend per transaction: the Gamma-Gamma model (Fader & Hardie 2013), fitted by lifetimes on repeat customers.
+"""Spend per transaction: the Gamma-Gamma model (Fader & Hardie 2013), fitted on the repeat customers.
 
 The model explains each repeat customer's mean spend per purchase day (`monetary_value` in the RFM summary) and
 assumes spend is independent of how often a customer buys; `fit_spend` measures that correlation and warns
@@ -17,13 +17,12 @@ SpendModel(p=6.25, q=3.744, v=15.44, log_likelihood=-4055.92, n_customers=946, f
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from lifetimes import GammaGammaFitter
-from lifetimes.utils import ConvergenceError
-
+from crmlib.analyze.models import gamma_gamma
+from crmlib.analyze.models.mle import maximize
 from crmlib.analyze.purchases import ModelError, check_summary, unique_rows
 
 SPEND_COLUMNS = ("frequency", "monetary_value")
@@ -47,7 +46,6 @@ class SpendModel:
     n_customers: int
     frequency_spend_correlation: float  # Pearson, frequency vs monetary_value among repeat customers
     max_correlation: float = 0.3
-    fitter: object = field(default=None, repr=False, compare=False)
 
     @property
     def independence_ok(self) -> bool:
@@ -69,7 +67,8 @@ class SpendModel:
         check_summary(summary, SPEND_COLUMNS)
         covered = _covered(summary).to_numpy()
         frequency = np.where(covered, summary["frequency"].to_numpy(dtype=float), 0.0)
-        spend = self.fitter.conditional_expected_average_profit(frequency, summary["monetary_value"].to_numpy(float))
+        theta = np.array([self.params[n] for n in gamma_gamma.FAMILY.names])
+        spend = gamma_gamma.conditional_expected_spend(theta, frequency, summary["monetary_value"].to_numpy(float))
         return pd.Series(np.asarray(spend, dtype=float), index=summary.index, name="expected_spend")
 
     def __repr__(self) -> str:
@@ -89,28 +88,29 @@ def fit_spend(summary: pd.DataFrame, penalizer: float = 0.0, max_correlation: fl
     """Fit the Gamma-Gamma spend model on the repeat customers of an RFM summary.
 
     Warns (IndependenceWarning) when |Pearson correlation| between frequency and monetary_value among repeat
-    customers is `max_correlation` or more. `penalizer` is lifetimes' L2 `penalizer_coef`.
+    customers is `max_correlation` or more. `penalizer` adds penalizer * (p^2 + q^2 + v^2) to the mean negative
+    log-likelihood, as lifetimes' `penalizer_coef` does.
     """
     check_summary(summary, SPEND_COLUMNS)
     repeat = summary.loc[_covered(summary), list(SPEND_COLUMNS)]
     if len(repeat) < 2:
         raise ModelError(f"cannot fit the spend model: it needs customers with a repeat purchase of positive value, "
                          f"and only {len(repeat)} of {len(summary):,} have one; use a longer calibration period")
-    patterns, weights, _ = unique_rows(repeat, SPEND_COLUMNS)
-    fitter = GammaGammaFitter(penalizer_coef=penalizer)
-    try:
-        fitter.fit(patterns[:, 0], patterns[:, 1], weights=weights)
-    except ConvergenceError as error:
-        raise ModelError(f"the spend model did not converge on {len(repeat):,} repeat customers; "
-                         "try a small penalizer such as penalizer=0.001") from error
-    params = {name: float(fitter.params_[name]) for name in ("p", "q", "v")}
+    patterns, counts, _ = unique_rows(repeat, SPEND_COLUMNS)
+    weights = counts.astype(float)
+    mean = float(weights @ patterns[:, 1] / weights.sum())
+    starts = [np.ones(3), np.array([2.0, 3.0, 2.0 * mean]), np.array([5.0, 5.0, mean])]
+    fit = maximize(gamma_gamma.FAMILY, tuple(patterns.T), weights, starts, penalizer)
+    if not fit.converged:
+        raise ModelError(f"the spend model found no optimum on {len(repeat):,} repeat customers: spend per purchase "
+                         "varies too little between them (or too few repeat); the mean spend is used instead")
+    params = dict(zip(gamma_gamma.FAMILY.names, map(float, fit.theta)))
     if params["q"] <= 1:
         raise ModelError(f"the spend model's q = {params['q']:.3f} is not above 1, so the mean spend it implies is "
                          "infinite; check the amounts for extreme values or fit with a penalizer")
-    log_likelihood = -fitter._negative_log_likelihood(np.log(list(params.values())), *patterns.T, weights, 0.0)
+    log_likelihood = fit.log_likelihood
     correlation = _pearson(repeat["frequency"].to_numpy(float), repeat["monetary_value"].to_numpy(float))
-    model = SpendModel(params, float(log_likelihood * weights.sum()), len(repeat), correlation, max_correlation,
-                       fitter)
+    model = SpendModel(params, float(log_likelihood), len(repeat), correlation, max_correlation)
     if not model.independence_ok:
         found = "cannot be measured" if np.isnan(correlation) else f"is {correlation:.2f}"
         warnings.warn(f"the correlation between frequency and spend per transaction among the {len(repeat):,} "

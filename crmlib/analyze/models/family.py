@@ -1,0 +1,38 @@
+"""What a likelihood family is: its parameters, how they are kept positive in the optimiser, and its functions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Family:
+    """A model's parameter names and functions; `limit` is the family its boundary leads to, if any.
+
+    `log_likelihood(theta, *data)` gives one value per pattern; `gradient(theta, *data)` one row per pattern (the
+    derivatives by each parameter); `kinds` says how the optimiser reaches each parameter: "log" for a positive
+    number, "logit" for a probability. `rates` are the parameters measured in time units (scaled with time).
+    """
+
+    name: str
+    names: tuple[str, ...]
+    log_likelihood: Callable[..., np.ndarray]
+    gradient: Callable[..., np.ndarray] | None = None  # None: the optimiser differentiates numerically
+    kinds: tuple[str, ...] = ()
+    rates: tuple[str, ...] = ()
+    p_alive: Callable[..., np.ndarray] | None = None
+    conditional_expected: Callable[..., np.ndarray] | None = None  # (theta, t, x, t_x, T)
+    expected: Callable[..., np.ndarray] | None = None  # (theta, t): a new customer's repeat purchases in (0, t]
+    limit: "Family | None" = None
+    limit_note: str = ""  # which parameters run off to infinity in the limit
+
+    @property
+    def parameter_kinds(self) -> tuple[str, ...]:
+        return self.kinds or ("log",) * len(self.names)
+
+    def scaled(self, theta: np.ndarray, scale: float) -> np.ndarray:
+        """Parameters for time multiplied by `scale` (rates scale with it, shapes and probabilities do not)."""
+        return np.array([v * scale if n in self.rates else v for n, v in zip(self.names, theta)], dtype=float)
