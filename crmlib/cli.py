@@ -39,6 +39,11 @@ def _parser() -> argparse.ArgumentParser:
     sample.add_argument("--seed", type=int, default=None, help="default: sample.seed in the parameters")
     sample.add_argument("--end", default=None, help="last month covered, YYYY-MM (default: last complete month)")
     sample.add_argument("--format", choices=["csv", "parquet"], default="csv")
+    sample.add_argument("--layout", choices=["tidy", "lines"], default="tidy",
+                        help="tidy: one row per order in the contract's columns; lines: transactions.csv as a shop's "
+                             "order-line export (see the README for its mapping)")
+    sample.add_argument("--truth", type=Path, default=None,
+                        help="also write truth.csv here: who dropped out and when, for checking the models")
     sample.add_argument("--out", type=Path, required=True)
     sample.set_defaults(handler=_sample)
 
@@ -49,6 +54,8 @@ def _parser() -> argparse.ArgumentParser:
                              "(or the variable named by ingest.database_url_env)")
     ingest.add_argument("--warehouse", type=Path, default=None, help="DuckDB file (default: from the parameters)")
     ingest.add_argument("--json", action="store_true", help="print the per-table counts as one JSON object")
+    ingest.add_argument("--replace", action="store_true",
+                        help="load even a source with no data rows, or one that shrinks its table a lot")
     ingest.set_defaults(handler=_ingest)
 
     data = commands.add_parser("data", help="make sure the warehouse holds data: sample data only when there is "
@@ -82,7 +89,8 @@ def _sample(args) -> None:
         raise CrmError("--customers and --months must be at least 1")
     if args.end and Period.parse(args.end).kind != "M":
         raise CrmError(f"--end {args.end} is not a month; write it as YYYY-MM")
-    counts = write_sample(args.out, customers=customers, months=months, seed=seed, end=args.end, fmt=args.format)
+    counts = write_sample(args.out, customers=customers, months=months, seed=seed, end=args.end, fmt=args.format,
+                          layout=args.layout, truth_dir=args.truth)
     total = ", ".join(f"{table} {rows:,}" for table, rows in counts.items())
     print(f"wrote sample data to {args.out}: {total}")
 
@@ -96,20 +104,30 @@ def _ingest(args) -> None:
     options = params.ingest if params else IngestOptions()
     warehouse = Warehouse(args.warehouse or params.path("warehouse"))
     if args.database:
-        report = ingest_database(warehouse, options)
+        report = ingest_database(warehouse, options, replace=args.replace)
     else:
-        report = ingest_dir(args.directory, warehouse, options)
+        report = ingest_dir(args.directory, warehouse, options, replace=args.replace)
     for note in report.notes:
         print(f"note: {note}", file=sys.stderr)
+    for warning in report.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     if args.json:
         print(json.dumps(report.counts))
         return
-    print(f"{'table':<14}{'rows':>12}{'loaded':>12}{'quarantined':>13}")
-    for table, c in report.counts.items():
-        print(f"{table:<14}{c['rows']:>12,}{c['loaded']:>12,}{c['quarantined']:>13,}")
+    _print_counts(report)
     print(f"warehouse: {warehouse.path}")
     if any(c["quarantined"] for c in report.counts.values()):
         print("quarantined rows and their reasons are in the warehouse table `quarantine`")
+
+
+def _print_counts(report) -> None:
+    """rows = loaded + guest + quarantined per table, and the same in money for the tables that carry amounts."""
+    print(f"{'table':<20}{'rows':>18}{'loaded':>18}{'guest':>18}{'quarantined':>18}")
+    for table, c in report.counts.items():
+        print(f"{table:<20}{c['rows']:>18,}{c['loaded']:>18,}{c['guest']:>18,}{c['quarantined']:>18,}")
+    for table, m in report.money.items():
+        print(f"{table + ' (money)':<20}" + "".join(f"{m.get(k, 0.0):>18,.0f}"
+                                                   for k in ("source", "loaded", "guest", "quarantined")))
 
 
 def _data(args) -> None:
@@ -122,7 +140,6 @@ def _data(args) -> None:
     loaded = warehouse.query("SELECT source FROM loads")["source"].tolist()
     if not loaded and not (raw.is_dir() and any(raw.iterdir())):
         write_sample(raw, customers=params.sample.customers, months=params.sample.months, seed=params.sample.seed)
-        (raw / SAMPLE_MARKER).write_text("synthetic sample data made by crm data; make clean removes this folder\n")
         print(f"no data yet: wrote synthetic sample data to {raw}")
     elsewhere = [s for s in loaded if not s.startswith(str(raw)) and s != "derived from transactions"]
     if elsewhere:
@@ -131,10 +148,12 @@ def _data(args) -> None:
         report = ingest_dir(raw, warehouse, params.ingest)
         rows = sum(c["rows"] for c in report.counts.values())
         quarantined = sum(c["quarantined"] for c in report.counts.values())
-        print(f"loaded {raw}: {rows:,} rows, {quarantined:,} quarantined (see the warehouse table quarantine)")
+        guests = sum(c["guest"] for c in report.counts.values())
+        print(f"loaded {raw}: {rows:,} rows, {guests:,} of them guest sales, {quarantined:,} quarantined "
+              "(see the warehouse table quarantine)")
+        for warning in report.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
 
-
-SAMPLE_MARKER = ".synthetic-sample"
 
 
 def _run(args) -> None:

@@ -22,7 +22,7 @@ def test_master_counts():
 
 def test_shaped_as_the_contract():
     tx = load_cdnow()
-    assert tuple(tx.columns) == TABLES["transactions"].names
+    assert tuple(tx.columns) == tuple(c.name for c in TABLES["transactions"].stored)
     TABLES["transactions"].schema().validate(tx)
     assert set(tx["kind"]) == {"sale"}
     first = tx.iloc[0]

@@ -12,7 +12,7 @@ from crmlib.errors import ParamsError
 
 
 def test_cut_offs_are_strictly_below():
-    p_alive = pd.Series([0.0, 0.2999, 0.3, 0.6999, 0.7, 1.0], index=list("abcdef"))
+    p_alive = pd.Series([0.0, 0.4999, 0.5, 0.7999, 0.8, 1.0], index=list("abcdef"))
     tiers = churn_tiers(p_alive)
     assert tiers.tolist() == ["high", "high", "medium", "medium", "low", "low"]
     assert tiers.name == "churn_risk" and tiers.index.equals(p_alive.index)
@@ -32,7 +32,7 @@ def test_bad_thresholds_are_params_errors(thresholds):
 
 def test_options_as_read_from_a_parameters_file():
     assert ChurnOptions.model_validate({"thresholds": [0.25, 0.75]}).thresholds == (0.25, 0.75)
-    assert ChurnOptions().thresholds == (0.3, 0.7)
+    assert ChurnOptions().thresholds == (0.5, 0.8)
     for bad in ({"threshold": [0.2, 0.5]}, {"thresholds": ["0.2", 0.5]}, {"thresholds": [0.8, 0.5]}):
         with pytest.raises(ValidationError):
             ChurnOptions.model_validate(bad)

@@ -35,14 +35,15 @@ def test_postgres_tables_load_with_mapping_and_quarantine(shop_db, tmp_path, mon
     monkeypatch.setenv("CRM_DATABASE_URL", shop_db)
     warehouse = Warehouse(tmp_path / "w.duckdb")
     report = ingest_database(warehouse, OPTIONS, now=NOW)
-    assert report.counts == {"customers": {"rows": 2, "loaded": 2, "quarantined": 0},
-                             "transactions": {"rows": 4, "loaded": 2, "quarantined": 2}}
+    assert report.counts == {"customers": {"rows": 2, "loaded": 2, "guest": 0, "quarantined": 0},
+                             "transactions": {"rows": 4, "loaded": 1, "guest": 0, "quarantined": 3}}
     loaded = warehouse.query("SELECT transaction_id, customer_id, amount, kind FROM transactions ORDER BY 1")
-    assert loaded.values.tolist() == [["1", "C1", 150000.0, "sale"], ["2", "C2", -5000.0, "refund"]]
+    assert loaded.values.tolist() == [["1", "C1", 150000.0, "sale"]]
     q = warehouse.query("SELECT source, row_number, reason FROM quarantine ORDER BY row_number")
-    assert q["row_number"].tolist() == [3, 4]
-    assert q["reason"][0].startswith("customer_id 'C3' is not in customers")
-    assert q["reason"][1] == "duplicate transaction_id '2' (first seen at row 2)"
+    assert q["row_number"].tolist() == [2, 3, 4]
+    assert q["reason"][1].startswith("customer_id 'C3' is not in customers")
+    assert q["reason"][0] == q["reason"][2] == ("transaction_id '2' names two customers: 'C2' (row 2) and 'C1' (row 4); "
+                                                "the lines of one order belong to one customer: correct the customer_id")
     assert "sales.orders" in q["source"][0]
     assert "unused-secret" not in q["source"][0]  # the password never reaches the warehouse
 
@@ -59,7 +60,7 @@ def test_cli_reads_the_url_from_the_environment_and_never_prints_the_password(sh
                  "--json"])
     out = capsys.readouterr()
     assert code == 0
-    assert '"transactions": {"rows": 4, "loaded": 2, "quarantined": 2}' in out.out
+    assert '"transactions": {"rows": 4, "loaded": 1, "guest": 0, "quarantined": 3}' in out.out
     assert "unused-secret" not in out.out + out.err
 
 

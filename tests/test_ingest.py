@@ -30,8 +30,8 @@ def quarantine(warehouse, table):
 
 def test_mixed_errors_are_quarantined_with_reasons_and_nothing_is_lost(warehouse):
     report = ingest("mixed_errors", warehouse)
-    assert report.counts == {"customers": {"rows": 8, "loaded": 3, "quarantined": 5},
-                             "transactions": {"rows": 12, "loaded": 4, "quarantined": 8}}
+    assert report.counts == {"customers": {"rows": 8, "loaded": 3, "guest": 0, "quarantined": 5},
+                             "transactions": {"rows": 12, "loaded": 3, "guest": 1, "quarantined": 8}}
 
     customers = quarantine(warehouse, "customers")
     reasons = dict(zip(customers["row_number"], customers["reason"]))
@@ -49,21 +49,24 @@ def test_mixed_errors_are_quarantined_with_reasons_and_nothing_is_lost(warehouse
     assert reasons[5].startswith("customer_id 'C999' is not in customers")
     assert "in the future" in reasons[6]
     assert "amount 'seratus ribu' is not a number" in reasons[7]
-    assert reasons[8] == "duplicate transaction_id 'T001' (first seen at row 2)"
-    assert reasons[9] == "customer_id is required but missing"
+    both = ("transaction_id 'T001' names two customers: 'C001' (row 2) and 'C002' (row 8); the lines of one order "
+            "belong to one customer: correct the customer_id")
+    assert reasons[2] == reasons[8] == both
+    assert 9 not in reasons  # T007 has no customer: a guest sale, loaded
     assert "quantity '1.5' is not a whole number" in reasons[10]
     assert reasons[11] == "kind 'return' must be one of sale, refund"
     assert reasons[13].startswith("customer_id 'C003' is not in customers")  # C003 itself was quarantined
-    assert tx["check_name"].tolist() == ["unknown_customer", "future", "unparsable", "duplicate", "missing",
+    assert tx["check_name"].tolist() == ["conflict", "unknown_customer", "future", "unparsable", "conflict",
                                          "unparsable", "rule", "unknown_customer"]
     record = json.loads(tx.set_index("row_number").loc[7, "record"])
     assert record == {"transaction_id": "T006", "customer_id": "C002", "ts": "2025-01-12",
                       "amount": "seratus ribu", "quantity": "1", "category": "Elektronik", "kind": "sale"}
     assert set(tx["source"]) == {str(CORPUS / "mixed_errors" / "transactions.csv")}
 
-    loaded = warehouse.query("SELECT transaction_id, amount, kind FROM transactions ORDER BY transaction_id")
-    assert loaded.values.tolist() == [["T001", 150000.0, "sale"], ["T002", 50000.0, "sale"],
-                                      ["T003", -25000.0, "refund"], ["T010", -75000.0, "refund"]]
+    loaded = warehouse.query("SELECT transaction_id, customer_id, amount, kind FROM transactions ORDER BY 1")
+    assert loaded.astype(object).where(loaded.notna(), None).values.tolist() == [
+        ["T002", "C001", 50000.0, "sale"], ["T003", "C002", -25000.0, "refund"], ["T007", None, 100000.0, "sale"],
+        ["T010", "C006", -75000.0, "refund"]]
     consent = warehouse.query("SELECT customer_id, consent_email, consent_whatsapp FROM customers ORDER BY 1")
     assert consent.astype(object).where(consent.notna(), None).values.tolist() == [
         ["C001", True, False], ["C002", True, False], ["C006", None, None]]
@@ -80,14 +83,14 @@ def test_reingesting_the_same_files_leaves_the_warehouse_as_it_was(warehouse):
 
 def test_latin1_semicolon_file_loads_with_accents_intact(warehouse):
     report = ingest("latin1_semicolon", warehouse)
-    assert report.counts["customers"] == {"rows": 2, "loaded": 2, "quarantined": 0}
+    assert report.counts["customers"] == {"rows": 2, "loaded": 2, "guest": 0, "quarantined": 0}
     names = warehouse.query("SELECT name, city FROM customers ORDER BY customer_id").values.tolist()
     assert names == [["José María", "Bandung"], ["André", "München"]]
 
 
 def test_utf8_bom_tab_delimited_with_spreadsheet_headers(warehouse):
     report = ingest("utf8_bom_tab", warehouse)
-    assert report.counts["transactions"] == {"rows": 3, "loaded": 3, "quarantined": 0}
+    assert report.counts["transactions"] == {"rows": 3, "loaded": 3, "guest": 0, "quarantined": 0}
     assert warehouse.query("SELECT sum(amount) AS s FROM transactions")["s"][0] == 6000
 
 
@@ -106,14 +109,14 @@ def test_customers_loaded_earlier_are_kept_and_checked_against(tmp_path, warehou
     only_tx.mkdir()
     (only_tx / "transactions.csv").write_text("transaction_id,customer_id,ts,amount\nX1,C001,2025-03-01,5\n"
                                               "X2,C404,2025-03-01,5\n")
-    report = ingest_dir(only_tx, warehouse, now=NOW)
-    assert report.counts["transactions"] == {"rows": 2, "loaded": 1, "quarantined": 1}
+    report = ingest_dir(only_tx, warehouse, now=NOW, replace=True)  # 2 rows replace 4: on purpose
+    assert report.counts["transactions"] == {"rows": 2, "loaded": 1, "guest": 0, "quarantined": 1}
     assert len(warehouse.query("SELECT * FROM customers")) == 3  # the profile data was not replaced
 
 
 def test_malformed_records_are_quarantined_not_dropped(warehouse):
     report = ingest("ragged", warehouse)
-    assert report.counts["transactions"] == {"rows": 4, "loaded": 2, "quarantined": 2}
+    assert report.counts["transactions"] == {"rows": 4, "loaded": 2, "guest": 0, "quarantined": 2}
     q = quarantine(warehouse, "transactions")
     assert q["row_number"].tolist() == [3, 5]
     assert q["reason"][0] == "has 6 fields but the header has 4; quote values that contain the delimiter"
@@ -125,7 +128,7 @@ def test_malformed_records_are_quarantined_not_dropped(warehouse):
 def test_declared_number_and_date_formats(warehouse):
     report = ingest("decimal_comma", warehouse, decimal=",", thousands=".", date_format="%d/%m/%Y %H:%M")
     # the third row has no time of day, so the declared format rejects it: say so, keep the others
-    assert report.counts["transactions"] == {"rows": 3, "loaded": 2, "quarantined": 1}
+    assert report.counts["transactions"] == {"rows": 3, "loaded": 2, "guest": 0, "quarantined": 1}
     rows = warehouse.query("SELECT ts, amount FROM transactions ORDER BY ts")
     assert rows["amount"].tolist() == [1234.56, 2000000.0]
     assert rows["ts"].dt.strftime("%Y-%m-%d %H:%M").tolist() == ["2025-03-05 10:00", "2025-03-06 11:30"]
@@ -183,8 +186,8 @@ def test_excel_and_parquet_sources(tmp_path, warehouse):
     frame.rename(columns={"transaction_id": "event_id", "amount": "event_type"}).assign(event_type="web_visit") \
         .to_excel(tmp_path / "events.xlsx", sheet_name="events", index=False)
     report = ingest_dir(tmp_path, warehouse, now=NOW)
-    assert report.counts == {"transactions": {"rows": 3, "loaded": 2, "quarantined": 1},
-                             "events": {"rows": 3, "loaded": 2, "quarantined": 1}}
+    assert report.counts == {"transactions": {"rows": 3, "loaded": 2, "guest": 0, "quarantined": 1},
+                             "events": {"rows": 3, "loaded": 2, "guest": 0, "quarantined": 1}}
     assert warehouse.query("SELECT customer_id FROM transactions ORDER BY 1")["customer_id"].tolist() == ["1", "2"]
     q = warehouse.query("SELECT table_name, row_number FROM quarantine ORDER BY 1").values.tolist()
     assert q == [["events", 4], ["transactions", 3]]  # Excel counts its header row, Parquet does not

@@ -53,6 +53,6 @@ def test_a_short_history_still_gets_a_lifetime_value(sample_warehouse, period):
 
 
 def test_the_spend_fallback_says_so(sample_warehouse):
-    result = lifetime_value(sample_warehouse(300, 6, 42, end="2025-06"), "2025-01")  # too few repeat buyers
+    result = lifetime_value(sample_warehouse(150, 6, 42, end="2025-06"), "2025-01")  # too few repeat buyers
     assert "Gamma-Gamma did not fit" in result.spend_note
     assert result.customers()["expected_spend"].nunique() == 1

@@ -63,8 +63,9 @@ def big(tmp_path_factory):
 
 
 def sales_of(world) -> pd.DataFrame:
+    """The customers' sales (guests' orders have no customer)."""
     t = world["transactions"]
-    return t[t["kind"] == "sale"]
+    return t[(t["kind"] == "sale") & t["customer_id"].notna()]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -133,7 +134,7 @@ def test_parquet_is_written_in_row_groups_per_chunk(tmp_path, monkeypatch):
 # ---------------------------------------------------------------------------------------------
 # The contract's rules
 # ---------------------------------------------------------------------------------------------
-ID_PATTERNS = {"customers": r"C\d{7}", "campaigns": r"CMP\d{3}", "transactions": r"T\d{9}", "events": r"E\d{10}",
+ID_PATTERNS = {"customers": r"C\d{7}", "campaigns": r"CMP\d{3}", "transactions": r"[TC]\d{9}", "events": r"E\d{10}",
                "feedback": r"R\d{8}", "tickets": r"K\d{8}", "opportunities": r"O\d{7}"}
 
 
@@ -146,7 +147,7 @@ def test_ids_are_unique_and_well_formed(world):
 
 def test_required_fields_are_present(world):
     for name, table in TABLES.items():
-        missing = world[name][list(table.required)].isna().sum()
+        missing = world[name][[c.name for c in table.columns if c.required and not c.nullable]].isna().sum()
         assert missing.sum() == 0, (name, missing[missing > 0].to_dict())
 
 
@@ -166,9 +167,10 @@ def test_values_lie_in_their_ranges(world):
 
 def test_references_name_known_customers_and_campaigns(world):
     customers = set(world["customers"]["customer_id"])
-    for name in ("transactions", "events", "feedback", "tickets"):
+    for name in ("events", "feedback", "tickets"):
         assert set(world[name]["customer_id"]) <= customers, name
-    assert set(world["opportunities"]["customer_id"].dropna()) <= customers
+    for name in ("transactions", "opportunities"):  # guests' orders and deals with no customer have none
+        assert set(world[name]["customer_id"].dropna()) <= customers, name
     assert set(world["customers"]["referred_by"].dropna()) <= customers
     campaigns = set(world["campaigns"]["campaign_id"])
     for name in ("transactions", "events"):
@@ -245,9 +247,9 @@ def test_chunks_join_into_one_consistent_world(tmp_path, monkeypatch):
     assert list(w["customers"]["customer_id"]) == [f"C{i:07d}" for i in range(1, 251)]
     assert w["customers"]["signup_date"].is_monotonic_increasing  # ids follow signup order across chunks
     for name in ("transactions", "events", "feedback", "tickets"):
-        ids = w[name][TABLES[name].id_column]
+        ids = w[name][TABLES[name].id_column].str.lstrip("TCEKR")  # refunds' ids start with C, sales' with T
         assert ids.is_unique and ids.is_monotonic_increasing, name
-    assert set(w["transactions"]["customer_id"]) <= set(w["customers"]["customer_id"])
+    assert set(w["transactions"]["customer_id"].dropna()) <= set(w["customers"]["customer_id"])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -400,3 +402,67 @@ def test_frequent_buyers_score_higher(big):
 def test_acquisition_grows_over_the_window(big):
     months = big["customers"]["signup_date"].dt.to_period("M").value_counts().sort_index()
     assert months.iloc[-3:].mean() > 1.5 * months.iloc[:3].mean()
+
+
+# ---------------------------------------------------------------------------------------------
+# Guests, the order-line layout, and the truth behind the data
+# ---------------------------------------------------------------------------------------------
+def test_guests_buy_without_an_account(world):
+    t = world["transactions"]
+    guests = t[t["customer_id"].isna()]
+    assert 0.04 < len(guests) / len(t) < 0.12
+    assert set(guests["kind"]) == {"sale"} and set(guests["channel"]) <= {"web", "app", "offline_store"}
+    assert 0.03 < guests["amount"].sum() / t["amount"].sum() < 0.12
+
+
+def test_some_customers_never_return_after_their_first_order(tmp_path):
+    """MBG/NBD drop-out: a customer may leave right after the first purchase; the truth file says who left."""
+    write_sample(tmp_path / "raw", customers=2000, months=12, seed=5, end=END, truth_dir=tmp_path / "truth")
+    truth = pd.read_csv(tmp_path / "truth" / "truth.csv", parse_dates=["dropped_out_at"])
+    assert list(truth.columns) == ["customer_id", "buyer", "purchase_rate_per_day", "dropout_probability",
+                                   "dropped_out_at"]
+    assert len(truth) == 2000 and truth["customer_id"].is_unique
+    t = pd.read_csv(tmp_path / "raw" / "transactions.csv", parse_dates=["ts"])
+    sales = t[(t["kind"] == "sale") & t["customer_id"].notna()]
+    first = sales.groupby("customer_id")["ts"].min()
+    own = sales[sales["campaign_id"].isna()]  # a campaign may win a dropped-out customer back for one purchase
+    last = own.groupby("customer_id")["ts"].max().reindex(first.index)
+    buyers = truth.set_index("customer_id").loc[first.index]
+    assert buyers["buyer"].all() and not truth.loc[~truth["customer_id"].isin(first.index), "buyer"].any()
+    gone = buyers["dropped_out_at"].notna()
+    assert (buyers.loc[gone, "dropped_out_at"] >= last[gone].fillna(first[gone]) - pd.Timedelta(seconds=1)).all()
+    dropped_at_first = gone & (buyers["dropped_out_at"] - first).abs().le(pd.Timedelta(seconds=1))
+    assert dropped_at_first.mean() > 0.05  # some leave right after their first order
+    assert 0.2 < gone.mean() < 0.8
+    assert (tmp_path / "raw" / ".synthetic-sample").is_file() and not (tmp_path / "raw" / "truth.csv").exists()
+
+
+def test_the_order_line_layout_holds_the_same_orders(tmp_path):
+    tidy_rows = write_sample(tmp_path / "tidy", customers=800, months=6, seed=9, end=END)
+    line_rows = write_sample(tmp_path / "lines", customers=800, months=6, seed=9, end=END, layout="lines")
+    for name in TABLE_ORDER:
+        if name != "transactions":
+            assert (tmp_path / "tidy" / f"{name}.csv").read_bytes() == (tmp_path / "lines" / f"{name}.csv").read_bytes()
+    tidy = pd.read_csv(tmp_path / "tidy" / "transactions.csv", dtype={"customer_id": str})
+    raw = (tmp_path / "lines" / "transactions.csv").read_bytes()
+    with pytest.raises(UnicodeDecodeError):
+        raw.decode("utf-8")  # Windows-1252, as such exports are
+    lines = pd.read_csv(tmp_path / "lines" / "transactions.csv", encoding="cp1252", dtype={"CustomerID": str})
+    assert list(lines.columns) == ["InvoiceNo", "StockCode", "Description", "Category", "Quantity", "InvoiceDate",
+                                   "UnitPrice", "CustomerID", "Country", "Channel", "Campaign"]
+    assert line_rows["transactions"] == len(lines) > 1.5 * tidy_rows["transactions"]
+    totals = (lines["Quantity"] * lines["UnitPrice"]).groupby(lines["InvoiceNo"]).sum()
+    assert totals.reindex(tidy["transaction_id"]).tolist() == tidy["amount"].tolist()  # Rupiah for Rupiah
+    assert lines["InvoiceDate"].str.fullmatch(r"\d{1,2}/\d{1,2}/\d{4} \d{1,2}:\d\d").all()  # US style, minutes
+    assert (lines.loc[lines["InvoiceNo"].str.startswith("C"), "Quantity"] < 0).all()
+    assert lines["CustomerID"].isna().sum() > 0 and (lines["StockCode"] == "POST").sum() > 100
+    assert (lines["UnitPrice"] > 0).all()
+    per_order = lines.groupby("InvoiceNo")["InvoiceDate"].nunique()
+    assert 0 < (per_order > 1).sum() < 0.1 * len(per_order)  # a few orders' lines are stamped a minute apart
+
+
+def test_the_lines_layout_is_a_csv_export():
+    with pytest.raises(ParamsError, match="--format csv"):
+        write_sample("/tmp/unused", customers=10, months=1, end="2025-03", fmt="parquet", layout="lines")
+    with pytest.raises(ParamsError, match="layout must be one of tidy, lines"):
+        write_sample("/tmp/unused", customers=10, months=1, end="2025-03", layout="rows")

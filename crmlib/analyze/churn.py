@@ -1,9 +1,11 @@
 """Churn risk tiers from the probability that a customer is still alive (P(alive) of the lifetime value models).
 
-A customer is at high risk when P(alive) < 0.3, medium risk when P(alive) < 0.7, low risk otherwise; the two
-cut-offs are the `churn: thresholds` parameter.
+A customer is at high risk when P(alive) < 0.5 (more likely gone than not), medium risk when P(alive) < 0.8, low
+risk otherwise; the two cut-offs are the `churn: thresholds` parameter. The P(alive) must come from a model in
+which a one-time buyer can be gone (MBG/NBD or Pareto/NBD; see `lifetime.churn_model`): under BG/NBD a customer
+who bought once is alive for sure however long ago that was.
 
->>> p_alive = pd.Series({"a": 0.1, "b": 0.3, "c": 0.69, "d": 0.95})
+>>> p_alive = pd.Series({"a": 0.1, "b": 0.5, "c": 0.79, "d": 0.95})
 >>> churn_tiers(p_alive).tolist()
 ['high', 'medium', 'medium', 'low']
 >>> churn_summary(churn_tiers(p_alive), value=pd.Series({"a": 100.0, "b": 50.0, "c": 50.0, "d": 800.0}))
@@ -17,7 +19,7 @@ low                 1   0.25  800.0          0.8
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 import numpy as np
 import pandas as pd
@@ -33,8 +35,11 @@ class ChurnOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    thresholds: Annotated[tuple[StrictFloat, StrictFloat], Strict(False)] = (0.3, 0.7)
+    thresholds: Annotated[tuple[StrictFloat, StrictFloat], Strict(False)] = (0.5, 0.8)
     """P(alive) below the first is high risk, below the second medium risk, else low risk."""
+    model: Literal["auto", "pnbd", "mbgnbd"] = "auto"
+    """The model whose P(alive) gives the tiers: auto takes the lifetime value model when a one-time buyer can be
+    gone in it (pnbd, mbgnbd), else the better checked of those two."""
 
     @field_validator("thresholds")
     @classmethod
@@ -46,7 +51,7 @@ class ChurnOptions(BaseModel):
         return value
 
 
-def churn_tiers(p_alive: pd.Series, thresholds=(0.3, 0.7)) -> pd.Series:
+def churn_tiers(p_alive: pd.Series, thresholds=(0.5, 0.8)) -> pd.Series:
     """The churn risk tier of each customer: an ordered categorical high < medium < low named churn_risk."""
     try:
         low, high = ChurnOptions(thresholds=thresholds).thresholds

@@ -126,7 +126,7 @@ buying AS (
            avg(t.amount) FILTER (WHERE {IS_SALE}) AS mean_order_value,
            count(*) FILTER (WHERE NOT ({IS_SALE}) AND t.ts >= l.answered - to_days(CAST($window AS INTEGER)))
                AS refunds
-    FROM latest l JOIN transactions t ON t.customer_id = l.customer_id AND t.ts < l.answered
+    FROM latest l JOIN orders t ON t.customer_id = l.customer_id AND t.ts < l.answered
     GROUP BY l.customer_id),
 service AS (
     SELECT l.customer_id, count(*) AS tickets,

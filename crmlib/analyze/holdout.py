@@ -45,10 +45,10 @@ def holdout_purchase_days(transactions: pd.DataFrame | Warehouse, calibration_en
     calibration_end, holdout_end = _window(calibration_end, holdout_end)
     first_day, until = calibration_end + ONE_DAY, holdout_end + ONE_DAY
     if isinstance(transactions, Warehouse):  # only the holdout window's rows leave the warehouse
-        transactions = transactions.query("SELECT customer_id, ts, amount, kind FROM transactions "
-                                          "WHERE ts >= ? AND ts < ?", [first_day.to_pydatetime(), until.to_pydatetime()])
+        transactions = transactions.query("SELECT customer_id, ts, amount, kind FROM orders "
+                                          "WHERE ts >= ? AND ts < ? AND customer_id IS NOT NULL", [first_day.to_pydatetime(), until.to_pydatetime()])
     wall_time = transactions["ts"].dt.tz_localize(None) if transactions["ts"].dt.tz else transactions["ts"]
-    window = transactions.loc[(wall_time >= first_day) & (wall_time < until)]
+    window = transactions.loc[(wall_time >= first_day) & (wall_time < until) & transactions["customer_id"].notna()]
     day_and_customer = window["ts"].dt.strftime("%Y-%m-%d") + "|" + window["customer_id"].astype(str)
     columns = [c for c in ("ts", "amount", "kind") if c in window]
     days = rfm_summary(window[columns].assign(customer_id=day_and_customer), end=holdout_end, start=first_day).index

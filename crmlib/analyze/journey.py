@@ -10,7 +10,7 @@ Each customer is placed at the furthest stage they reached by `end` (data up to 
 - loyal: `loyal_days`+ purchase days (default 4);
 - churned, a side exit among converted customers: no purchase in the last `churn_days` days up to `end`
   (default 180: the last purchase day is on or before `end` - 180 days), or, when a P(alive) Series is given,
-  P(alive) below `p_alive_threshold` (default 0.3, the high churn risk tier). A loyal customer can be churned.
+  P(alive) below `p_alive_threshold` (default 0.5, the high churn risk tier). A loyal customer can be churned.
 
 The stages nest, so the counts never rise along the funnel. Events and purchases are read in SQL; placing
 customers and counting them is done on the one-row-per-customer result.
@@ -33,7 +33,7 @@ WITH {PURCHASE_DAYS},
 known AS (
     SELECT customer_id FROM customers WHERE signup_date < $until
     UNION SELECT customer_id FROM events WHERE ts < $until
-    UNION SELECT customer_id FROM transactions WHERE ts < $until),
+    UNION SELECT customer_id FROM orders WHERE ts < $until AND customer_id IS NOT NULL),
 considering AS (
     SELECT DISTINCT customer_id FROM events WHERE ts < $until AND event_type IN (SELECT unnest($considering))),
 buying AS (SELECT customer_id, count(*) AS purchase_days, max(day) AS last_purchase FROM purchase_days GROUP BY 1)
@@ -48,7 +48,7 @@ ORDER BY k.customer_id
 
 
 def customer_journey(warehouse: Warehouse, end, loyal_days: int = 4, churn_days: int = 180,
-                     p_alive: pd.Series | None = None, p_alive_threshold: float = 0.3) -> pd.DataFrame:
+                     p_alive: pd.Series | None = None, p_alive_threshold: float = 0.5) -> pd.DataFrame:
     """Per known customer (index customer_id): stage (the furthest reached, an ordered categorical),
     purchase_days, last_purchase and churned (see the module's definitions)."""
     if not (isinstance(loyal_days, (int, np.integer)) and loyal_days >= 2):

@@ -1,5 +1,10 @@
 """Lifetime value for a period in one call: validate the purchase models on a holdout, fit the chosen one and the
-spend model on all history, and value every customer."""
+spend model on all history, and value every customer; and the model whose P(alive) says who is slipping away.
+
+The value model is the one that predicts the holdout best. The churn model must let a one-time buyer be gone:
+under BG/NBD a customer who bought once is alive for sure, however long ago, which would call every old one-time
+buyer "low risk". So churn risk reads the P(alive) of the value model when it is MBG/NBD or Pareto/NBD, and
+otherwise of the better checked of those two (`churn.model` chooses one outright)."""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from crmlib.analyze.churn import ChurnOptions
 from crmlib.analyze.holdout import Validation, validate
 from crmlib.analyze.options import LifetimeValueOptions
 from crmlib.analyze.purchases import PurchaseModel, fit_purchases
@@ -32,10 +38,12 @@ class LifetimeValue:
     spend: SpendModel
     options: LifetimeValueOptions
     spend_note: str = ""  # why the spend model is the fallback mean, else ""
+    churn: PurchaseModel | None = None  # the model behind P(alive) and churn risk (None: the value model)
 
     @property
     def p_alive(self) -> pd.Series:
-        return self.purchases.p_alive(self.summary).rename("p_alive")
+        """P(alive) per customer, from the churn model."""
+        return (self.churn or self.purchases).p_alive(self.summary).rename("p_alive")
 
     @property
     def value(self) -> pd.Series:
@@ -45,7 +53,8 @@ class LifetimeValue:
                               annual_discount_rate=o.annual_discount_rate, freq=o.freq).rename("lifetime_value")
 
     def customers(self) -> pd.DataFrame:
-        """Per customer: the summary, P(alive), expected purchases and spend over the horizon, lifetime value."""
+        """Per customer: the summary, P(alive) (of the churn model), expected purchases and spend over the horizon (of
+        the value models), lifetime value."""
         horizon = self.options.months * DAYS_PER_MONTH / DAYS_PER[self.options.freq]
         return self.summary.assign(
             p_alive=self.p_alive,
@@ -59,12 +68,13 @@ PENALIZERS = (0.0, 0.001, 0.01)
 """Small data may not converge without a penalty; each fit tries these in turn (0 first: the plain MLE)."""
 
 
-def lifetime_value(warehouse: Warehouse, end, options: LifetimeValueOptions | None = None) -> LifetimeValue:
+def lifetime_value(warehouse: Warehouse, end, options: LifetimeValueOptions | None = None,
+                   churn: ChurnOptions | None = None) -> LifetimeValue:
     """Validate, choose, fit and value, with data up to day `end` (a date or a period's last day).
 
     Each fit tries the penalizers in PENALIZERS in turn; the final purchase fit falls back to the other configured
     models, so a short history still gets a report. A ModelError only when no model fits at all."""
-    options = options or LifetimeValueOptions()
+    options, churn = options or LifetimeValueOptions(), churn or ChurnOptions()
     last = end_day(end)
     calibrated = calibration_end(last, options.holdout_months)
     try:
@@ -89,7 +99,31 @@ def lifetime_value(warehouse: Warehouse, end, options: LifetimeValueOptions | No
             spend_note = f"expected spend is the mean of the repeat purchases: Gamma-Gamma did not fit ({err})"
         else:
             spend_note = ""
-    return LifetimeValue(summary, validation, note, purchases, spend, options, spend_note)
+    churn_model = _churn_model(purchases, validation, churn.model, summary, horizon)
+    return LifetimeValue(summary, validation, note, purchases, spend, options, spend_note, churn_model)
+
+
+DROP_AT_FIRST = ("mbgnbd", "pnbd")
+"""The models in which a customer may be gone after the first purchase: the ones churn risk may read."""
+
+
+def _churn_model(purchases: PurchaseModel, validation: Validation | None, choice: str, summary: pd.DataFrame,
+                 horizon: float) -> PurchaseModel:
+    """The value model when churn may read it, else the churn model asked for or the better checked one."""
+    if choice == "auto" and purchases.model in DROP_AT_FIRST:
+        return purchases
+    if choice != "auto":
+        order = [choice]
+    elif validation is not None:
+        checked = [m for m in DROP_AT_FIRST if m in validation.checks]
+        order = sorted(checked, key=lambda m: (validation.checks[m].mae, validation.checks[m].rmse))
+        order += [m for m in DROP_AT_FIRST if m not in order]
+    else:
+        order = list(DROP_AT_FIRST)
+    if purchases.model == order[0]:
+        return purchases
+    return _first_fit([lambda m=m, p=p: _predicting(fit_purchases(summary, m, penalizer=p), summary, horizon)
+                       for m in order for p in PENALIZERS])
 
 
 class MeanSpend:

@@ -21,18 +21,21 @@ buying AS (
     FROM (SELECT *, min(day) OVER (PARTITION BY customer_id) AS first_day FROM purchase_days)
     GROUP BY customer_id),
 spending AS (
-    SELECT customer_id, sum(amount) AS revenue, count(DISTINCT category) FILTER (WHERE {IS_SALE}) AS categories
-    FROM transactions WHERE ts < $until GROUP BY customer_id),
+    SELECT customer_id, sum(amount) AS revenue FROM orders WHERE ts < $until GROUP BY customer_id),
+bought AS (  -- product lines only: postage and fees are no category
+    SELECT customer_id, count(DISTINCT category) AS categories FROM transactions
+    WHERE ts < $until AND {IS_SALE} AND coalesce(is_product, true) GROUP BY customer_id),
 known AS (SELECT customer_id, signup_date, referred_by FROM customers WHERE signup_date < $until),
 referrals AS (SELECT referred_by AS customer_id, count(*) AS referrals FROM known GROUP BY referred_by)
 SELECT k.customer_id, k.signup_date,
        date_diff('day', CAST(k.signup_date AS DATE), CAST($end AS DATE)) AS tenure_days,
-       coalesce(b.purchase_days, 0) AS purchase_days, coalesce(s.categories, 0) AS categories,
+       coalesce(b.purchase_days, 0) AS purchase_days, coalesce(c.categories, 0) AS categories,
        coalesce(s.revenue, 0.0) AS revenue, coalesce(b.repeat_revenue, 0.0) AS repeat_revenue,
        b.first_purchase, b.last_purchase, coalesce(r.referrals, 0) AS referrals, k.referred_by
 FROM known k
 LEFT JOIN buying b USING (customer_id)
 LEFT JOIN spending s USING (customer_id)
+LEFT JOIN bought c USING (customer_id)
 LEFT JOIN referrals r USING (customer_id)
 ORDER BY k.customer_id
 """

@@ -240,7 +240,8 @@ def fit_purchases(summary: pd.DataFrame, model: str = "bgnbd", penalizer: float 
         theta = fit.theta / np.array([scale if name in family.rates else 1.0 for name in family.names])
         return PurchaseModel(model, dict(zip(family.names, map(float, theta))), fit.log_likelihood + unit_shift, n,
                              n_patterns=len(weights))
-    if limit and limit.converged:
+    # p running to 0 is still the supremum: nobody has visibly dropped out yet (a short history), p ~ 0 for all
+    if limit and (limit.converged or limit.diverging == (("p", "down"),)):
         r, alpha, p = limit.theta
         params = {name: float("inf") for name in family.names}
         params.update(r=float(r), alpha=float(alpha / scale))

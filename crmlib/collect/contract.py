@@ -2,6 +2,8 @@
 
 >>> TABLES["transactions"].required
 ('transaction_id', 'customer_id', 'ts', 'amount')
+>>> [c.name for c in TABLES["transactions"].derived]
+['is_product']
 >>> sorted(TABLES) == sorted(TABLE_ORDER)
 True
 """
@@ -27,6 +29,7 @@ class Col:
     required: bool = False
     check: pa.Check | None = None
     not_future: bool = False  # a time that cannot lie after the moment of loading
+    nullable: bool | None = None  # a required column whose values may be missing (None: not when required)
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,7 @@ class Table:
     data_kind: str
     columns: tuple[Col, ...]
     customer_link: bool = field(default=True)  # has a customer_id that must name a known customer
+    derived: tuple[Col, ...] = ()  # columns the warehouse adds at loading; never read from a source
 
     @property
     def id_column(self) -> str:
@@ -50,6 +54,11 @@ class Table:
     def names(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns)
 
+    @property
+    def stored(self) -> tuple[Col, ...]:
+        """The columns of the table in the warehouse: the contract's, then the derived ones."""
+        return self.columns + self.derived
+
     def col(self, name: str) -> Col:
         return next(c for c in self.columns if c.name == name)
 
@@ -58,7 +67,8 @@ class Table:
         return pa.DataFrameSchema(
             {
                 c.name: pa.Column(PANDAS_TYPES[c.kind], checks=[c.check] if c.check else [],
-                                  nullable=not c.required, required=c.required)
+                                  nullable=not c.required if c.nullable is None else c.nullable,
+                                  required=c.required)
                 for c in self.columns
             },
             strict=False,
@@ -98,15 +108,18 @@ TABLES: dict[str, Table] = {
             Col("cost", "float", check=_NON_NEGATIVE),
             Col("control_share", "float", check=_SHARE),
         ), customer_link=False),
+        # One row per order line: rows sharing a transaction_id are the lines of one order. A line without a
+        # customer_id is a guest sale. amount may be left out when quantity and unit_price are given.
         Table("transactions", "transactional", (
             Col("transaction_id", required=True),
-            Col("customer_id", required=True),
+            Col("customer_id", required=True, nullable=True),
             Col("ts", "ts", required=True, not_future=True),
             Col("amount", "float", required=True),
             Col("quantity", "int"),
+            Col("unit_price", "float"),
             Col("category"), Col("product_id"), Col("channel"), Col("campaign_id"),
             Col("kind", check=_one_of("sale", "refund")),
-        )),
+        ), derived=(Col("is_product", "bool"),)),
         Table("events", "engagement", (
             Col("event_id", required=True),
             Col("customer_id", required=True),
@@ -153,5 +166,28 @@ DATA_KINDS = ("profile", "transactional", "engagement", "feedback")
 
 def create_table_sql(table: Table, name: str | None = None) -> str:
     """DuckDB DDL for a canonical table (typed, nothing NOT NULL so a failed stage never blocks a load)."""
-    cols = ", ".join(f'"{c.name}" {SQL_TYPES[c.kind]}' for c in table.columns)
+    cols = ", ".join(f'"{c.name}" {SQL_TYPES[c.kind]}' for c in table.stored)
     return f'CREATE TABLE IF NOT EXISTS "{name or table.name}" ({cols})'
+
+
+# The orders the warehouse builds from the transactions' lines: one row per transaction_id, at the order's first
+# time, with the sum of its lines. Customer-level work (purchase days, RFM, cohorts, KPIs) reads orders; product
+# work reads the lines.
+ORDERS = Table("orders", "transactional", (
+    Col("transaction_id", required=True),
+    Col("customer_id"),  # missing for a guest's order
+    Col("ts", "ts", required=True),
+    Col("amount", "float", required=True),
+    Col("quantity", "int"),  # units of product lines
+    Col("lines", "int"),
+    Col("channel"), Col("campaign_id"),
+    Col("kind"),  # sale when any line is a sale, else refund
+))
+
+BUILD_ORDERS_SQL = """
+INSERT INTO orders
+SELECT transaction_id, any_value(customer_id), min(ts), sum(amount),
+       CAST(sum(quantity) FILTER (WHERE coalesce(is_product, true)) AS BIGINT), count(*), any_value(channel),
+       any_value(campaign_id), CASE WHEN bool_or(kind = 'sale') THEN 'sale' ELSE 'refund' END
+FROM transactions GROUP BY transaction_id"""
+

@@ -1,8 +1,11 @@
-"""Loading sources into the warehouse: every record is loaded or quarantined, never dropped.
+"""Loading sources into the warehouse: every record is loaded, loaded as a guest sale, or quarantined; never dropped.
 
 An ingest replaces, in one transaction, each table it has a source for (so loading the same files again
-leaves the warehouse as it was) and leaves the other tables alone. With no customers source, customers are
-derived from the transactions, unless an earlier ingest loaded them from a real source.
+leaves the warehouse as it was) and leaves the other tables alone; the orders are rebuilt from the transaction
+lines. With no customers source, customers are derived from the transactions, unless an earlier ingest loaded them
+from a real source. Every load reconciles: per table and month, the source's rows and money = loaded + guest +
+quarantined. A source with no data rows, or one that would shrink its table by more than `max_shrink`, stops the
+load unless `replace` is given: a half-exported file must not wipe the history.
 """
 
 from __future__ import annotations
@@ -14,28 +17,33 @@ import pandas as pd
 
 from crmlib.collect.contract import TABLE_ORDER
 from crmlib.collect.options import IngestOptions
-from crmlib.collect.sources import RawTable, find_sources, read_database, read_file
+from crmlib.collect.reconcile import load_warnings, reconciliation
+from crmlib.collect.sources import SAMPLE_MARKER, RawTable, find_sources, read_database, read_file
 from crmlib.collect.validate import QUARANTINE_COLUMNS, Checked, check, derive_customers
-from crmlib.collect.warehouse import Warehouse
+from crmlib.collect.warehouse import LOADS_COLUMNS, Warehouse
+from crmlib.errors import SourceError
 
 DERIVED = "derived from transactions"
 
 
 @dataclass
 class IngestReport:
-    """Per table: rows read, loaded and quarantined; and notes worth telling the user."""
+    """Per table: rows read, loaded, loaded as guest sales and quarantined (and money, for transactions); notes
+    worth telling the user; warnings when a load quarantined more than `max_quarantine_share` of a table."""
 
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    money: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
 def ingest_dir(directory: str | Path, warehouse: Warehouse, options: IngestOptions | None = None,
-               now: pd.Timestamp | None = None) -> IngestReport:
+               now: pd.Timestamp | None = None, replace: bool = False) -> IngestReport:
     """Load every contract file in `directory` (transactions.csv, customers.parquet, events.xlsx …)."""
     options = options or IngestOptions()
     paths, ignored = find_sources(directory)
     raws = [read_file(paths[t], t, options) for t in TABLE_ORDER if t in paths]
-    report = ingest_raw(raws, warehouse, options, now)
+    report = ingest_raw(raws, warehouse, options, now, replace)
     report.notes[:0] = [f"ignored {note}" for note in ignored]
     if not raws:
         report.notes.append(f"{directory}: no contract files found; nothing was loaded")
@@ -43,14 +51,14 @@ def ingest_dir(directory: str | Path, warehouse: Warehouse, options: IngestOptio
 
 
 def ingest_database(warehouse: Warehouse, options: IngestOptions | None = None,
-                    now: pd.Timestamp | None = None) -> IngestReport:
+                    now: pd.Timestamp | None = None, replace: bool = False) -> IngestReport:
     """Load the contract tables found in the database named by the environment variable in the options."""
     options = options or IngestOptions()
-    return ingest_raw(read_database(options), warehouse, options, now)
+    return ingest_raw(read_database(options), warehouse, options, now, replace)
 
 
 def ingest_raw(raws: list[RawTable], warehouse: Warehouse, options: IngestOptions,
-               now: pd.Timestamp | None = None) -> IngestReport:
+               now: pd.Timestamp | None = None, replace: bool = False) -> IngestReport:
     """Check each source (customers first) and replace its table in the warehouse; all or nothing."""
     now = pd.Timestamp.now() if now is None else pd.Timestamp(now)
     by_table = {raw.table: raw for raw in raws}
@@ -61,20 +69,65 @@ def ingest_raw(raws: list[RawTable], warehouse: Warehouse, options: IngestOption
             results[table] = check(by_table[table], options, now, known)
             if table == "customers":
                 known = pd.Index(results[table].loaded["customer_id"])
+    if not replace:
+        _refuse_shrinking(results, warehouse, options)
 
     frames = {t: r.loaded for t, r in results.items()}
-    report = IngestReport(counts={t: {"rows": r.rows, "loaded": len(r.loaded), "quarantined": len(r.quarantine)}
-                                  for t, r in results.items()})
+    balance = reconciliation(results)
+    report = IngestReport(counts={t: r.counts for t, r in results.items()},
+                          money=_money(balance), warnings=load_warnings(balance, options.max_quarantine_share))
     if "customers" not in frames and "transactions" in frames and known is None:
         frames["customers"] = derive_customers(frames["transactions"])
         report.notes.append(f"customers: no customers source, so {len(frames['customers']):,} customers were "
                             "derived from the transactions (signup_date = first purchase)")
+    if "transactions" in results:
+        report.notes += _order_notes(results["transactions"])
     for raw in raws:
         if raw.ignored_columns:
             report.notes.append(f"{raw.source}: ignored columns not in the contract: {', '.join(raw.ignored_columns)}")
+        if raw.computed:
+            report.notes.append(f"{raw.source}: computed {', '.join(raw.computed)}")
 
-    warehouse.replace_tables(frames, _quarantine(results), _loads(results, by_table, frames))
+    warehouse.replace_tables(frames, _quarantine(results), _loads(results, by_table, frames), balance)
     return report
+
+
+def _refuse_shrinking(results: dict[str, Checked], warehouse: Warehouse, options: IngestOptions) -> None:
+    """A SourceError when a source has no data rows, or would shrink its table by more than `max_shrink`.
+    Synthetic sample data is no history: a business's own data replaces it whatever its size."""
+    sources = dict(warehouse.query("SELECT table_name, source FROM loads").values)
+    for table, result in results.items():
+        if table in sources and (Path(sources[table]).parent / SAMPLE_MARKER).is_file():
+            continue
+        held = int(warehouse.query(f'SELECT count(*) AS n FROM "{table}"')["n"][0])
+        new = len(result.loaded)
+        if result.rows == 0 and held:
+            raise SourceError(f"{result.source} has no data rows: loading it would replace the {held:,} {table} rows "
+                              "in the warehouse with none; check the export, or run crm ingest --replace to empty "
+                              "the table on purpose")
+        if held and new < held * (1 - options.max_shrink):
+            raise SourceError(f"{result.source} would shrink {table} from {held:,} to {new:,} rows ({held - new:,} "
+                              f"lost, more than ingest.max_shrink = {options.max_shrink:.0%}); check the export is "
+                              "complete, or run crm ingest --replace to replace the table anyway")
+
+
+def _order_notes(result: Checked) -> list[str]:
+    notes = []
+    if result.guests:
+        notes.append(f"transactions: {result.guests:,} lines without a customer_id were loaded as guest sales "
+                     "(revenue, not customers)")
+    if result.spread_orders:
+        notes.append(f"transactions: {result.spread_orders:,} of {result.orders:,} orders had lines stamped at "
+                     "different times; each order takes its first line's time")
+    return notes
+
+
+def _money(balance: pd.DataFrame) -> dict[str, dict[str, float]]:
+    """Per table with amounts: the money of the source, loaded, guest and quarantined."""
+    with_money = balance[balance["amount"].notna()]
+    totals = with_money.groupby(["table_name", "outcome"])["amount"].sum().unstack(fill_value=0.0)
+    return {table: {"source": float(row.sum()), **{k: float(v) for k, v in row.items()}}
+            for table, row in totals.iterrows()}
 
 
 def _customers_of_record(warehouse: Warehouse) -> pd.Index | None:
@@ -94,12 +147,11 @@ def _quarantine(results: dict[str, Checked]) -> pd.DataFrame:
 
 
 def _loads(results: dict[str, Checked], raws: dict[str, RawTable], frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    rows = [{"table_name": t, "source": r.source, "sha256": raws[t].sha256, "rows": r.rows,
-             "loaded": len(r.loaded), "quarantined": len(r.quarantine),
-             "ignored_columns": ", ".join(raws[t].ignored_columns)} for t, r in results.items()]
+    rows = [{"table_name": t, "source": r.source, "sha256": raws[t].sha256, **r.counts,
+             "ignored_columns": ", ".join(raws[t].ignored_columns), "orders": r.orders,
+             "spread_orders": r.spread_orders} for t, r in results.items()]
     if "customers" in frames and "customers" not in results:
         n = len(frames["customers"])
-        rows.append({"table_name": "customers", "source": DERIVED, "sha256": "", "rows": n, "loaded": n,
-                     "quarantined": 0, "ignored_columns": ""})
-    return pd.DataFrame(rows, columns=["table_name", "source", "sha256", "rows", "loaded", "quarantined",
-                                       "ignored_columns"])
+        rows.append({"table_name": "customers", "source": DERIVED, "sha256": "", "rows": n, "loaded": n, "guest": 0,
+                     "quarantined": 0, "ignored_columns": "", "orders": 0, "spread_orders": 0})
+    return pd.DataFrame(rows, columns=list(LOADS_COLUMNS))

@@ -8,9 +8,12 @@ These are the `ingest:` section of the parameters files.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from crmlib.collect.contract import TABLES
+from crmlib.collect.expressions import check_expression
 
 
 class IngestOptions(BaseModel):
@@ -34,8 +37,21 @@ class IngestOptions(BaseModel):
     """The environment variable holding the SQLAlchemy URL of a source database (never put the URL in a file)."""
     database_tables: dict[str, str] = {}
     """Per contract table, the database table to read when its name differs, e.g. {transactions: sales.orders}."""
+    computed: dict[str, dict[str, str]] = {}
+    """Per table, a contract column computed from the source's columns, e.g. {transactions: {amount:
+    "quantity * unit_price - coalesce(discount, 0)"}}: arithmetic on the row's own columns only."""
+    guests: Literal["load", "quarantine"] = "load"
+    """A sale without a customer_id: "load" it as a guest sale (revenue, not a customer) or "quarantine" it."""
+    cancellation_prefix: str | None = None
+    """A transaction_id starting with this (e.g. "C") is a cancelled order: a refund of that customer."""
+    non_product_codes: list[str] = ["POST", "POSTAGE", "SHIPPING", "ONGKIR", "FEE"]
+    """product_id codes of lines that are revenue but not products: postage, fees, bank charges, adjustments."""
+    max_quarantine_share: float = Field(0.05, ge=0, le=1)
+    """A load that quarantines more than this share of a table's rows or money warns on the console and pages."""
+    max_shrink: float = Field(0.2, ge=0, le=1)
+    """A source that would shrink its table by more than this share stops the load (unless --replace)."""
 
-    @field_validator("columns", "database_tables")
+    @field_validator("columns", "database_tables", "computed")
     @classmethod
     def _known_tables(cls, value: dict) -> dict:
         unknown = sorted(set(value) - set(TABLES))
@@ -52,6 +68,26 @@ class IngestOptions(BaseModel):
                     raise ValueError(f"{table}: {source!r} maps to {target!r}, which is not a column of {table}; "
                                      f"columns are {', '.join(TABLES[table].names)}")
         return value
+
+    @field_validator("computed")
+    @classmethod
+    def _valid_expressions(cls, value: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+        for table, columns in value.items():
+            for column, expression in columns.items():
+                if column not in TABLES[table].names:
+                    raise ValueError(f"{table}: {column!r} is not a column of {table}; columns are "
+                                     f"{', '.join(TABLES[table].names)}")
+                kind = TABLES[table].col(column).kind
+                if kind not in ("float", "int"):
+                    raise ValueError(f"{table}.{column}: only number columns can be computed, and {column} holds "
+                                     "text or times; map a source column to it under ingest.columns instead")
+                check_expression(expression, f"{table}.{column}")
+        return value
+
+    @field_validator("non_product_codes")
+    @classmethod
+    def _codes(cls, value: list[str]) -> list[str]:
+        return [code.strip() for code in value if code.strip()]
 
     @model_validator(mode="after")
     def _number_format(self) -> "IngestOptions":

@@ -8,6 +8,8 @@ from __future__ import annotations
 import pandas as pd
 
 from crmlib.collect.contract import DATA_KINDS, TABLES
+from crmlib.collect.reconcile import over_limit
+from crmlib.collect.validate import OUTCOMES
 from crmlib.collect.warehouse import Warehouse, main_time_column
 
 
@@ -49,10 +51,67 @@ def quarantine_examples(warehouse: Warehouse, per_check: int = 3) -> pd.DataFram
 
 
 def load_balance(warehouse: Warehouse) -> pd.DataFrame:
-    """Per loaded source: rows read, loaded and quarantined, and whether they add up (they must)."""
-    frame = warehouse.query("SELECT table_name, source, rows, loaded, quarantined FROM loads")
-    frame = frame.assign(balanced=frame["rows"] == frame["loaded"] + frame["quarantined"])
+    """Per loaded source: rows read, loaded, loaded as guest sales and quarantined, and whether they add up."""
+    frame = warehouse.query("SELECT table_name, source, rows, loaded, coalesce(guest, 0) AS guest, quarantined "
+                            "FROM loads")
+    frame = frame.assign(balanced=frame["rows"] == frame["loaded"] + frame["guest"] + frame["quarantined"])
     return frame.sort_values("table_name", key=_contract_order, kind="stable").reset_index(drop=True)
+
+
+def reconciliation(warehouse: Warehouse, table: str = "transactions") -> pd.DataFrame:
+    """Per month of a table's source: rows and money read, loaded, guest and quarantined (NaT: time unreadable).
+
+    The source's total is by construction loaded + guest + quarantined; the page shows it so a reader sees at once
+    how much of the source (in rows and money) did not reach the figures.
+    """
+    frame = warehouse.query("""
+        SELECT month, outcome, sum(rows)::BIGINT AS rows, sum(amount) AS amount FROM reconciliation
+        WHERE table_name = $table GROUP BY ALL""", {"table": table})
+    rows = frame.pivot_table(index="month", columns="outcome", values="rows", aggfunc="sum", dropna=False)
+    money = frame.pivot_table(index="month", columns="outcome", values="amount", aggfunc="sum", dropna=False)
+    out = pd.DataFrame(index=rows.index if len(rows) else pd.Index([], name="month"))
+    for kind in OUTCOMES:
+        out[f"{kind}_rows"] = rows[kind] if kind in rows else 0
+        out[f"{kind}_amount"] = money[kind] if kind in money else 0.0
+    out = out.fillna(0)
+    out.insert(0, "source_rows", out[[f"{k}_rows" for k in OUTCOMES]].sum(axis=1))
+    out.insert(1, "source_amount", out[[f"{k}_amount" for k in OUTCOMES]].sum(axis=1))
+    out = out.astype({c: "int64" for c in out.columns if c.endswith("_rows")})
+    return out.sort_index(na_position="last").reset_index()
+
+
+def load_warnings(warehouse: Warehouse, max_share: float) -> pd.DataFrame:
+    """The loaded tables whose quarantined share of rows or money is above `max_share` (see reconcile.over_limit)."""
+    balance = warehouse.query("SELECT table_name, outcome, rows, amount FROM reconciliation")
+    return over_limit(balance, max_share).reset_index(drop=True)
+
+
+def sales(warehouse: Warehouse, until: pd.Timestamp) -> pd.DataFrame:
+    """Orders and net revenue before `until`, of customers and of guests (sales without a customer), with the lines
+    that make them, the share of postage and fee lines, and the orders whose lines were stamped minutes apart."""
+    frame = warehouse.query("""
+        SELECT CASE WHEN customer_id IS NULL THEN 'guest' ELSE 'customer' END AS buyer,
+               count(*) FILTER (WHERE kind = 'sale') AS orders, count(*) FILTER (WHERE kind = 'refund') AS refunds,
+               sum(lines)::BIGINT AS lines, sum(amount) AS revenue
+        FROM orders WHERE ts < $until GROUP BY ALL""", {"until": _ts(until)})
+    frame = frame.set_index("buyer").reindex(["customer", "guest"]).fillna(0)
+    frame["revenue_share"] = frame["revenue"] / frame["revenue"].sum() if frame["revenue"].sum() else 0.0
+    return frame.astype({"orders": "int64", "refunds": "int64", "lines": "int64"}).reset_index()
+
+
+def order_lines(warehouse: Warehouse, until: pd.Timestamp) -> dict[str, float]:
+    """How the transactions came: lines, orders, lines per order, non-product lines and their revenue, and the
+    orders whose lines had different times (from the latest load)."""
+    counts = warehouse.query("""
+        SELECT count(*) AS lines, count(DISTINCT transaction_id) AS orders,
+               count(*) FILTER (WHERE NOT coalesce(is_product, true)) AS non_product_lines,
+               coalesce(sum(amount) FILTER (WHERE NOT coalesce(is_product, true)), 0) AS non_product_revenue
+        FROM transactions WHERE ts < $until""", {"until": _ts(until)}).iloc[0].to_dict()
+    spread = warehouse.query("SELECT coalesce(max(spread_orders), 0) AS n FROM loads WHERE table_name = "
+                             "'transactions'")["n"][0]
+    counts["spread_orders"] = int(spread)
+    counts["lines_per_order"] = counts["lines"] / counts["orders"] if counts["orders"] else 0.0
+    return counts
 
 
 def missing_values(warehouse: Warehouse, until: pd.Timestamp) -> pd.DataFrame:
@@ -90,18 +149,21 @@ def shared_contacts(warehouse: Warehouse) -> pd.DataFrame:
 
 
 def monthly_growth(warehouse: Warehouse, until: pd.Timestamp) -> pd.DataFrame:
-    """Per month before `until`: new customers, transactions, net revenue, active (buying) customers."""
+    """Per month before `until`: new customers, orders (sales; guests' too), net revenue (guests' too, and on its
+    own), active (buying) customers."""
     return warehouse.query("""
         WITH months AS (
             SELECT date_trunc('month', signup_date) AS month, count(*) AS new_customers, 0 AS transactions,
-                   0.0 AS revenue, 0 AS active_customers
+                   0.0 AS revenue, 0.0 AS guest_revenue, 0 AS active_customers
             FROM customers WHERE signup_date < $until GROUP BY 1
             UNION ALL
             SELECT date_trunc('month', ts), 0, count(*) FILTER (kind = 'sale'), sum(amount),
+                   coalesce(sum(amount) FILTER (customer_id IS NULL), 0.0),
                    count(DISTINCT customer_id) FILTER (kind = 'sale')
-            FROM transactions WHERE ts < $until GROUP BY 1)
+            FROM orders WHERE ts < $until GROUP BY 1)
         SELECT month, sum(new_customers)::BIGINT AS new_customers, sum(transactions)::BIGINT AS transactions,
-               sum(revenue) AS revenue, sum(active_customers)::BIGINT AS active_customers
+               sum(revenue) AS revenue, sum(guest_revenue) AS guest_revenue,
+               sum(active_customers)::BIGINT AS active_customers
         FROM months GROUP BY month ORDER BY month""", {"until": _ts(until)})
 
 

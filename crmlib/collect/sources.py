@@ -9,14 +9,16 @@ from __future__ import annotations
 import csv
 import hashlib
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from crmlib.collect.contract import TABLES
+from crmlib.collect.expressions import check_expression, evaluate
+from crmlib.collect.headers import normalize_header
 from crmlib.collect.options import IngestOptions
+from crmlib.collect.parsing import parse_number
 from crmlib.errors import SourceError
 
 CSV_SUFFIXES = {".csv", ".tsv", ".txt"}
@@ -25,6 +27,7 @@ PARQUET_SUFFIXES = {".parquet", ".pq"}
 SUFFIXES = CSV_SUFFIXES | EXCEL_SUFFIXES | PARQUET_SUFFIXES
 DELIMITERS = (",", ";", "\t", "|")
 NA_VALUES = ["", "NA", "N/A", "n/a", "NULL", "null", "None", "NaN", "nan"]
+SAMPLE_MARKER = ".synthetic-sample"  # marks a folder of synthetic sample data: no business's history
 
 
 @dataclass
@@ -38,6 +41,8 @@ class RawTable:
     sha256: str = ""
     ignored_columns: list[str] = field(default_factory=list)
     malformed: pd.DataFrame | None = None  # row_number, reason, record: records that could not be split
+    record_hash: pd.Series | None = None  # aligned with frame: a hash of every column as read (exact duplicates)
+    computed: list[str] = field(default_factory=list)  # contract columns computed by an expression
 
 
 def find_sources(directory: str | Path) -> tuple[dict[str, Path], list[str]]:
@@ -126,15 +131,10 @@ def read_database(options: IngestOptions, tables: list[str] | None = None) -> li
     return out
 
 
-def normalize_header(name: object) -> str:
-    """`" Customer ID"` → `"customer_id"`: trimmed, lower case, words joined by underscores."""
-    text = str(name).replace("\ufeff", "").strip().lower()
-    return re.sub(r"[\s\-./]+", "_", text)
-
-
 def _to_contract(frame: pd.DataFrame, table: str, source: str, options: IngestOptions,
                  rows: pd.Series) -> RawTable:
-    """Rename columns to the contract's names, check the required ones are there, number the rows."""
+    """Rename columns to the contract's names, compute columns, check the required ones are there, number rows."""
+    record_hash = pd.util.hash_pandas_object(frame.astype(str).where(frame.notna()), index=False)
     mapping = {normalize_header(k): v for k, v in options.columns.get(table, {}).items()}
     renamed = [mapping.get(normalize_header(c), normalize_header(c)) for c in frame.columns]
     duplicated = sorted({c for c in renamed if renamed.count(c) > 1})
@@ -142,15 +142,38 @@ def _to_contract(frame: pd.DataFrame, table: str, source: str, options: IngestOp
         raise SourceError(f"{source}: column {duplicated[0]!r} appears twice (after mapping ingest.columns.{table}); "
                           "keep one of them")
     frame = frame.set_axis(renamed, axis=1)
+    computed = _compute(frame, table, source, options)
     spec = TABLES[table]
     missing = [c for c in spec.required if c not in frame.columns]
     if missing:
         found = ", ".join(map(str, frame.columns)) or "none"
+        hint = (" (or give quantity and unit_price, or compute it under ingest.computed.transactions.amount)"
+                if missing[0] == "amount" else "")
         raise SourceError(f"{source}: required column {missing[0]!r} of table {table} is missing (columns found: "
-                          f"{found}); rename that column or map it under ingest.columns.{table} in the parameters")
+                          f"{found}); rename that column or map it under ingest.columns.{table} in the parameters"
+                          f"{hint}")
     ignored = [c for c in frame.columns if c not in spec.names]
     frame = frame[[c for c in spec.names if c in frame.columns]].reset_index(drop=True)
-    return RawTable(table, source, frame, rows.reset_index(drop=True), ignored_columns=ignored)
+    return RawTable(table, source, frame, rows.reset_index(drop=True), ignored_columns=ignored,
+                    record_hash=record_hash.reset_index(drop=True), computed=computed)
+
+
+def _compute(frame: pd.DataFrame, table: str, source: str, options: IngestOptions) -> list[str]:
+    """Add the computed columns of `table` to `frame` (in place): the expressions of `ingest.computed`, and
+    amount = quantity * unit_price for transactions that give those but no amount. Returns their names."""
+    expressions = dict(options.computed.get(table, {}))
+    if table == "transactions" and "amount" not in frame and "amount" not in expressions \
+            and {"quantity", "unit_price"} <= set(frame.columns):
+        expressions["amount"] = "quantity * unit_price"
+    for column, expression in expressions.items():
+        key = f"ingest.computed.{table}.{column}"
+        names = check_expression(expression, key)
+        unknown = sorted(names - set(frame.columns))
+        if unknown:
+            raise SourceError(f"{source}: {key} ({expression!r}) reads column {unknown[0]!r}, which the source does "
+                              f"not have (columns: {', '.join(map(str, frame.columns))}); correct the expression")
+        frame[column] = evaluate(expression, {n: parse_number(frame[n], options) for n in names})
+    return list(expressions)
 
 
 def _numbered(frame: pd.DataFrame, first: int) -> pd.Series:

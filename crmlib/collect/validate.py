@@ -1,14 +1,17 @@
-"""Checking records against the contract: each record is either loaded (typed) or quarantined with its reason.
+"""Checking records against the contract: each record is loaded (typed), loaded as a guest sale, or quarantined
+with its reason.
 
 The order of checks: values parse into their kinds; the pandera schema's rules (required values, ranges,
-allowed values); times not in the future; customers known; then, among the records still good, an id seen
-before is a duplicate. A record that fails several checks is quarantined once, with every reason.
+allowed values); times not in the future; then, for order lines, exact duplicates (a row equal to an earlier one in
+every column) and the lines of each order (`orders`: one customer per order, the order's first time); customers
+known; then, for the other tables, an id seen before (among the records still good) is a duplicate. A record that
+fails several checks is quarantined once, with every reason. A transaction line without a customer is a guest sale.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -16,50 +19,101 @@ import pandera.pandas as pa
 
 from crmlib.collect.contract import PANDAS_TYPES, TABLES, Col, Table
 from crmlib.collect.options import IngestOptions
+from crmlib.collect.orders import consolidate, mark_lines
+from crmlib.collect.parsing import PARSERS
 from crmlib.collect.sources import RawTable
 
 QUARANTINE_COLUMNS = ["table_name", "source", "row_number", "column_name", "check_name", "reason", "record"]
 # check_name values, one per kind of problem (a record with several problems lists each once)
-CHECKS = ("malformed", "unparsable", "missing", "rule", "future", "unknown_customer", "duplicate")
+CHECKS = ("malformed", "unparsable", "missing", "rule", "future", "conflict", "unknown_customer", "duplicate")
 KIND_WORDS = {"str": "text", "ts": "date and time", "date": "date", "float": "number", "int": "whole number",
               "bool": "yes/no value"}
-TRUE_WORDS = {"true", "t", "yes", "y", "1", "ya", "benar"}
-FALSE_WORDS = {"false", "f", "no", "n", "0", "tidak", "salah"}
-_TZ_SUFFIX = r"(?:Z|[+-]\d{2}:?\d{2})$"
+OUTCOMES = ("loaded", "guest", "quarantined")
 
 
 @dataclass
 class Checked:
-    """The outcome of checking one source: typed good rows, and the quarantined ones with reasons."""
+    """The outcome of checking one source: typed good rows (guest sales among them), the quarantined ones with
+    reasons, and per row what became of it (`outcomes`: outcome, month, amount, for the reconciliation)."""
 
     table: str
     source: str
     rows: int
     loaded: pd.DataFrame
     quarantine: pd.DataFrame
+    guests: int = 0
+    orders: int = 0
+    spread_orders: int = 0  # orders whose lines were stamped at different times
+    outcomes: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """rows = loaded + guest + quarantined."""
+        return {"rows": self.rows, "loaded": len(self.loaded) - self.guests, "guest": self.guests,
+                "quarantined": len(self.quarantine)}
 
 
 def check(raw: RawTable, options: IngestOptions, now: pd.Timestamp,
           known_customers: pd.Index | None = None) -> Checked:
     """Type and check every record of `raw`; `known_customers` turns on the customer reference check."""
     spec = TABLES[raw.table]
-    typed, problems = _parse(raw.frame, spec, options)
-    if raw.table == "transactions":
-        typed = _sign_refunds(typed)
-    problems += _schema_problems(typed, spec)
-    problems += _future_problems(typed, spec, now)
+    lines = raw.table == "transactions"
+    typed, found = _parse(raw.frame, spec, options)
+    if lines:
+        typed = mark_lines(typed, options)
+    found += _schema_problems(typed, spec)
+    found += _future_problems(typed, spec, now)
+    problems = _combined(found)
+    orders = None
+    if lines:
+        problems = _combined([problems, _exact_duplicates(raw, exclude=problems["pos"])])
+        orders = consolidate(typed, raw.row_numbers, exclude=problems["pos"].to_numpy())
+        typed = orders.lines
+        problems = _combined([problems, orders.conflicts])
     if known_customers is not None and spec.customer_link:
-        problems.append(_unknown_customers(typed, known_customers))
-    problems = pd.concat(problems, ignore_index=True) if problems else _no_problems()
-    dup = _duplicates(typed, spec, raw.row_numbers, exclude=problems["pos"])
-    problems = pd.concat([problems, dup], ignore_index=True).drop_duplicates(["pos", "column"], keep="first")
-
+        problems = _combined([problems, _unknown_customers(typed, known_customers)])
+    if not lines:
+        problems = _combined([problems, _duplicates(typed, spec, raw.row_numbers, exclude=problems["pos"])])
     bad = np.zeros(len(typed), dtype=bool)
     bad[problems["pos"].to_numpy(dtype=int)] = True
+    guest = lines & typed["customer_id"].isna().to_numpy() & ~bad if lines else np.zeros(len(typed), dtype=bool)
+    if guest.any() and options.guests == "quarantine":
+        problems = _combined([problems, _problem_frame(
+            np.flatnonzero(guest), "customer_id", "missing",
+            "customer_id is missing: a guest sale (set ingest.guests: load to count guest sales as revenue)")])
+        bad |= guest
+        guest = np.zeros(len(typed), dtype=bool)
+
     loaded = typed.loc[~bad].reset_index(drop=True)
     quarantine = pd.concat([_quarantine_rows(raw, problems), _malformed_rows(raw)], ignore_index=True)
     return Checked(raw.table, raw.source, len(typed) + _count(raw.malformed), loaded,
-                   quarantine.sort_values("row_number", kind="stable").reset_index(drop=True))
+                   quarantine.sort_values("row_number", kind="stable").reset_index(drop=True),
+                   guests=int(guest.sum()), orders=orders.orders if orders else 0,
+                   spread_orders=orders.spread if orders else 0,
+                   outcomes=_outcomes(raw, typed, spec, bad, guest))
+
+
+def _combined(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Problems found so far, one per (row position, column)."""
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return _no_problems()
+    return pd.concat(frames, ignore_index=True).drop_duplicates(["pos", "column"], keep="first")
+
+
+def _outcomes(raw: RawTable, typed: pd.DataFrame, spec: Table, bad: np.ndarray, guest: np.ndarray) -> pd.DataFrame:
+    """Per source row: loaded, guest or quarantined; its month (where its time could be read); its amount."""
+    time = next(c.name for c in spec.columns if c.kind in ("ts", "date"))
+    outcome = np.where(bad, "quarantined", np.where(guest, "guest", "loaded"))
+    amount = typed["amount"].to_numpy(dtype=float) if "amount" in spec.names else np.full(len(typed), np.nan)
+    frame = pd.DataFrame({"outcome": outcome, "month": typed[time].dt.to_period("M").dt.start_time,
+                          "amount": amount})
+    malformed = _count(raw.malformed)
+    if malformed:
+        frame = pd.concat([frame, pd.DataFrame({"outcome": ["quarantined"] * malformed,
+                                                "month": pd.Series([pd.NaT] * malformed, dtype=frame["month"].dtype),
+                                                "amount": np.nan})], ignore_index=True)
+    return frame
 
 
 def derive_customers(transactions: pd.DataFrame) -> pd.DataFrame:
@@ -69,11 +123,11 @@ def derive_customers(transactions: pd.DataFrame) -> pd.DataFrame:
 
 
 def conform(frame: pd.DataFrame, table: str) -> pd.DataFrame:
-    """Give `frame` every contract column of `table`, in order and typed (missing ones empty)."""
+    """Give `frame` every column of `table` as the warehouse stores it, in order and typed (missing ones empty)."""
     spec = TABLES[table]
     return pd.DataFrame({c.name: frame[c.name].astype(PANDAS_TYPES[c.kind]) if c.name in frame
                          else pd.Series(index=frame.index, dtype=PANDAS_TYPES[c.kind])
-                         for c in spec.columns})
+                         for c in spec.stored})
 
 
 # --- parsing -------------------------------------------------------------------------------------------------
@@ -86,83 +140,13 @@ def _parse(frame: pd.DataFrame, spec: Table, options: IngestOptions) -> tuple[pd
             typed[col.name] = pd.Series(index=frame.index, dtype=PANDAS_TYPES[col.kind])
             continue
         values = frame[col.name]
-        parsed = _PARSERS[col.kind](values, options)
+        parsed = PARSERS[col.kind](values, options)
         unparsed = values.notna().to_numpy() & parsed.isna().to_numpy()
         if unparsed.any():
             problems.append(_problem_frame(np.flatnonzero(unparsed), col.name, "unparsable",
                                            [_unparsed_reason(v, col, options) for v in values[unparsed]]))
         typed[col.name] = parsed.astype(PANDAS_TYPES[col.kind])
     return pd.DataFrame(typed, index=frame.index), problems
-
-
-def _parse_text(values: pd.Series, options: IngestOptions) -> pd.Series:
-    if pd.api.types.is_float_dtype(values) and values.dropna().mod(1).eq(0).all():
-        values = values.astype("Int64")  # ids stored as numbers: 123, not 123.0
-    text = values.astype("str").where(values.notna()).str.strip()
-    return text.mask(text.eq(""))
-
-
-def _parse_number(values: pd.Series, options: IngestOptions) -> pd.Series:
-    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
-        numbers = values.astype("float64")
-    else:
-        text = values.astype("str").where(values.notna()).str.strip()
-        text = text.str.replace(r"^(?:Rp\.?|IDR)\s*", "", regex=True).str.replace(" ", "", regex=False)
-        if options.thousands:
-            text = text.str.replace(options.thousands.strip() or " ", "", regex=False)
-        if options.decimal == ",":
-            text = text.str.replace(",", ".", regex=False)
-        is_number_like = text.str.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?").fillna(False).astype(bool)
-        numbers = pd.to_numeric(text.where(is_number_like), errors="coerce").astype("float64")
-    return numbers.where(np.isfinite(numbers))
-
-
-def _parse_whole(values: pd.Series, options: IngestOptions) -> pd.Series:
-    numbers = _parse_number(values, options)
-    return numbers.where(numbers.mod(1).eq(0))
-
-
-def _parse_bool(values: pd.Series, options: IngestOptions) -> pd.Series:
-    if pd.api.types.is_bool_dtype(values):
-        return values.astype("boolean")
-    words = values.astype("str").where(values.notna()).str.strip().str.lower()
-    words = words.str.replace(r"\.0$", "", regex=True)
-    return words.map(lambda w: True if w in TRUE_WORDS else False if w in FALSE_WORDS else None).astype("boolean")
-
-
-def _parse_time(values: pd.Series, options: IngestOptions) -> pd.Series:
-    """Times as local, zone-free timestamps; zoned values are converted to `options.timezone` first."""
-    if pd.api.types.is_datetime64_any_dtype(values):
-        times = values
-        if getattr(values.dt, "tz", None) is not None:
-            times = values.dt.tz_convert(options.timezone).dt.tz_localize(None)
-        return times.astype("datetime64[us]")
-    text = values.astype("str").where(values.notna()).str.strip()
-    out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[us]")
-    zoned = text.str.contains(_TZ_SUFFIX, regex=True).fillna(False).astype(bool)
-    if zoned.any():
-        parsed = pd.to_datetime(text[zoned], format=options.date_format or "ISO8601", errors="coerce", utc=True)
-        out[zoned] = parsed.dt.tz_convert(options.timezone).dt.tz_localize(None).astype("datetime64[us]")
-    plain = text.notna() & ~zoned
-    if plain.any():
-        if options.date_format:
-            parsed = pd.to_datetime(text[plain], format=options.date_format, errors="coerce")
-        else:
-            parsed = pd.to_datetime(text[plain], format="ISO8601", errors="coerce")
-            retry = parsed.isna()
-            if retry.any():  # other common layouts, such as 30/06/2025 or Jun 30 2025
-                parsed[retry] = pd.to_datetime(text[plain][retry], format="mixed", dayfirst=options.dayfirst,
-                                               errors="coerce")
-        out[plain] = parsed.astype("datetime64[us]")
-    return out
-
-
-def _parse_date(values: pd.Series, options: IngestOptions) -> pd.Series:
-    return _parse_time(values, options).dt.normalize()
-
-
-_PARSERS = {"str": _parse_text, "float": _parse_number, "int": _parse_whole, "bool": _parse_bool,
-            "ts": _parse_time, "date": _parse_date}
 
 
 def _unparsed_reason(value: object, col: Col, options: IngestOptions) -> str:
@@ -177,15 +161,6 @@ def _unparsed_reason(value: object, col: Col, options: IngestOptions) -> str:
 
 
 # --- rules ---------------------------------------------------------------------------------------------------
-
-def _sign_refunds(typed: pd.DataFrame) -> pd.DataFrame:
-    """A negative amount is a refund; a refund given as a positive amount is made negative."""
-    kind = typed["kind"].str.lower()
-    refund = (typed["amount"].lt(0).fillna(False) | kind.eq("refund").fillna(False)).astype(bool)
-    typed["amount"] = typed["amount"].where(~refund, -typed["amount"].abs())
-    typed["kind"] = kind.mask(refund, "refund").fillna("sale")
-    return typed
-
 
 def _schema_problems(typed: pd.DataFrame, spec: Table) -> list[pd.DataFrame]:
     """Required values and value rules, as the pandera schema of the table reports them."""
@@ -237,6 +212,22 @@ def _duplicates(typed: pd.DataFrame, spec: Table, rows: pd.Series, exclude: pd.S
     dups = ids[repeated]
     return _problem_frame(dups.index.to_numpy(), spec.id_column, "duplicate",
                           [f"duplicate {spec.id_column} {i!r} (first seen at row {first_row[i]})" for i in dups])
+
+
+def _exact_duplicates(raw: RawTable, exclude: pd.Series) -> pd.DataFrame:
+    """Among records not already rejected, every record equal in every column (as read) to an earlier one."""
+    hashes = raw.record_hash.reset_index(drop=True)
+    keep = np.ones(len(hashes), dtype=bool)
+    keep[exclude.to_numpy(dtype=int)] = False
+    hashes = hashes[keep]
+    repeated = hashes.duplicated(keep="first")
+    if not repeated.any():
+        return _no_problems()
+    firsts = hashes.drop_duplicates(keep="first")
+    first_row = pd.Series(raw.row_numbers.to_numpy()[firsts.index], index=firsts.to_numpy())
+    dups = hashes[repeated]
+    return _problem_frame(dups.index.to_numpy(), raw.frame.columns[0], "duplicate",
+                          [f"the same as row {first_row[h]} in every column (a line exported twice)" for h in dups])
 
 
 # --- quarantine ----------------------------------------------------------------------------------------------

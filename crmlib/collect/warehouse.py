@@ -19,16 +19,22 @@ import duckdb
 import pandas as pd
 from filelock import FileLock, Timeout
 
-from crmlib.collect.contract import TABLE_ORDER, TABLES, create_table_sql
+from crmlib.collect.contract import BUILD_ORDERS_SQL, ORDERS, SQL_TYPES, TABLE_ORDER, TABLES, create_table_sql
 from crmlib.errors import WarehouseError
 from crmlib.periods import Period, latest_complete_month
 
 QUARANTINE_SQL = """CREATE TABLE IF NOT EXISTS quarantine (
     table_name VARCHAR, source VARCHAR, row_number BIGINT, column_name VARCHAR, check_name VARCHAR, reason VARCHAR,
     record VARCHAR)"""
-LOADS_SQL = """CREATE TABLE IF NOT EXISTS loads (
-    table_name VARCHAR, source VARCHAR, sha256 VARCHAR, rows BIGINT, loaded BIGINT, quarantined BIGINT,
-    ignored_columns VARCHAR)"""
+# Per loaded source: rows = loaded + guest + quarantined; for transactions, the orders and how many had lines at
+# different times.
+LOADS_COLUMNS = {"table_name": "VARCHAR", "source": "VARCHAR", "sha256": "VARCHAR", "rows": "BIGINT",
+                 "loaded": "BIGINT", "quarantined": "BIGINT", "ignored_columns": "VARCHAR", "guest": "BIGINT",
+                 "orders": "BIGINT", "spread_orders": "BIGINT"}
+# Per loaded source, month and outcome (loaded, guest, quarantined): rows and money, so a load visibly balances.
+RECONCILIATION_COLUMNS = {"table_name": "VARCHAR", "source": "VARCHAR", "month": "TIMESTAMP", "outcome": "VARCHAR",
+                          "rows": "BIGINT", "amount": "DOUBLE"}
+BOOKKEEPING = {"loads": LOADS_COLUMNS, "reconciliation": RECONCILIATION_COLUMNS}
 
 
 class Warehouse:
@@ -39,10 +45,16 @@ class Warehouse:
         self.timeout = timeout
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self.connect() as con:
-            for name in TABLE_ORDER:
-                con.execute(create_table_sql(TABLES[name]))
+            for table in (*(TABLES[name] for name in TABLE_ORDER), ORDERS):
+                con.execute(create_table_sql(table))
+                for col in table.stored:  # a warehouse made by an earlier version gains the new columns
+                    con.execute(f'ALTER TABLE "{table.name}" ADD COLUMN IF NOT EXISTS "{col.name}" '
+                                f'{SQL_TYPES[col.kind]}')
             con.execute(QUARANTINE_SQL)
-            con.execute(LOADS_SQL)
+            for name, columns in BOOKKEEPING.items():
+                con.execute(f'CREATE TABLE IF NOT EXISTS {name} ({", ".join(f"{c} {t}" for c, t in columns.items())})')
+                for column, kind in columns.items():
+                    con.execute(f"ALTER TABLE {name} ADD COLUMN IF NOT EXISTS {column} {kind}")
 
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -71,34 +83,38 @@ class Warehouse:
 
     def table(self, name: str, until: pd.Timestamp | None = None) -> pd.DataFrame:
         """A canonical table, optionally only the rows whose main time lies before `until` (exclusive)."""
-        if name not in TABLES:
-            raise WarehouseError(f"{name!r} is not a canonical table; use one of {', '.join(TABLE_ORDER)}")
+        if name not in TABLES and name != ORDERS.name:
+            raise WarehouseError(f"{name!r} is not a canonical table; use one of {', '.join(TABLE_ORDER)} or orders")
         time_col = main_time_column(name)
         if until is None:
             return self.query(f'SELECT * FROM "{name}"')
         return self.query(f'SELECT * FROM "{name}" WHERE "{time_col}" < ?', [pd.Timestamp(until).to_pydatetime()])
 
-    def replace_tables(self, frames: dict[str, pd.DataFrame], quarantine: pd.DataFrame, loads: pd.DataFrame) -> None:
-        """Replace canonical tables, and their quarantine and load records, in one transaction."""
+    def replace_tables(self, frames: dict[str, pd.DataFrame], quarantine: pd.DataFrame, loads: pd.DataFrame,
+                       reconciliation: pd.DataFrame | None = None) -> None:
+        """Replace canonical tables (and the orders, when the transactions change), their quarantine, load and
+        reconciliation records, in one transaction."""
         with self.connect() as con:
             con.execute("BEGIN TRANSACTION")
             try:
                 for name, frame in frames.items():
                     table = TABLES[name]
-                    con.register("incoming", frame[list(table.names)])
+                    con.register("incoming", frame[[c.name for c in table.stored if c.name in frame]])
                     con.execute(f'DELETE FROM "{name}"')
-                    con.execute(f'INSERT INTO "{name}" SELECT * FROM incoming')
+                    con.execute(f'INSERT INTO "{name}" BY NAME SELECT * FROM incoming')
                     con.unregister("incoming")
+                if "transactions" in frames:
+                    con.execute("DELETE FROM orders")
+                    con.execute(BUILD_ORDERS_SQL)
                 names = list(frames)
-                con.execute("DELETE FROM quarantine WHERE table_name IN (SELECT unnest(?))", [names])
-                con.execute("DELETE FROM loads WHERE table_name IN (SELECT unnest(?))", [names])
-                if len(quarantine):
-                    con.register("q", quarantine)
-                    con.execute("INSERT INTO quarantine BY NAME SELECT * FROM q")
-                    con.unregister("q")
-                con.register("l", loads)
-                con.execute("INSERT INTO loads SELECT table_name, source, sha256, rows, loaded, quarantined, "
-                            "ignored_columns FROM l")
+                for bookkeeping in ("quarantine", "loads", "reconciliation"):
+                    con.execute(f"DELETE FROM {bookkeeping} WHERE table_name IN (SELECT unnest(?))", [names])
+                for bookkeeping, rows in (("quarantine", quarantine), ("loads", loads),
+                                          ("reconciliation", reconciliation)):
+                    if rows is not None and len(rows):
+                        con.register("incoming", rows)
+                        con.execute(f"INSERT INTO {bookkeeping} BY NAME SELECT * FROM incoming")
+                        con.unregister("incoming")
                 con.execute("COMMIT")
             except BaseException:
                 con.execute("ROLLBACK")
@@ -133,7 +149,7 @@ class Warehouse:
 
     def last_complete_month(self) -> Period:
         """The latest month the transactions cover to its last day."""
-        last = self.query("SELECT max(ts) AS last FROM transactions")["last"][0]
+        last = self.query("SELECT max(ts) AS last FROM orders")["last"][0]
         if pd.isna(last):
             raise WarehouseError(f"warehouse {self.path} holds no transactions: load data first "
                                  "(crm ingest DIR, or make data)")
@@ -141,5 +157,6 @@ class Warehouse:
 
 
 def main_time_column(name: str) -> str:
-    """The column that places a row of a canonical table in time (the first time-kind column)."""
-    return next(c.name for c in TABLES[name].columns if c.kind in ("ts", "date"))
+    """The column that places a row of a canonical table (or of the orders) in time: its first time-kind column."""
+    table = ORDERS if name == ORDERS.name else TABLES[name]
+    return next(c.name for c in table.columns if c.kind in ("ts", "date"))

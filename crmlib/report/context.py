@@ -18,6 +18,7 @@ import pandas as pd
 import seaborn as sns
 from IPython.display import Markdown
 
+from crmlib.collect.profile import load_warnings
 from crmlib.collect.warehouse import Warehouse
 from crmlib.errors import WarehouseError
 from crmlib.segment.movement import ENTERED, EXITED
@@ -86,6 +87,18 @@ class PeriodContext:
         """A markdown heading from the label `key`."""
         return Markdown(f"{'#' * level} {self.t(key)}")
 
+    def title(self, stage_key: str) -> Markdown:
+        """The page title (stage and period), then a warning for each table whose load quarantined more than
+        `ingest.max_quarantine_share` of its rows or money, so no reader misses that the figures lack them."""
+        lines = [f"# {self.t(stage_key)} · {self.period_name}"]
+        limit = self.params.ingest.max_quarantine_share
+        for row in load_warnings(self.warehouse, limit).itertuples():
+            money = self.percent(row.money_share) if pd.notna(row.money_share) else "–"
+            lines.append("> ⚠ " + self.t("collect.load_warning").format(
+                share_rows=self.percent(row.row_share), share_money=money, table=self.t(row.table_name),
+                limit=self.percent(limit, 0)))
+        return Markdown("\n\n".join(lines))
+
     def md(self, text: str | None = None, **values) -> Markdown:
         """Narrative as markdown: `md("…")` as is, or `md(id="…{x}", en="…{x}", x=…)` in the report language."""
         texts = {lang: values.pop(lang) for lang in ("id", "en") if lang in values}
@@ -105,7 +118,7 @@ def open_period(period: str | Period | None = None, project_dir: str | Path | No
         period = warehouse.last_complete_month()
         params = load_params(project, period)  # now with that period's override, if any
     period = Period.parse(str(period))
-    first = warehouse.query("SELECT min(ts) AS first FROM transactions")["first"][0]
+    first = warehouse.query("SELECT min(ts) AS first FROM orders")["first"][0]
     if pd.isna(first) or first >= period.end:
         start = "holds no transactions" if pd.isna(first) else f"starts on {first:%Y-%m-%d}"
         raise WarehouseError(f"no transactions up to the end of {period}: the data in {warehouse.path} {start}; "

@@ -216,20 +216,58 @@ add_labels(_pairs("", {
     "records": ("Baris", "Records"),
     "new_customers": ("Pelanggan baru", "New customers"),
     "active_customers": ("Pelanggan aktif (membeli)", "Active (buying) customers"),
+    "guest": ("Tamu", "Guest"),
+    "buyer": ("Pembeli", "Buyer"),
+    "buyer.customer": ("Pelanggan terdaftar", "Registered customers"),
+    "buyer.guest": ("Tamu (tanpa ID pelanggan)", "Guests (no customer id)"),
+    "orders": ("Pesanan", "Orders"),
+    "refunds": ("Pengembalian", "Refunds"),
+    "lines": ("Baris pesanan", "Order lines"),
+    "month": ("Bulan", "Month"),
+    "source_rows": ("Baris sumber", "Source rows"),
+    "loaded_rows": ("Dimuat", "Loaded"),
+    "guest_rows": ("Tamu", "Guest"),
+    "quarantined_rows": ("Dikarantina", "Quarantined"),
+    "source_amount": ("Nilai sumber", "Source money"),
+    "loaded_amount": ("Nilai dimuat", "Money loaded"),
+    "guest_amount": ("Nilai tamu", "Guest money"),
+    "quarantined_amount": ("Nilai dikarantina", "Money quarantined"),
+    "unknown_month": ("Waktu tak terbaca", "Time unreadable"),
 }))
 add_labels(_pairs("collect.", {
     "what": ("Data yang terkumpul", "What was collected"),
     "by_kind": ("Jumlah baris per jenis data", "Rows per data kind"),
     "quality": ("Kualitas data", "Data quality"),
-    "balance_note": ("Setiap baris sumber dimuat atau dikarantina beserta alasannya; tidak ada yang hilang.",
-                     "Every source row is either loaded or quarantined with its reason; nothing is lost."),
+    "balance_note": ("Setiap baris sumber dimuat, dimuat sebagai penjualan tamu, atau dikarantina beserta "
+                     "alasannya; tidak ada yang hilang.",
+                     "Every source row is loaded, loaded as a guest sale, or quarantined with its reason; nothing "
+                     "is lost."),
     "quarantine_by_check": ("Baris dikarantina per jenis masalah", "Quarantined rows by kind of problem"),
     "no_quarantine": ("Tidak ada baris yang dikarantina.", "No rows were quarantined."),
     "examples": ("Contoh baris yang dikarantina", "Examples of quarantined rows"),
     "missing": ("Nilai kosong pada kolom opsional", "Missing values in optional columns"),
     "growth": ("Pertumbuhan pelanggan dan transaksi", "Growth of customers and transactions"),
     "customers_per_month": ("Pelanggan per bulan", "Customers per month"),
-    "transactions_per_month": ("Transaksi per bulan", "Transactions per month"),
+    "transactions_per_month": ("Pesanan per bulan", "Orders per month"),
+    "sales": ("Pesanan pelanggan dan tamu", "Orders of customers and of guests"),
+    "guest_note": ("Penjualan tanpa ID pelanggan (tamu) dihitung dalam pendapatan dan jumlah pesanan, tetapi tidak "
+                   "dalam analisis per pelanggan (segmen, nilai seumur hidup, perjalanan).",
+                   "Sales without a customer id (guests) count in revenue and orders, but not in the analyses per "
+                   "customer (segments, lifetime value, journeys)."),
+    "lines": ("Pesanan dan baris pesanan", "Orders and their lines"),
+    "lines_note": ("**{lines}** baris membentuk **{orders}** pesanan ({per} baris per pesanan); **{spread}** pesanan "
+                   "punya baris dengan waktu berbeda dan memakai waktu baris pertamanya; **{fees}** baris ongkos "
+                   "kirim atau biaya ({fee_money}) dihitung sebagai pendapatan tetapi bukan produk.",
+                   "**{lines}** lines make **{orders}** orders ({per} lines per order); **{spread}** orders had lines "
+                   "stamped at different times and take their first line's time; **{fees}** postage or fee lines "
+                   "({fee_money}) count as revenue but not as products."),
+    "reconciliation": ("Rekonsiliasi transaksi per bulan: sumber = dimuat + tamu + dikarantina",
+                       "Transactions reconciled per month: source = loaded + guest + quarantined"),
+    "load_warning": ("**Perhatian:** saat dimuat, {share_rows} baris dan {share_money} nilai {table} dikarantina "
+                     "(lebih dari {limit}); angka periode ini tidak memuatnya. Lihat halaman Pengumpulan Data.",
+                     "**Warning:** at loading, {share_rows} of the rows and {share_money} of the money of {table} "
+                     "were quarantined (more than {limit}); this period's figures leave them out. See the Data "
+                     "Collection page."),
 }))
 add_labels(_pairs("check.", {
     "malformed": ("Baris rusak", "Malformed row"),
@@ -238,7 +276,8 @@ add_labels(_pairs("check.", {
     "rule": ("Melanggar aturan", "Breaks a rule"),
     "future": ("Waktu di masa depan", "Time in the future"),
     "unknown_customer": ("Pelanggan tak dikenal", "Unknown customer"),
-    "duplicate": ("ID ganda", "Duplicate id"),
+    "conflict": ("Satu pesanan, dua pelanggan", "One order, two customers"),
+    "duplicate": ("Ganda", "Duplicate"),
 }))
 
 

@@ -30,16 +30,21 @@ COUNT_COLUMNS = ("categories", "refunds", "sessions", "product_views", "add_to_c
 _SQL = f"""
 WITH {PURCHASE_DAYS},
 tx AS (
-    SELECT customer_id, ts, amount, category, CASE WHEN {IS_SALE} THEN 'sale' ELSE 'refund' END AS kind
-    FROM transactions WHERE ts < $until
+    SELECT customer_id, ts, amount, CASE WHEN {IS_SALE} THEN 'sale' ELSE 'refund' END AS kind
+    FROM orders WHERE ts < $until AND customer_id IS NOT NULL
+),
+bought AS (  -- product lines: postage and fee lines are no category
+    SELECT customer_id, count(DISTINCT category) AS categories FROM transactions
+    WHERE ts < $until AND customer_id IS NOT NULL AND {IS_SALE} AND coalesce(is_product, true)
+    GROUP BY customer_id
 ),
 buying AS (
     SELECT customer_id, sum(value) AS spend, min(day) AS first_day FROM purchase_days GROUP BY customer_id
 ),
 buying_detail AS (
-    SELECT customer_id, count(DISTINCT category) FILTER (WHERE kind = 'sale') AS categories,
+    SELECT customer_id, coalesce(any_value(b.categories), 0) AS categories,
            count(*) FILTER (WHERE kind = 'refund') AS refunds
-    FROM tx GROUP BY customer_id
+    FROM tx LEFT JOIN bought b USING (customer_id) GROUP BY customer_id
 ),
 ev AS (SELECT customer_id, ts, event_type, session_id FROM events WHERE ts < $until),
 engagement AS (

@@ -49,7 +49,7 @@ def rfm_summary(transactions: pd.DataFrame | Warehouse, end, freq: str = "D", st
     (a date, or a period such as "2025-06" for its last day).
 
     `transactions` is a DataFrame with customer_id, ts, amount (and optionally kind), or a Warehouse whose
-    `transactions` table is summarised in place. `freq` is "D" (days) or "W" (weeks = days / 7). `start`, if
+    `orders` are summarised in place. Rows without a customer_id (guests' sales) are left out. `freq` is "D" (days) or "W" (weeks = days / 7). `start`, if
     given, ignores purchases before its day (customers are then "born" at their first purchase on or after it).
     Zoned times count in their own zone's calendar days; a refund given as a positive amount is subtracted.
     """
@@ -60,7 +60,7 @@ def rfm_summary(transactions: pd.DataFrame | Warehouse, end, freq: str = "D", st
               "start": None if start is None else pd.Timestamp(start).normalize().to_pydatetime(),
               "per": float(DAYS_PER[freq])}
     if isinstance(transactions, Warehouse):
-        frame = transactions.query(_sql("transactions"), params)
+        frame = transactions.query(_sql("orders"), params)
     else:
         with duckdb.connect() as con:
             columns = ["customer_id", "ts", "amount"] + (["kind"] if "kind" in transactions else [])

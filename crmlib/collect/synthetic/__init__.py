@@ -21,16 +21,20 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
 
+from crmlib.collect.sources import SAMPLE_MARKER
 from crmlib.collect.synthetic.arguments import check_arguments, end_month
 from crmlib.collect.synthetic.calendar import make_calendar
 from crmlib.collect.synthetic.campaign_plan import plan_campaigns
 from crmlib.collect.synthetic.chunk import simulate_chunk
 from crmlib.collect.synthetic.ids import IdCounters
+from crmlib.collect.synthetic.lines import LinesCsv
 from crmlib.collect.synthetic.tables import campaigns_table
-from crmlib.collect.synthetic.writer import TableWriters
+from crmlib.collect.synthetic.writer import LAYOUTS, TableWriters
 
-__all__ = ["CHUNK", "write_sample"]
+__all__ = ["CHUNK", "LAYOUTS", "write_sample"]
 
 CHUNK = 10_000  # customers simulated (and held in memory) at a time; read at each call, so it can be patched
 
@@ -40,8 +44,9 @@ def _generator(seed: int, key: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(key,)))
 
 
-def write_sample(out_dir, customers: int = 2000, months: int = 18, seed: int = 7,
-                 end: str | None = None, fmt: str = "csv") -> dict[str, int]:
+def write_sample(out_dir, customers: int = 2000, months: int = 24, seed: int = 42,
+                 end: str | None = None, fmt: str = "csv", layout: str = "tidy",
+                 truth_dir=None) -> dict[str, int]:
     """Write one file per contract table (customers.csv, transactions.csv, ...) into out_dir; return rows per table.
 
     The data covers the `months` whole months ending with `end` ("YYYY-MM"; default the last complete
@@ -50,7 +55,11 @@ def write_sample(out_dir, customers: int = 2000, months: int = 18, seed: int = 7
     stays flat in `customers` because customers are simulated and appended in chunks of CHUNK.
     A campaign's control group is recorded as `campaign_holdout` events (its treated customers get the
     channel's `*_sent` event), so lift against the control group can be measured from the events.
-    Raises ParamsError for a bad month, an `end` month that is not over yet, a bad `fmt` or a count below 1.
+    `layout` "lines" writes transactions.csv as an order-line export (see `lines`), the same orders as "tidy".
+    `truth_dir`, if given, receives truth.csv: per customer what the data cannot show (purchase rate, drop-out
+    probability, when they dropped out), for checking models against the truth.
+    Raises ParamsError for a bad month, an `end` month that is not over yet, a bad `fmt` or layout, or a count
+    below 1. The defaults are those of the parameters' `sample:` section.
 
     >>> import tempfile
     >>> with tempfile.TemporaryDirectory() as folder:
@@ -58,16 +67,27 @@ def write_sample(out_dir, customers: int = 2000, months: int = 18, seed: int = 7
     >>> rows["customers"], rows["campaigns"] >= 4
     (30, True)
     """
-    check_arguments(customers, months, fmt)
+    check_arguments(customers, months, fmt, layout)
     cal = make_calendar(end_month(end), int(months))
     plan = plan_campaigns(cal, _generator(seed, 0))
     folder = Path(out_dir)
     folder.mkdir(parents=True, exist_ok=True)
     counters = IdCounters()
-    with TableWriters(folder, fmt) as writers:
+    lines = LinesCsv(folder / "transactions.csv", np.random.SeedSequence(seed, spawn_key=(0, 1))) \
+        if layout == "lines" else None
+    truth = []
+    with TableWriters(folder, fmt, lines) as writers:
         for k, lo in enumerate(range(0, customers, CHUNK)):
             hi = min(lo + CHUNK, customers)
             for name, table in simulate_chunk(cal, plan, lo, hi, customers, _generator(seed, k + 1), counters).items():
-                writers.write(name, table)
+                if name == "truth":
+                    truth.append(table) if truth_dir is not None else None
+                else:
+                    writers.write(name, table)
         writers.write("campaigns", campaigns_table(cal, plan))
+    (folder / SAMPLE_MARKER).write_text("synthetic sample data (crm sample); make clean removes data/raw when it "
+                                        "holds this file\n")
+    if truth_dir is not None:
+        Path(truth_dir).mkdir(parents=True, exist_ok=True)
+        pacsv.write_csv(pa.concat_tables(truth), Path(truth_dir) / "truth.csv")
     return dict(writers.rows)

@@ -5,18 +5,22 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from crmlib.collect.synthetic.writer import FORMATS
+from crmlib.collect.synthetic.writer import FORMATS, LAYOUTS
 from crmlib.errors import ParamsError
 from crmlib.periods import Period
 
 
-def check_arguments(customers, months, fmt) -> None:
+def check_arguments(customers, months, fmt, layout: str = "tidy") -> None:
     """Reject arguments a user could get wrong, saying how to fix them."""
     for name, count in (("customers", customers), ("months", months)):
         if not isinstance(count, (int, np.integer)) or count < 1:
             raise ParamsError(f"{name} must be a whole number of at least 1, not {count!r}")
     if fmt not in FORMATS:
         raise ParamsError(f"fmt must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    if layout not in LAYOUTS:
+        raise ParamsError(f"layout must be one of {', '.join(LAYOUTS)}, not {layout!r}")
+    if layout == "lines" and fmt != "csv":
+        raise ParamsError("the lines layout is a shop system's CSV export: write it with --format csv")
 
 
 def end_month(end: str | None) -> Period:

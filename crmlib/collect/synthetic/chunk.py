@@ -14,9 +14,10 @@ from crmlib.collect.synthetic.engagement import active_until, app_installs, sess
 from crmlib.collect.synthetic.feedback import feedback_rows
 from crmlib.collect.synthetic.ids import IdCounters
 from crmlib.collect.synthetic.pipeline import opportunity_rows
-from crmlib.collect.synthetic.purchases import baseline_sales, refunds, sale_details, sales_and_refunds
+from crmlib.collect.synthetic.purchases import baseline_sales, guest_sales, refunds, sale_details, sales_and_refunds
 from crmlib.collect.synthetic.tables import (
     customers_table, events_table, feedback_table, opportunities_table, tickets_table, transactions_table,
+    truth_table,
 )
 from crmlib.collect.synthetic.tickets import ticket_rows
 from crmlib.collect.synthetic.world import BROWSE_SESSIONS, CART_SESSIONS
@@ -24,7 +25,8 @@ from crmlib.collect.synthetic.world import BROWSE_SESSIONS, CART_SESSIONS
 
 def simulate_chunk(cal: Calendar, plan: CampaignPlan, lo: int, hi: int, total: int, rng,
                    counters: IdCounters) -> dict[str, pa.Table]:
-    """Customers lo..hi-1 of `total` and everything they do, as contract tables (all but campaigns).
+    """Customers lo..hi-1 of `total` and everything they do, as contract tables (all but campaigns), plus the
+    guests' orders of the chunk's share of the window, and `truth`: what the data cannot show (see truth_table).
 
     The order of the steps is the order of the draws from `rng`: changing it changes the world.
     """
@@ -45,11 +47,16 @@ def simulate_chunk(cal: Calendar, plan: CampaignPlan, lo: int, hi: int, total: i
         session_events(customers, sales, browse, carts, rng),
         *[sessionless(e) for e in campaign_events],
     ])
+    feedback = feedback_rows(sales, tickets, customers, cal, rng)
+    pipeline = opportunity_rows(customers, cal, rng)
+    customer_sales = sales_and_refunds(sales, refund_at)
+    guests = guest_sales(cal, int((customer_sales["kind"] == 0).sum()), customer_sales, rng)
     return {
         "customers": customers_table(cal, customers),
-        "transactions": transactions_table(cal, customers, sales_and_refunds(sales, refund_at), counters),
+        "transactions": transactions_table(cal, customers, concat_rows([customer_sales, guests]), counters),
         "events": events_table(cal, customers, sort_rows(events, "owner", "t"), counters),
-        "feedback": feedback_table(cal, customers, feedback_rows(sales, tickets, customers, cal, rng), counters),
+        "feedback": feedback_table(cal, customers, feedback, counters),
         "tickets": tickets_table(cal, customers, tickets, counters),
-        "opportunities": opportunities_table(cal, customers, opportunity_rows(customers, cal, rng), counters),
+        "opportunities": opportunities_table(cal, customers, pipeline, counters),
+        "truth": truth_table(cal, customers, dropout, np.bincount(sales["owner"], minlength=len(customers)) > 0),
     }

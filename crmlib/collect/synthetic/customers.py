@@ -47,7 +47,7 @@ class Customers:
     app_user: np.ndarray
     buyer: np.ndarray  # ever buys
     lam: np.ndarray  # BG/NBD purchase rate per day
-    p_drop: np.ndarray  # BG/NBD dropout probability after each repeat purchase
+    p_drop: np.ndarray  # dropout probability after each purchase (MBG/NBD)
     nu: np.ndarray  # Gamma-Gamma spend rate
     satisfaction: np.ndarray
     engagement: np.ndarray  # how readily messages are opened

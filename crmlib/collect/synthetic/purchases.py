@@ -1,10 +1,12 @@
-"""Purchases: when customers buy (BG/NBD), what each order looks like (Gamma-Gamma spend), and refunds.
+"""Purchases: when customers buy (MBG/NBD), what each order looks like (Gamma-Gamma spend), refunds and guests.
 
 Most customers buy within hours or days of signup; after that each makes repeat purchases at a
 rate lambda ~ Gamma(r, alpha) per day (in seasonally warped time) and drops out for good after each
-repeat purchase with probability p ~ Beta(a, b). Amounts are Gamma(p, nu) with a customer-specific
+purchase, the first one included, with probability p ~ Beta(a, b) (the MBG/NBD process: some customers
+never come back after their first order). Amounts are Gamma(p, nu) with a customer-specific
 nu ~ Gamma(q, gamma), scaled by the category's price level and rounded to Rp 100. Some sales go
-wrong and come back as a negative `refund` row a day or more later.
+wrong and come back as a negative `refund` row a day or more later. Guests (buyers without an account)
+place orders of their own, with no customer id.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from crmlib.collect.synthetic.arrays import (
 from crmlib.collect.synthetic.calendar import Calendar
 from crmlib.collect.synthetic.customers import Customers
 from crmlib.collect.synthetic.world import (
-    CATEGORIES, DAY, GG_P, HOME_CHANNEL_SHARE, NULL, REFUND_RATE, SALE_CHANNEL_MIX, SALE_CHANNELS,
+    CATEGORIES, DAY, GG_GAMMA, GG_P, GG_Q, GUEST_CHANNEL_MIX, GUEST_ORDERS, HOME_CHANNEL_SHARE, NULL, REFUND_RATE,
+    SALE_CHANNEL_MIX, SALE_CHANNELS,
 )
 
 
@@ -31,18 +34,19 @@ def first_purchases(cal: Calendar, customers: Customers, rng) -> np.ndarray:
 
 
 def repeat_purchases(cal: Calendar, customers: Customers, x0, rng):
-    """BG/NBD repeat purchases after the first: Poisson at rate lambda in operational time until dropout.
+    """Repeat purchases after the first: Poisson at rate lambda in operational time until dropout.
 
     With N ~ Poisson(lambda * exposure) arrivals in the window and dropout after the K-th repeat
-    (K ~ Geometric(p)), the customer shows the first m = min(N, K) of N sorted uniform arrivals. Those are
-    drawn directly from exponential spacings: U(k) = S_k / (S_m + G), G ~ Gamma(N + 1 - m).
+    (K + 1 ~ Geometric(p): K = 0 is dropout right after the first purchase), the customer shows the first
+    m = min(N, K) of N sorted uniform arrivals. Those are drawn directly from exponential spacings:
+    U(k) = S_k / (S_m + G), G ~ Gamma(N + 1 - m).
     Returns (owner, raw day) of every repeat purchase and each customer's dropout day (inf if alive).
     """
     who = np.flatnonzero(~np.isnan(x0))
     tau0 = cal.op(x0[who])
     exposure = cal.sales_cum[-1] - tau0
     arrivals = rng.poisson(customers.lam[who] * exposure)
-    lifetime = rng.geometric(customers.p_drop[who])
+    lifetime = rng.geometric(customers.p_drop[who]) - 1
     m = np.minimum(arrivals, lifetime)
     spacing = np.cumsum(rng.exponential(1.0, m.sum()))
     before = np.concatenate(([0.0], spacing))[group_starts(m)]
@@ -52,7 +56,7 @@ def repeat_purchases(cal: Calendar, customers: Customers, x0, rng):
     owner = np.repeat(who, m)
     x = cal.raw(np.repeat(tau0, m) + within / np.repeat(total, m) * np.repeat(exposure, m))
     dropout = np.full(len(customers), np.inf)
-    dropped = (lifetime <= arrivals) & (m > 0)
+    dropped = lifetime <= arrivals
     dropout[who[dropped]] = cal.raw(tau0[dropped] + last[dropped] / total[dropped] * exposure[dropped])
     return owner, x, dropout
 
@@ -105,3 +109,26 @@ def sales_and_refunds(sales: Rows, refund_at) -> Rows:
     sales = dict(sales, kind=np.zeros(len(sales["t"]), dtype=np.int64))
     refund_rows["kind"] = np.ones(int(refunded.sum()), dtype=np.int64)
     return sort_rows(concat_rows([sales, refund_rows]), "owner", "t")
+
+
+def guest_sales(cal: Calendar, customer_orders: int, like: Rows, rng) -> Rows:
+    """Guest checkouts, about GUEST_ORDERS per customer order, at seasonal times, with the columns of `like`.
+
+    A guest has no account: owner is NULL; spend is Gamma-Gamma with a guest's own nu, the category from the
+    overall mix, the channel the web or a store; guests' orders are never refunded here.
+    """
+    n = rng.poisson(GUEST_ORDERS * customer_orders)
+    k = len(CATEGORIES)
+    category = rng.choice(k, n, p=shares(np.add(column(CATEGORIES, "women"), column(CATEGORIES, "men"))))
+    nu = rng.gamma(GG_Q, 1.0 / GG_GAMMA, n)
+    amount = rng.gamma(GG_P, 1.0 / nu) * lookup(CATEGORIES, "price", category)
+    t = np.sort(cal.clock(cal.raw(rng.random(n) * cal.sales_cum[-1])))
+    values = dict(
+        owner=np.full(n, NULL), t=t, campaign=np.full(n, NULL), cross=np.zeros(n, dtype=bool),
+        channel=rng.choice(len(SALE_CHANNELS), n, p=GUEST_CHANNEL_MIX), category=category,
+        product=1 + np.floor(lookup(CATEGORIES, "products", category) * rng.random(n) ** 2.5).astype(np.int64),
+        quantity=1 + rng.poisson(lookup(CATEGORIES, "extra_units", category)),
+        amount=np.clip(round_to(amount, 100.0), 15_000.0, 25_000_000.0), bad=np.zeros(n, dtype=bool),
+        kind=np.zeros(n, dtype=np.int64),
+    )
+    return {key: values[key] for key in like}

@@ -8,7 +8,7 @@ import pyarrow.compute as pc
 
 from crmlib.collect.contract import TABLES
 from crmlib.collect.synthetic.arrays import Rows, column, round_to
-from crmlib.collect.synthetic.arrow import contract_table, labels
+from crmlib.collect.synthetic.arrow import contract_table, labels, to_arrow
 from crmlib.collect.synthetic.calendar import Calendar
 from crmlib.collect.synthetic.campaign_plan import CampaignPlan
 from crmlib.collect.synthetic.customers import Customers
@@ -59,11 +59,17 @@ def customer_rows_table(name: str, cal: Calendar, customers: Customers, rows: Ro
 
 
 def transactions_table(cal: Calendar, customers: Customers, rows: Rows, counters: IdCounters) -> pa.Table:
-    """Sales and refunds."""
+    """Sales and refunds, one row per order; guests' orders have no customer_id; refunds' ids start with C."""
     codes = labels(column(CATEGORIES, "code"), rows["category"])
     numbers = pc.utf8_lpad(pc.cast(pa.array(rows["product"]), pa.string()), width=4, padding="0")
-    return customer_rows_table("transactions", cal, customers, rows, counters, {
+    ids = counters.new_ids("transactions", len(rows["t"]))
+    owner = rows["owner"]
+    return contract_table("transactions", cal.epoch, {
+        "transaction_id": pc.if_else(pa.array(rows["kind"] == 1),
+                                     pc.replace_substring(ids, "T", "C", max_replacements=1), ids),
+        "customer_id": customers.ids.take(pa.array(owner, mask=owner == NULL)),
         "ts": rows["t"], "amount": rows["amount"], "quantity": rows["quantity"],
+        "unit_price": np.full(len(owner), np.nan),
         "category": labels(column(CATEGORIES, "name"), rows["category"]),
         "product_id": pc.binary_join_element_wise(codes, numbers, "-"),
         "channel": labels(SALE_CHANNELS, rows["channel"]),
@@ -133,4 +139,22 @@ def campaigns_table(cal: Calendar, plan: CampaignPlan) -> pa.Table:
         "end_date": start + plan.end_day,
         "cost": round_to(fixed + per_message * plan.sent, 1000.0),
         "control_share": plan.control_share,
+    })
+
+
+TRUTH_COLUMNS = ("customer_id", "buyer", "purchase_rate_per_day", "dropout_probability", "dropped_out_at")
+
+
+def truth_table(cal: Calendar, customers: Customers, dropout: np.ndarray, bought: np.ndarray) -> pa.Table:
+    """What the world knows and the data do not show: per customer whether they bought, their purchase rate
+    (per day, in operational time) and drop-out probability, and when they dropped out of buying on their own
+    (missing: still alive); a campaign may still win a dropped-out customer back for one purchase."""
+    gone = np.isfinite(dropout)
+    seconds = np.where(gone, cal.clock(np.where(gone, dropout, 0.0)), NULL)
+    return pa.table({
+        "customer_id": customers.ids,
+        "buyer": pa.array(bought),
+        "purchase_rate_per_day": pa.array(customers.lam),
+        "dropout_probability": pa.array(customers.p_drop),
+        "dropped_out_at": to_arrow("ts", seconds, cal.epoch),
     })

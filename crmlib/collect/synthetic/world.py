@@ -18,9 +18,11 @@ NULL = -1  # missing code, id or time in the integer arrays
 # ---------------------------------------------------------------------------------------------
 ANNUAL_GROWTH = 1.8  # acquisitions per day grow 80 % a year
 BGNBD_R, BGNBD_ALPHA = 1.0, 10.0  # purchase rate lambda ~ Gamma(r, scale 1/alpha) per day: mean 0.1
-BGNBD_A, BGNBD_B = 1.2, 10.0  # dropout after each repeat purchase p ~ Beta(a, b): mean 0.107
+BGNBD_A, BGNBD_B = 1.2, 10.0  # dropout after each purchase (the first too) p ~ Beta(a, b): mean 0.107
 GG_P, GG_Q, GG_GAMMA = 5.0, 3.5, 150_000.0  # Gamma-Gamma spend: mean order ~ Rp 300.000
 REFUND_RATE = 0.025  # share of sales that go wrong and are refunded
+GUEST_ORDERS = 0.08  # guest checkouts (no account, no customer id) per order of a customer
+GUEST_CHANNEL_MIX = (0.45, 0.15, 0.0, 0.40)  # over SALE_CHANNELS: guests check out on the web or pay in a store
 SALE_TICKET_RATE, REFUND_TICKET_RATE, ACCOUNT_TICKET_RATE = 0.035, 0.8, 0.015
 SURVEY_RATE, BAD_SURVEY_RATE = 0.12, 0.25
 OPPORTUNITY_RATE = 0.012  # B2B opportunities per customer

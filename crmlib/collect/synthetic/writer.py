@@ -38,17 +38,26 @@ FILE_TYPES = {"csv": CsvFile, "parquet": parquet_file}
 FORMATS = tuple(FILE_TYPES)
 
 
-class TableWriters:
-    """One open output file per contract table; tables are appended chunk by chunk and their rows counted."""
+LAYOUTS = ("tidy", "lines")
 
-    def __init__(self, folder: Path, fmt: str):
+
+class TableWriters:
+    """One open output file per contract table; tables are appended chunk by chunk and their rows counted.
+
+    With `lines`, transactions.csv is written in the order-line layout (a `LinesCsv`) instead.
+    """
+
+    def __init__(self, folder: Path, fmt: str, lines: "LinesCsv | None" = None):
         self.rows = {name: 0 for name in TABLE_ORDER}
-        self.files = {name: FILE_TYPES[fmt](folder / f"{name}.{fmt}", schema(name)) for name in TABLE_ORDER}
+        self.files = {name: FILE_TYPES[fmt](folder / f"{name}.{fmt}", schema(name)) for name in TABLE_ORDER
+                      if not (lines and name == "transactions")}
+        if lines:
+            self.files["transactions"] = lines
 
     def write(self, name: str, table: pa.Table) -> None:
         """Append a table's rows to its file (one Parquet row group per call)."""
-        self.files[name].write_table(table)
-        self.rows[name] += table.num_rows
+        written = self.files[name].write_table(table)
+        self.rows[name] += table.num_rows if written is None else written
 
     def close(self) -> None:
         for file in self.files.values():

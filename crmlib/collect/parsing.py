@@ -1,0 +1,97 @@
+"""Parsing source values into their contract kinds: text, numbers, whole numbers, yes/no, times and dates.
+
+A value that does not parse becomes missing; the caller tells it apart from a value that was missing already.
+
+>>> parse_number(pd.Series(["Rp 1.234,50", "12", "abc"]), IngestOptions(decimal=",", thousands=".")).tolist()
+[1234.5, 12.0, nan]
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from crmlib.collect.options import IngestOptions
+
+TRUE_WORDS = {"true", "t", "yes", "y", "1", "ya", "benar"}
+FALSE_WORDS = {"false", "f", "no", "n", "0", "tidak", "salah"}
+_TZ_SUFFIX = r"(?:Z|[+-]\d{2}:?\d{2})$"
+
+
+def parse_text(values: pd.Series, options: IngestOptions) -> pd.Series:
+    if pd.api.types.is_float_dtype(values) and values.dropna().mod(1).eq(0).all():
+        values = values.astype("Int64")  # ids stored as numbers: 123, not 123.0
+    text = values.astype("str").where(values.notna()).str.strip()
+    return text.mask(text.eq(""))
+
+
+def parse_number(values: pd.Series, options: IngestOptions) -> pd.Series:
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        numbers = values.astype("float64")
+    else:
+        text = values.astype("str").where(values.notna()).str.strip()
+        text = text.str.replace(r"^(?:Rp\.?|IDR)\s*", "", regex=True).str.replace(" ", "", regex=False)
+        if options.thousands:
+            text = text.str.replace(options.thousands.strip() or " ", "", regex=False)
+        if options.decimal == ",":
+            text = text.str.replace(",", ".", regex=False)
+        is_number_like = text.str.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?").fillna(False).astype(bool)
+        numbers = pd.to_numeric(text.where(is_number_like), errors="coerce").astype("float64")
+    return numbers.where(np.isfinite(numbers))
+
+
+def parse_whole(values: pd.Series, options: IngestOptions) -> pd.Series:
+    numbers = parse_number(values, options)
+    return numbers.where(numbers.mod(1).eq(0))
+
+
+def parse_bool(values: pd.Series, options: IngestOptions) -> pd.Series:
+    if pd.api.types.is_bool_dtype(values):
+        return values.astype("boolean")
+    words = values.astype("str").where(values.notna()).str.strip().str.lower()
+    words = words.str.replace(r"\.0$", "", regex=True)
+    return words.map(lambda w: True if w in TRUE_WORDS else False if w in FALSE_WORDS else None).astype("boolean")
+
+
+def parse_time(values: pd.Series, options: IngestOptions) -> pd.Series:
+    """Times as local, zone-free timestamps; zoned values are converted to `options.timezone` first.
+
+    With `options.date_format`, values in that format are read by it and the others as ISO 8601 (so one format
+    for an export's odd dates leaves the ISO dates of the other files readable); without it, ISO 8601 first,
+    then other common layouts (30/06/2025, Jun 30 2025) with `options.dayfirst`.
+    """
+    if pd.api.types.is_datetime64_any_dtype(values):
+        times = values
+        if getattr(values.dt, "tz", None) is not None:
+            times = values.dt.tz_convert(options.timezone).dt.tz_localize(None)
+        return times.astype("datetime64[us]")
+    text = values.astype("str").where(values.notna()).str.strip()
+    out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[us]")
+    zoned = text.str.contains(_TZ_SUFFIX, regex=True).fillna(False).astype(bool)
+    if zoned.any():
+        parsed = pd.to_datetime(text[zoned], format=options.date_format or "ISO8601", errors="coerce", utc=True)
+        out[zoned] = parsed.dt.tz_convert(options.timezone).dt.tz_localize(None).astype("datetime64[us]")
+    plain = text.notna() & ~zoned
+    if plain.any():
+        if options.date_format:
+            parsed = pd.to_datetime(text[plain], format=options.date_format, errors="coerce")
+            retry = parsed.isna()
+            if retry.any():
+                parsed[retry] = pd.to_datetime(text[plain][retry], format="ISO8601", errors="coerce")
+        else:
+            parsed = pd.to_datetime(text[plain], format="ISO8601", errors="coerce")
+            retry = parsed.isna()
+            if retry.any():  # other common layouts, such as 30/06/2025 or Jun 30 2025
+                parsed[retry] = pd.to_datetime(text[plain][retry], format="mixed", dayfirst=options.dayfirst,
+                                               errors="coerce")
+        out[plain] = parsed.astype("datetime64[us]")
+    return out
+
+
+def parse_date(values: pd.Series, options: IngestOptions) -> pd.Series:
+    return parse_time(values, options).dt.normalize()
+
+
+PARSERS = {"str": parse_text, "float": parse_number, "int": parse_whole, "bool": parse_bool, "ts": parse_time,
+           "date": parse_date}
+"""The parser of each column kind: parser(values, options) -> values of that kind, missing where they do not parse."""

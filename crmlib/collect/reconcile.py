@@ -1,0 +1,68 @@
+"""Every load reconciles: per table and month, the source's rows (and money) = loaded + guest + quarantined.
+
+>>> from crmlib.collect.validate import Checked
+>>> outcomes = pd.DataFrame({"outcome": ["loaded", "guest", "quarantined"],
+...                          "month": pd.to_datetime(["2025-06-01"] * 3), "amount": [100.0, 20.0, 30.0]})
+>>> result = Checked("transactions", "tx.csv", 3, pd.DataFrame(), pd.DataFrame(), outcomes=outcomes)
+>>> balance = reconciliation({"transactions": result})
+>>> balance[["outcome", "rows", "amount"]].values.tolist()
+[['loaded', 1, 100.0], ['guest', 1, 20.0], ['quarantined', 1, 30.0]]
+>>> load_warnings(balance, 0.05)  # doctest: +ELLIPSIS
+['transactions: 1 of 3 rows (33.3%) and 30.00 of 150.00 in money (20.0%) were quarantined...']
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+RECONCILIATION_COLUMNS = ("table_name", "source", "month", "outcome", "rows", "amount")
+
+
+def reconciliation(results: dict) -> pd.DataFrame:
+    """Rows and money per table, month (NaT where a row's time could not be read) and outcome."""
+    parts = []
+    for table, result in results.items():
+        frame = result.outcomes
+        if frame.empty:
+            continue
+        grouped = frame.groupby(["month", "outcome"], dropna=False, sort=True).agg(
+            rows=("outcome", "size"), amount=("amount", lambda a: a.sum(min_count=1)))
+        parts.append(grouped.reset_index().assign(table_name=table, source=result.source))
+    if not parts:
+        return pd.DataFrame(columns=list(RECONCILIATION_COLUMNS))
+    out = pd.concat(parts, ignore_index=True)[list(RECONCILIATION_COLUMNS)]
+    order = {"loaded": 0, "guest": 1, "quarantined": 2}
+    return out.sort_values(["table_name", "month", "outcome"], key=lambda c: c.map(order) if c.name == "outcome"
+                           else c, kind="stable").reset_index(drop=True)
+
+
+def quarantine_shares(balance: pd.DataFrame) -> pd.DataFrame:
+    """Per table: rows and money of the source, how much of each was quarantined, and the shares."""
+    rows = balance.assign(held=balance["rows"].where(balance["outcome"] == "quarantined", 0),
+                          money=balance["amount"].abs(),
+                          lost=balance["amount"].abs().where(balance["outcome"] == "quarantined", 0.0))
+    out = rows.groupby("table_name", sort=False).agg(rows=("rows", "sum"), quarantined=("held", "sum"),
+                                                     money=("money", lambda m: m.sum(min_count=1)),
+                                                     quarantined_money=("lost", "sum"))
+    out["row_share"] = out["quarantined"] / out["rows"].where(out["rows"] > 0)
+    out["money_share"] = out["quarantined_money"] / out["money"].where(out["money"] > 0)
+    out.loc[out["money"].isna(), "quarantined_money"] = float("nan")
+    return out.fillna({"row_share": 0.0}).reset_index()
+
+
+def over_limit(balance: pd.DataFrame, max_share: float) -> pd.DataFrame:
+    """The tables whose quarantined share of rows or of money is above `max_share`."""
+    shares = quarantine_shares(balance)
+    return shares[(shares["row_share"] > max_share) | (shares["money_share"].fillna(0.0) > max_share)]
+
+
+def load_warnings(balance: pd.DataFrame, max_share: float) -> list[str]:
+    """One console line per table whose quarantined share of rows or of money is above `max_share`."""
+    out = []
+    for row in over_limit(balance, max_share).itertuples():
+        in_money = (f" and {row.quarantined_money:,.2f} of {row.money:,.2f} in money ({row.money_share:.1%})"
+                    if pd.notna(row.money) else "")
+        out.append(f"{row.table_name}: {row.quarantined:,} of {row.rows:,} rows ({row.row_share:.1%}){in_money} were "
+                   f"quarantined, more than ingest.max_quarantine_share = {max_share:.0%}; the figures of this "
+                   "period leave them out (see the quarantine table for the reasons)")
+    return out
