@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from crmlib.analyze import lifetime_value
+from crmlib.analyze import ModelError, lifetime_value
 from crmlib.analyze.options import LifetimeValueOptions
 from crmlib.collect import Warehouse, load_cdnow
 from crmlib.collect.validate import QUARANTINE_COLUMNS
@@ -56,3 +56,19 @@ def test_the_spend_fallback_says_so(sample_warehouse):
     result = lifetime_value(sample_warehouse(150, 6, 42, end="2025-06"), "2025-01")  # too few repeat buyers
     assert "Gamma-Gamma did not fit" in result.spend_note
     assert result.customers()["expected_spend"].nunique() == 1
+
+
+def test_every_month_of_a_first_year_fits_or_says_why(sample_warehouse):
+    """A shop's first year, month by month: the models fit, or the page gets a reason a manager can act on."""
+    warehouse = sample_warehouse(1500, 12, 8, end="2025-06")
+    reasons = ("repeat purchase", "customers", "longer history", "calibration period")
+    for month in pd.period_range("2024-08", "2025-06", freq="M"):
+        try:
+            result = lifetime_value(warehouse, str(month))
+        except ModelError as err:
+            assert any(r in str(err) for r in reasons), (month, str(err))
+            assert "\n" not in str(err)
+            continue
+        customers = result.customers()
+        assert customers[["p_alive", "expected_purchases", "lifetime_value"]].notna().all().all(), month
+        assert result.churn is not None and result.churn.model in ("mbgnbd", "pnbd"), month

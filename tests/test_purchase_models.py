@@ -95,7 +95,8 @@ def test_analytic_gradients_equal_numerical_derivatives(weeks, family):
     for _ in range(5):
         theta = np.array([rng.uniform(0.05, 0.95) if k == "logit" else rng.uniform(0.2, 5.0)
                           for k in family.parameter_kinds])
-        analytic = family.gradient(theta, *data)
+        values, analytic = family.gradient(theta, *data)
+        np.testing.assert_allclose(values, family.log_likelihood(theta, *data), rtol=1e-12, atol=1e-12)
         for i in range(len(theta)):
             step = np.zeros_like(theta)
             step[i] = 1e-6 * theta[i]

@@ -84,7 +84,7 @@ def lifetime_value(warehouse: Warehouse, end, options: LifetimeValueOptions | No
         chosen, note = validation.chosen, ""
     except ModelError as err:
         validation, chosen = None, options.models[0]
-        note = f"no holdout validation ({err}); using {chosen}"
+        note = f"no holdout validation ({err})"
     summary = rfm_summary(warehouse, last, freq=options.freq)
     order = [chosen, *[m for m in options.models if m != chosen]]
     horizon = options.months * DAYS_PER_MONTH / DAYS_PER[options.freq]

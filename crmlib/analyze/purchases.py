@@ -35,6 +35,7 @@ from crmlib.errors import ModelError
 PATTERN = ("frequency", "recency", "T")
 MODELS = tuple(PURCHASE_FAMILIES)
 BOUNDARY_TOLERANCE = 1e-3  # an interior fit no higher than the limit plus this is the limit (log-likelihood)
+NEAR_BOUNDARY = 1e3  # a + b beyond this (or no optimum): the common drop-out limit is fitted too, to compare
 
 
 def unique_rows(frame: pd.DataFrame, columns) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -231,8 +232,10 @@ def fit_purchases(summary: pd.DataFrame, model: str = "bgnbd", penalizer: float 
     scale = _time_scale(age)
     data = (frequency, recency * scale, age * scale)
     fit = maximize(family, data, weights, _starts(family, frequency, data[2], weights), penalizer)
-    limit = family.limit and maximize(family.limit, data, weights, _starts(family.limit, frequency, data[2], weights),
-                                      penalizer)
+    values = dict(zip(family.names, fit.theta))
+    near = not fit.converged or values.get("a", 0.0) + values.get("b", 0.0) > NEAR_BOUNDARY
+    limit = family.limit and near and maximize(family.limit, data, weights,
+                                               _starts(family.limit, frequency, data[2], weights), penalizer)
     unit_shift = float(weights @ frequency) * np.log(scale)  # log-likelihood in the summary's unit
     n, repeaters = int(weights.sum()), int(weights[frequency > 0].sum())
     interior_best = fit.converged and (not limit or fit.log_likelihood > limit.log_likelihood + BOUNDARY_TOLERANCE)

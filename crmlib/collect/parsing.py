@@ -92,6 +92,15 @@ def parse_date(values: pd.Series, options: IngestOptions) -> pd.Series:
     return parse_time(values, options).dt.normalize()
 
 
+def tidy_ids(values: pd.Series) -> pd.Series:
+    """Ids that a spreadsheet turned into numbers, "17850.0", back into "17850" (other ids as they are).
+
+    >>> tidy_ids(pd.Series(["17850.0", "C0001", "12.5", None])).tolist()
+    ['17850', 'C0001', '12.5', nan]
+    """
+    return values.str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
+
+
 PARSERS = {"str": parse_text, "float": parse_number, "int": parse_whole, "bool": parse_bool, "ts": parse_time,
            "date": parse_date}
 """The parser of each column kind: parser(values, options) -> values of that kind, missing where they do not parse."""

@@ -80,6 +80,18 @@ def reconciliation(warehouse: Warehouse, table: str = "transactions") -> pd.Data
     return out.sort_index(na_position="last").reset_index()
 
 
+def quarantined_share_by_month(warehouse: Warehouse) -> pd.DataFrame:
+    """Per month (rows; NaT where the time could not be read) and table (columns): the share of the source's rows
+    that were quarantined. A load that lost rows shows at once; a table without rows in a month is left empty."""
+    frame = warehouse.query("""
+        SELECT month, table_name, coalesce(sum(rows) FILTER (outcome = 'quarantined'), 0) / sum(rows) AS share
+        FROM reconciliation GROUP BY ALL""")
+    if frame.empty:
+        return pd.DataFrame()
+    matrix = frame.pivot(index="month", columns="table_name", values="share")
+    return matrix[[t for t in TABLES if t in matrix.columns]].sort_index(na_position="last")
+
+
 def load_warnings(warehouse: Warehouse, max_share: float) -> pd.DataFrame:
     """The loaded tables whose quarantined share of rows or money is above `max_share` (see reconcile.over_limit)."""
     balance = warehouse.query("SELECT table_name, outcome, rows, amount FROM reconciliation")

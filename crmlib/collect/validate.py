@@ -20,7 +20,7 @@ import pandera.pandas as pa
 from crmlib.collect.contract import PANDAS_TYPES, TABLES, Col, Table
 from crmlib.collect.options import IngestOptions
 from crmlib.collect.orders import consolidate, mark_lines
-from crmlib.collect.parsing import PARSERS
+from crmlib.collect.parsing import PARSERS, tidy_ids
 from crmlib.collect.sources import RawTable
 
 QUARANTINE_COLUMNS = ["table_name", "source", "row_number", "column_name", "check_name", "reason", "record"]
@@ -76,7 +76,7 @@ def check(raw: RawTable, options: IngestOptions, now: pd.Timestamp,
         problems = _combined([problems, _duplicates(typed, spec, raw.row_numbers, exclude=problems["pos"])])
     bad = np.zeros(len(typed), dtype=bool)
     bad[problems["pos"].to_numpy(dtype=int)] = True
-    guest = lines & typed["customer_id"].isna().to_numpy() & ~bad if lines else np.zeros(len(typed), dtype=bool)
+    guest = typed["customer_id"].isna().to_numpy() & ~bad if lines else np.zeros(len(typed), dtype=bool)
     if guest.any() and options.guests == "quarantine":
         problems = _combined([problems, _problem_frame(
             np.flatnonzero(guest), "customer_id", "missing",
@@ -141,6 +141,8 @@ def _parse(frame: pd.DataFrame, spec: Table, options: IngestOptions) -> tuple[pd
             continue
         values = frame[col.name]
         parsed = PARSERS[col.kind](values, options)
+        if col.name.endswith("_id") or col.name == "referred_by":
+            parsed = tidy_ids(parsed)
         unparsed = values.notna().to_numpy() & parsed.isna().to_numpy()
         if unparsed.any():
             problems.append(_problem_frame(np.flatnonzero(unparsed), col.name, "unparsable",

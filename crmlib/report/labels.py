@@ -261,6 +261,8 @@ add_labels(_pairs("collect.", {
                    "**{lines}** lines make **{orders}** orders ({per} lines per order); **{spread}** orders had lines "
                    "stamped at different times and take their first line's time; **{fees}** postage or fee lines "
                    "({fee_money}) count as revenue but not as products."),
+    "quarantined_by_month": ("Porsi baris sumber yang dikarantina, per bulan dan tabel",
+                             "Share of the source rows quarantined, per month and table"),
     "reconciliation": ("Rekonsiliasi transaksi per bulan: sumber = dimuat + tamu + dikarantina",
                        "Transactions reconciled per month: source = loaded + guest + quarantined"),
     "load_warning": ("**Perhatian:** saat dimuat, {share_rows} baris dan {share_money} nilai {table} dikarantina "

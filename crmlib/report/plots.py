@@ -73,7 +73,8 @@ def heatmap(matrix: pd.DataFrame, ctx, title: str, *, fmt: str = "number", cmap:
     """A labelled heat map of a matrix, each cell annotated in `fmt` (empty cells left blank)."""
     matrix = matrix.dropna(axis=1, how="all")
     if isinstance(matrix.index, pd.DatetimeIndex):
-        matrix = matrix.set_axis(matrix.index.strftime("%Y-%m"), axis=0)
+        months = pd.Series(matrix.index.strftime("%Y-%m"), index=matrix.index).fillna(ctx.t("unknown_month"))
+        matrix = matrix.set_axis(months.to_numpy(), axis=0)
     fig, ax = plt.subplots(figsize=(max(6, 0.8 * matrix.shape[1] + 3), max(3, 0.45 * matrix.shape[0] + 1.5)))
     show = _formatter(ctx, fmt)
     annot = matrix.map(lambda v: "" if pd.isna(v) else show(v))
@@ -115,7 +116,7 @@ _LABELLED = {"months_since_first_purchase", "cohort", "r", "fm", "weeks", "days"
 
 def _formatter(ctx, fmt: str) -> Callable[[float], str]:
     return {"number": lambda v: ctx.number(v), "decimal": lambda v: ctx.number(v, 1),
-            "percent": lambda v: ctx.percent(v, 0), "money": ctx.money}[fmt]
+            "percent": lambda v: ctx.percent(v, 0), "share": lambda v: ctx.percent(v, 1), "money": ctx.money}[fmt]
 
 
 def _axis_formatter(ctx, fmt: str) -> Callable[[float], str]:

@@ -17,12 +17,12 @@ import numpy as np
 from scipy.special import digamma, hyp2f1
 
 from crmlib.analyze.models.family import Family
-from crmlib.analyze.models.special import log_rising
+from crmlib.analyze.models.special import by_count, log_rising
 
 
 def _terms(r, alpha, x, t_x, T):
     """ln of Gamma(r + x) alpha^r / Gamma(r), and the two time terms -(r + x) ln(alpha + T), -(r + x) ln(alpha + t_x)."""
-    return (log_rising(r, x) + r * np.log(alpha), -(r + x) * np.log(alpha + T),
+    return (by_count(lambda k: log_rising(r, k), x) + r * np.log(alpha), -(r + x) * np.log(alpha + T),
             -(r + x) * np.log(alpha + t_x))
 
 
@@ -30,29 +30,28 @@ def log_likelihood(theta, x, t_x, T):
     """Equation (6), per pattern."""
     r, alpha, a, b = theta
     a1, a3, tx_term = _terms(r, alpha, x, t_x, T)
-    a2 = log_rising(b, x) - log_rising(a + b, x)
+    a2 = by_count(lambda k: log_rising(b, k) - log_rising(a + b, k), x)
     a4 = np.where(x > 0, np.log(a) - np.log(np.where(x > 0, b + x - 1, 1.0)) + tx_term, -np.inf)
     return a1 + a2 + np.logaddexp(a3, a4)
 
 
-def _weights(a3, a4):
-    """The shares of the likelihood's two terms (alive at T; dropped out after the last purchase)."""
-    w4 = np.exp(a4 - np.logaddexp(a3, a4))
-    return 1.0 - w4, w4
-
-
 def gradient(theta, x, t_x, T):
-    """Derivatives of equation (6) by r, alpha, a and b, per pattern."""
+    """Equation (6) and its derivatives by r, alpha, a and b, per pattern: (values, one row of four per pattern)."""
     r, alpha, a, b = theta
-    _, a3, tx_term = _terms(r, alpha, x, t_x, T)
+    a1, a3, tx_term = _terms(r, alpha, x, t_x, T)
     bx1 = np.where(x > 0, b + x - 1, 1.0)
     a4 = np.where(x > 0, np.log(a) - np.log(bx1) + tx_term, -np.inf)
-    w3, w4 = _weights(a3, a4)
-    d_r = digamma(r + x) - digamma(r) + np.log(alpha) - w3 * np.log(alpha + T) - w4 * np.log(alpha + t_x)
+    both = np.logaddexp(a3, a4)
+    w4 = np.exp(a4 - both)
+    w3 = 1.0 - w4
+    value = a1 + by_count(lambda k: log_rising(b, k) - log_rising(a + b, k), x) + both
+    d_r = (by_count(lambda k: digamma(r + k), x) - digamma(r) + np.log(alpha) - w3 * np.log(alpha + T)
+           - w4 * np.log(alpha + t_x))
     d_alpha = r / alpha - (r + x) * (w3 / (alpha + T) + w4 / (alpha + t_x))
-    d_a = digamma(a + b) - digamma(a + b + x) + w4 / a
-    d_b = digamma(a + b) + digamma(b + x) - digamma(b) - digamma(a + b + x) - w4 / bx1
-    return np.column_stack([d_r, d_alpha, d_a, d_b])
+    d_ab = by_count(lambda k: digamma(a + b) - digamma(a + b + k), x)
+    d_a = d_ab + w4 / a
+    d_b = d_ab + by_count(lambda k: digamma(b + k) - digamma(b), x) - w4 / bx1
+    return value, np.column_stack([d_r, d_alpha, d_a, d_b])
 
 
 def p_alive(theta, x, t_x, T):
@@ -88,13 +87,17 @@ def common_log_likelihood(theta, x, t_x, T):
 
 def common_gradient(theta, x, t_x, T):
     r, alpha, p = theta
-    _, a3, tx_term = _terms(r, alpha, x, t_x, T)
+    a1, a3, tx_term = _terms(r, alpha, x, t_x, T)
     a4 = np.where(x > 0, np.log(p) - np.log1p(-p) + tx_term, -np.inf)
-    w3, w4 = _weights(a3, a4)
-    d_r = digamma(r + x) - digamma(r) + np.log(alpha) - w3 * np.log(alpha + T) - w4 * np.log(alpha + t_x)
+    both = np.logaddexp(a3, a4)
+    w4 = np.exp(a4 - both)
+    w3 = 1.0 - w4
+    value = a1 + x * np.log1p(-p) + both
+    d_r = (by_count(lambda k: digamma(r + k), x) - digamma(r) + np.log(alpha) - w3 * np.log(alpha + T)
+           - w4 * np.log(alpha + t_x))
     d_alpha = r / alpha - (r + x) * (w3 / (alpha + T) + w4 / (alpha + t_x))
     d_p = -x / (1 - p) + w4 * (1 / p + 1 / (1 - p))
-    return np.column_stack([d_r, d_alpha, d_p])
+    return value, np.column_stack([d_r, d_alpha, d_p])
 
 
 def common_p_alive(theta, x, t_x, T):

@@ -12,9 +12,10 @@ import numpy as np
 class Family:
     """A model's parameter names and functions; `limit` is the family its boundary leads to, if any.
 
-    `log_likelihood(theta, *data)` gives one value per pattern; `gradient(theta, *data)` one row per pattern (the
-    derivatives by each parameter); `kinds` says how the optimiser reaches each parameter: "log" for a positive
-    number, "logit" for a probability. `rates` are the parameters measured in time units (scaled with time).
+    `log_likelihood(theta, *data)` gives one value per pattern; `gradient(theta, *data)` gives those values and,
+    computed alongside, one row per pattern of the derivatives by each parameter; `kinds` says how the optimiser
+    reaches each parameter: "log" for a positive number, "logit" for a probability. `rates` are the parameters
+    measured in time units (scaled with time).
     """
 
     name: str

@@ -11,23 +11,27 @@ number x of repeat transactions and their mean value m. Equation (1a) of the not
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import digamma, gammaln
+from scipy.special import digamma, gammaln, xlogy
 
 from crmlib.analyze.models.family import Family
+from crmlib.analyze.models.special import by_count
 
 
 def log_likelihood(theta, x, m):
     p, q, v = theta
-    return (gammaln(p * x + q) - gammaln(p * x) - gammaln(q) + q * np.log(v) + (p * x - 1) * np.log(m)
-            + p * x * np.log(x) - (p * x + q) * np.log(x * m + v))
+    return (by_count(lambda k: gammaln(p * k + q) - gammaln(p * np.maximum(k, 1)) - gammaln(q) + xlogy(p * k, k), x)
+            + q * np.log(v) + (p * x - 1) * np.log(m) - (p * x + q) * np.log(x * m + v))
 
 
 def gradient(theta, x, m):
+    """The log-likelihood and its derivatives by p, q and v, per customer."""
     p, q, v = theta
-    d_p = x * (digamma(p * x + q) - digamma(p * x) + np.log(m) + np.log(x) - np.log(x * m + v))
-    d_q = digamma(p * x + q) - digamma(q) + np.log(v) - np.log(x * m + v)
+    log_spend = np.log(x * m + v)
+    d_p = x * (by_count(lambda k: digamma(p * k + q) - digamma(p * np.maximum(k, 1)) + np.log(np.maximum(k, 1)), x)
+               + np.log(m) - log_spend)  # (the customers have x >= 1; the table's x = 0 entry is never read)
+    d_q = by_count(lambda k: digamma(p * k + q) - digamma(q), x) + np.log(v) - log_spend
     d_v = q / v - (p * x + q) / (x * m + v)
-    return np.column_stack([d_p, d_q, d_v])
+    return log_likelihood(theta, x, m), np.column_stack([d_p, d_q, d_v])
 
 
 def conditional_expected_spend(theta, x, m):

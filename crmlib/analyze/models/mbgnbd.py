@@ -14,11 +14,11 @@ import numpy as np
 from scipy.special import digamma, expit, hyp2f1
 
 from crmlib.analyze.models.family import Family
-from crmlib.analyze.models.special import log_rising
+from crmlib.analyze.models.special import by_count, log_rising
 
 
 def _parts(r, alpha, x, t_x, T):
-    a1 = log_rising(r, x) + r * np.log(alpha)
+    a1 = by_count(lambda k: log_rising(r, k), x) + r * np.log(alpha)
     a3 = -(r + x) * np.log(alpha + T)
     spread = (r + x) * (np.log(alpha + T) - np.log(alpha + t_x))
     return a1, a3, spread
@@ -27,21 +27,25 @@ def _parts(r, alpha, x, t_x, T):
 def log_likelihood(theta, x, t_x, T):
     r, alpha, a, b = theta
     a1, a3, spread = _parts(r, alpha, x, t_x, T)
-    a2 = log_rising(b, x + 1) - log_rising(a + b, x + 1)
+    a2 = by_count(lambda k: log_rising(b, k + 1) - log_rising(a + b, k + 1), x)
     a4 = np.log(a) - np.log(b + x) + spread
     return a1 + a2 + a3 + np.logaddexp(a4, 0.0)
 
 
 def gradient(theta, x, t_x, T):
+    """The log-likelihood and its derivatives by r, alpha, a and b, per pattern."""
     r, alpha, a, b = theta
-    _, _, spread = _parts(r, alpha, x, t_x, T)
-    w4 = expit(np.log(a) - np.log(b + x) + spread)
-    d_r = (digamma(r + x) - digamma(r) + np.log(alpha) - np.log(alpha + T)
+    a1, a3, spread = _parts(r, alpha, x, t_x, T)
+    a4 = np.log(a) - np.log(b + x) + spread
+    w4 = expit(a4)
+    value = a1 + by_count(lambda k: log_rising(b, k + 1) - log_rising(a + b, k + 1), x) + a3 + np.logaddexp(a4, 0.0)
+    d_r = (by_count(lambda k: digamma(r + k), x) - digamma(r) + np.log(alpha) - np.log(alpha + T)
            + w4 * (np.log(alpha + T) - np.log(alpha + t_x)))
     d_alpha = r / alpha - (r + x) / (alpha + T) + w4 * (r + x) * (1 / (alpha + T) - 1 / (alpha + t_x))
-    d_a = digamma(a + b) - digamma(a + b + x + 1) + w4 / a
-    d_b = digamma(a + b) + digamma(b + x + 1) - digamma(b) - digamma(a + b + x + 1) - w4 / (b + x)
-    return np.column_stack([d_r, d_alpha, d_a, d_b])
+    d_ab = by_count(lambda k: digamma(a + b) - digamma(a + b + k + 1), x)
+    d_a = d_ab + w4 / a
+    d_b = d_ab + by_count(lambda k: digamma(b + k + 1) - digamma(b), x) - w4 / (b + x)
+    return value, np.column_stack([d_r, d_alpha, d_a, d_b])
 
 
 def p_alive(theta, x, t_x, T):
@@ -71,13 +75,15 @@ def common_log_likelihood(theta, x, t_x, T):
 
 def common_gradient(theta, x, t_x, T):
     r, alpha, p = theta
-    _, _, spread = _parts(r, alpha, x, t_x, T)
-    w4 = expit(np.log(p) - np.log1p(-p) + spread)
-    d_r = (digamma(r + x) - digamma(r) + np.log(alpha) - np.log(alpha + T)
+    a1, a3, spread = _parts(r, alpha, x, t_x, T)
+    a4 = np.log(p) - np.log1p(-p) + spread
+    w4 = expit(a4)
+    value = a1 + (x + 1) * np.log1p(-p) + a3 + np.logaddexp(a4, 0.0)
+    d_r = (by_count(lambda k: digamma(r + k), x) - digamma(r) + np.log(alpha) - np.log(alpha + T)
            + w4 * (np.log(alpha + T) - np.log(alpha + t_x)))
     d_alpha = r / alpha - (r + x) / (alpha + T) + w4 * (r + x) * (1 / (alpha + T) - 1 / (alpha + t_x))
     d_p = -(x + 1) / (1 - p) + w4 * (1 / p + 1 / (1 - p))
-    return np.column_stack([d_r, d_alpha, d_p])
+    return value, np.column_stack([d_r, d_alpha, d_p])
 
 
 def common_p_alive(theta, x, t_x, T):

@@ -63,31 +63,42 @@ def objective(family: Family, data, weights: np.ndarray, penalizer: float = 0.0)
 
     def value_and_gradient(u):
         theta = _to_theta(u, kinds)
-        f = value(u)
-        if not np.isfinite(f):
-            return np.inf, np.zeros_like(u)
         if family.gradient is None:
+            f = value(u)
+            if not np.isfinite(f):
+                return np.inf, np.zeros_like(u)
             grad = np.array([(value(u + STEP * e) - value(u - STEP * e)) / (2 * STEP) for e in np.eye(len(u))])
             return f, grad
         with np.errstate(all="ignore"):
-            g = weights @ family.gradient(theta, *data) / total
+            ll, per_pattern = family.gradient(theta, *data)
+            mean = float(weights @ ll) / total
+            g = weights @ per_pattern / total
+        if not np.isfinite(mean):
+            return np.inf, np.zeros_like(u)
         grad = (-g + 2 * penalizer * theta) * _dtheta_du(theta, kinds)
-        return f, np.where(np.isfinite(grad), grad, 0.0)
+        return -mean + penalizer * float(theta @ theta), np.where(np.isfinite(grad), grad, 0.0)
 
     return value, value_and_gradient
 
 
-def maximize(family: Family, data, weights: np.ndarray, starts, penalizer: float = 0.0) -> MLE:
-    """Maximise the weighted log-likelihood from each start (parameter vectors); return the best optimum found."""
+def maximize(family: Family, data, weights: np.ndarray, starts, penalizer: float = 0.0, agree: int = 2) -> MLE:
+    """Maximise the weighted log-likelihood from the starts (parameter vectors) in turn, until `agree` of them have
+    reached the same optimum (or all were tried); return the best optimum found."""
     kinds = family.parameter_kinds
     _, value_and_gradient = objective(family, data, weights, penalizer)
-    best = None
+    best, reached = None, []
     for start in starts:
         u0 = np.clip(_to_u(np.asarray(start, dtype=float), kinds), -BOUND + 1, BOUND - 1)
         result = minimize(value_and_gradient, u0, jac=True, method="L-BFGS-B", bounds=[(-BOUND, BOUND)] * len(u0),
                           options={"maxiter": 5000, "ftol": 1e-15, "gtol": 1e-10, "maxcor": 20})
-        if np.isfinite(result.fun) and (best is None or result.fun < best.fun):
+        if not np.isfinite(result.fun):
+            continue
+        if best is None or result.fun < best.fun:
             best = result
+        if np.max(np.abs(result.x)) < EXTREME:
+            reached.append(result.fun)
+        if sum(abs(f - best.fun) <= 1e-9 * max(1.0, abs(best.fun)) for f in reached) >= agree:
+            break
     if best is None:
         return MLE(np.asarray(starts[0], dtype=float), -np.inf, False, (), np.inf)
     u = best.x

@@ -16,7 +16,7 @@ import numpy as np
 from scipy.special import hyp2f1, logsumexp
 
 from crmlib.analyze.models.family import Family
-from crmlib.analyze.models.special import log_rising
+from crmlib.analyze.models.special import by_count, log_rising
 
 
 def _log_a0(theta, x, t_x, T):
@@ -42,7 +42,7 @@ def _alive_term(theta, x, T):
 
 def _a1(theta, x):
     r, alpha, s, beta = theta
-    return log_rising(r, x) + r * np.log(alpha) + s * np.log(beta)
+    return by_count(lambda k: log_rising(r, k), x) + r * np.log(alpha) + s * np.log(beta)
 
 
 def log_likelihood(theta, x, t_x, T):
