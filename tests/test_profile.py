@@ -66,7 +66,7 @@ def test_monthly_growth(warehouse):
     growth = profile.monthly_growth(warehouse, pd.Timestamp("2026-01-01"))
     jan = growth.iloc[0]
     assert jan["month"] == pd.Timestamp("2025-01-01")
-    assert (jan["new_customers"], jan["transactions"], jan["active_customers"]) == (2, 2, 1)
+    assert (jan["new_customers"], jan["orders"], jan["active_customers"]) == (2, 2, 1)
     # T002 50,000, a guest's T007 100,000, refunds T003 and T010 (T001's two lines name two customers: quarantined)
     assert jan["revenue"] == 50000 + 100000 - 25000 - 75000  # refunds net out of revenue, guests' sales count
     assert jan["guest_revenue"] == 100000

@@ -165,7 +165,7 @@ def monthly_growth(warehouse: Warehouse, until: pd.Timestamp) -> pd.DataFrame:
     own), active (buying) customers."""
     return warehouse.query("""
         WITH months AS (
-            SELECT date_trunc('month', signup_date) AS month, count(*) AS new_customers, 0 AS transactions,
+            SELECT date_trunc('month', signup_date) AS month, count(*) AS new_customers, 0 AS orders,
                    0.0 AS revenue, 0.0 AS guest_revenue, 0 AS active_customers
             FROM customers WHERE signup_date < $until GROUP BY 1
             UNION ALL
@@ -173,7 +173,7 @@ def monthly_growth(warehouse: Warehouse, until: pd.Timestamp) -> pd.DataFrame:
                    coalesce(sum(amount) FILTER (customer_id IS NULL), 0.0),
                    count(DISTINCT customer_id) FILTER (kind = 'sale')
             FROM orders WHERE ts < $until GROUP BY 1)
-        SELECT month, sum(new_customers)::BIGINT AS new_customers, sum(transactions)::BIGINT AS transactions,
+        SELECT month, sum(new_customers)::BIGINT AS new_customers, sum(orders)::BIGINT AS orders,
                sum(revenue) AS revenue, sum(guest_revenue) AS guest_revenue,
                sum(active_customers)::BIGINT AS active_customers
         FROM months GROUP BY month ORDER BY month""", {"until": _ts(until)})

@@ -50,7 +50,7 @@ def simulate_chunk(cal: Calendar, plan: CampaignPlan, lo: int, hi: int, total: i
     feedback = feedback_rows(sales, tickets, customers, cal, rng)
     pipeline = opportunity_rows(customers, cal, rng)
     customer_sales = sales_and_refunds(sales, refund_at)
-    guests = guest_sales(cal, int((customer_sales["kind"] == 0).sum()), customer_sales, rng)
+    guests = guest_sales(cal, customer_sales, rng)
     return {
         "customers": customers_table(cal, customers),
         "transactions": transactions_table(cal, customers, concat_rows([customer_sales, guests]), counters),

@@ -111,18 +111,21 @@ def sales_and_refunds(sales: Rows, refund_at) -> Rows:
     return sort_rows(concat_rows([sales, refund_rows]), "owner", "t")
 
 
-def guest_sales(cal: Calendar, customer_orders: int, like: Rows, rng) -> Rows:
-    """Guest checkouts, about GUEST_ORDERS per customer order, at seasonal times, with the columns of `like`.
+def guest_sales(cal: Calendar, customer_sales: Rows, rng) -> Rows:
+    """Guest checkouts, about GUEST_ORDERS per customer order, with the columns of `customer_sales`.
 
-    A guest has no account: owner is NULL; spend is Gamma-Gamma with a guest's own nu, the category from the
-    overall mix, the channel the web or a store; guests' orders are never refunded here.
+    Guests shop when the customers do (a customer order's time, give or take two days), so they grow and follow
+    the seasons with the business. A guest has no account: owner is NULL; spend is Gamma-Gamma with a guest's own
+    nu, the category from the overall mix, the channel the web or a store; guests' orders are never refunded here.
     """
-    n = rng.poisson(GUEST_ORDERS * customer_orders)
+    sale_times = customer_sales["t"][customer_sales["kind"] == 0]
+    n = rng.poisson(GUEST_ORDERS * len(sale_times)) if len(sale_times) else 0
     k = len(CATEGORIES)
     category = rng.choice(k, n, p=shares(np.add(column(CATEGORIES, "women"), column(CATEGORIES, "men"))))
     nu = rng.gamma(GG_Q, 1.0 / GG_GAMMA, n)
     amount = rng.gamma(GG_P, 1.0 / nu) * lookup(CATEGORIES, "price", category)
-    t = np.sort(cal.clock(cal.raw(rng.random(n) * cal.sales_cum[-1])))
+    jitter = rng.integers(-2 * DAY, 2 * DAY, n) if n else np.zeros(0, dtype=np.int64)
+    t = np.sort(np.clip(rng.choice(sale_times, n) + jitter, 0, cal.horizon - 1)) if n else np.zeros(0, np.int64)
     values = dict(
         owner=np.full(n, NULL), t=t, campaign=np.full(n, NULL), cross=np.zeros(n, dtype=bool),
         channel=rng.choice(len(SALE_CHANNELS), n, p=GUEST_CHANNEL_MIX), category=category,
@@ -131,4 +134,4 @@ def guest_sales(cal: Calendar, customer_orders: int, like: Rows, rng) -> Rows:
         amount=np.clip(round_to(amount, 100.0), 15_000.0, 25_000_000.0), bad=np.zeros(n, dtype=bool),
         kind=np.zeros(n, dtype=np.int64),
     )
-    return {key: values[key] for key in like}
+    return {key: values[key] for key in customer_sales}
