@@ -13,8 +13,16 @@ from typing import Callable
 import pandas as pd
 import pytest
 
+from crmlib import catalogue
 from crmlib.collect import Warehouse, ingest_dir
 from crmlib.collect.synthetic import write_sample
+
+
+@pytest.fixture(autouse=True)
+def english_outside_a_run():
+    """A test that opens a period (which speaks its report language from then on) leaves English behind."""
+    yield
+    catalogue.use(catalogue.DEFAULT)
 
 
 @pytest.fixture(scope="session")

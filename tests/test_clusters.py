@@ -210,7 +210,7 @@ def test_description_wording():
     z = pd.Series({"frequency": 0.2, "sessions": -0.9, "tickets": 1.5})
     assert describe(z, "en") == ("Buyers who rarely visit and contact customer service",
                                  "Buyers who rarely visit and contact customer service")
-    assert describe(z, "id")[1] == "Pembeli jarang berkunjung, sering menghubungi layanan pelanggan"
+    assert describe(z, "id")[1] == "Pembeli yang jarang berkunjung dan sering menghubungi layanan pelanggan"
     assert describe(pd.Series({"frequency": 0.1, "tickets": -2.0}), "en")[0] == "Typical buyers"  # nothing to say
     many = pd.Series({"frequency": 0.6, "avg_spend": 2.0, "recency_days": -1.5, "sessions": 1.0, "tickets": 0.7})
     assert describe(many, "en") == ("High-spending, recent buyers",

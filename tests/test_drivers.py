@@ -93,12 +93,9 @@ def test_fit_recovers_a_known_linear_world_and_drops_constant_features():
                          "channel": rng.choice(["web", "store", "tiny"], n, p=[0.6, 0.39, 0.01])})
     data["y"] = 1.0 + 0.5 * data["x"] - 2.0 * data["flag"] + 0.8 * (data["channel"] == "store")
     data["y"] += rng.normal(0, 0.1, n)
-    def both(text):
-        return {"en": text, "id": text}
-
-    features = {"x": Feature(both("X"), both("per unit")), "flag": Feature(both("Flag"), both("with the flag")),
-                "constant": Feature(both("Constant"), both("per unit")), "rare": Feature(both("Rare"), both("per unit"))}
-    result = fit_drivers(data, Outcome("y", both("points")), features, ["channel"], DriverOptions())
+    features = {"x": Feature("sessions"), "flag": Feature("no_emails"), "constant": Feature("categories"),
+                "rare": Feature("purchase_days")}
+    result = fit_drivers(data, Outcome("y", "driver.points"), features, ["channel"], DriverOptions())
     table = result.table.set_index("term")
     # "tiny" (a handful of rows) is merged into "other", which is then too rare to keep
     assert (data["channel"] == "tiny").sum() < DriverOptions().min_count
@@ -115,11 +112,12 @@ def test_fit_recovers_a_known_linear_world_and_drops_constant_features():
 
 
 def test_effects_read_in_points_or_percent():
-    points, spend = {"en": "points", "id": "poin"}, {"en": "spend", "id": "belanja"}
-    per_ticket, per_year = {"en": "per extra ticket", "id": "per tiket tambahan"}, {"en": "per year", "id": "per tahun"}
-    assert Outcome("nps_score", points).effect(0.8, per_ticket) == "+0.80 points per extra ticket"
-    assert Outcome("nps_score", points).effect(0.8, per_ticket, "id") == "+0,80 poin per tiket tambahan"
-    assert Outcome("log_revenue", spend, logged=True).effect(np.log(0.9), per_year) == "-10.0% spend per year"
+    tickets, tenure = Feature("tickets", {"window": 120}), Feature("tenure_years")
+    assert Outcome("nps_score", "driver.points").effect(0.8, tickets) == "+0.80 points per extra ticket"
+    assert Outcome("nps_score", "driver.points").effect(0.8, tickets, "id") == "+0,80 poin per tiket tambahan"
+    assert (Outcome("log_revenue", "driver.spend", logged=True).effect(np.log(0.9), tenure)
+            == "-10.0% spend per extra year as a customer")
+    assert tickets.label("id") == "Tiket dalam 120 hari sebelum menjawab"
 
 
 def test_options_reject_unknown_keys():

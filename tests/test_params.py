@@ -45,7 +45,7 @@ def test_period_override_merges_over_default(project):
 
 @pytest.mark.parametrize("name, text, expected", [
     ("default.yaml", "langauge: en\n", "params/default.yaml: unknown key 'langauge' at top level "
-                                        "(did you mean 'language'? known keys: language, currency,"),
+                                        "(did you mean 'language'? known keys: language, locale, currency,"),
     ("2025-06.yaml", "sample:\n  custs: 5\n", "params/2025-06.yaml: unknown key 'custs' at sample"),
     ("2025-06.yaml", "ingest:\n  colums: {}\n", "params/2025-06.yaml: unknown key 'colums' at ingest"),
 ])
@@ -60,7 +60,7 @@ def test_unknown_key_names_key_and_file(project, name, expected, text):
     ("default.yaml", "sample:\n  customers: abc\n",
      "params/default.yaml: sample.customers must be an integer, got 'abc'"),
     ("2025-06.yaml", "seed: '7'\n", "params/2025-06.yaml: seed must be an integer, got '7'"),
-    ("2025-06.yaml", "language: fr\n", "params/2025-06.yaml: language must be one of 'id' or 'en', got 'fr'"),
+    ("2025-06.yaml", "language: fr\n", "params/2025-06.yaml: language: must be one of en, id (a catalogue in crmlib/locale), got 'fr'"),
     ("2025-06.yaml", "currency: rupiah\n", "params/2025-06.yaml: currency must be a three-letter ISO 4217 code"),
     ("2025-06.yaml", "ingest:\n  dayfirst: maybe\n", "params/2025-06.yaml: ingest.dayfirst must be true or false"),
     ("2025-06.yaml", "ingest:\n  thousands: '.'\n  decimal: '.'\n",

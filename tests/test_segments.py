@@ -3,12 +3,14 @@
 import numpy as np
 import pandas as pd
 import pytest
+
+from crmlib import catalogue
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from crmlib.collect import Warehouse
-from crmlib.segment import (SEGMENT_TEXT, SegmentRules, assign_segments, default_segment_rules, quantile_scores,
+from crmlib.segment import (SegmentRules, assign_segments, default_segment_rules, quantile_scores,
                             rfm_scores, rfm_summary, segment_action, segment_name, segment_summary)
 
 STANDARD = {  # key: (English name, Indonesian name), in value order
@@ -94,7 +96,7 @@ def test_the_default_rules_are_the_standard_eleven_in_value_order():
         assert (segment_name(key, "en"), segment_name(key, "id")) == (en, id_)
         assert segment_action(key, "en") and segment_action(key, "id")
         assert segment_action(key, "en") != segment_action(key, "id")
-    assert set(SEGMENT_TEXT) == set(STANDARD)
+    assert {k.split('.')[1] for k in catalogue.keys() if k.startswith('segment.')} == set(STANDARD)
 
 
 @pytest.mark.parametrize("r, fm, key", [
@@ -155,7 +157,7 @@ def test_a_gap_and_an_overlap_are_named_by_cell():
     with pytest.raises(ValueError) as overlap:
         SegmentRules.model_validate(rules_dict(("a", [1, 2], [1, 2]), ("b", [2, 2], [2, 2]), bins=2))
     message = str(overlap.value)
-    assert "1 cell(s) in more than one segment: (r=2, fm=2) (a and b)" in message
+    assert "1 cell(s) in more than one segment: (r=2, fm=2) (a & b)" in message
     assert "no segment: (r=1, fm=2)" not in message and "2 cell(s) in no segment" not in message
     assert "(r=1, fm=2)" not in message.split("more than one")[1]
 

@@ -26,7 +26,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
+from babel.numbers import format_decimal, format_percent
 from pydantic import BaseModel, ConfigDict, Field
+
+from crmlib import catalogue
+from crmlib.catalogue import t
 
 from crmlib.analyze.loyalty import per_customer_loyalty
 from crmlib.periods import end_day
@@ -56,45 +60,48 @@ class DriverOptions(BaseModel):
     """Add the customer's region as a categorical feature."""
 
 
-Words = dict[str, str]  # the same text in each report language: {"en": …, "id": …}
-
-
-def _w(en: str, id_: str) -> Words:
-    return {"en": en, "id": id_}
-
-
 @dataclass(frozen=True)
 class Feature:
-    """How a feature reads in the table: its name, and the change its effect is told for (in each language)."""
+    """How a feature reads in the table: the catalogue's `driver.<key>` (its name) and `driver.<key>.per` (the
+    change its effect is told for), filled with `values`; `step` is the change in the feature `per` describes
+    (log(2) for a doubling of a log)."""
 
-    label: Words
-    per: Words  # e.g. "per extra ticket"
-    step: float = 1.0  # the change in the feature that `per` describes (log(2) for a doubling of a log)
+    key: str
+    values: dict = field(default_factory=dict)
+    step: float = 1.0
+    per_key: str | None = None  # another message for `per` (default: `driver.<key>.per`)
+
+    def label(self, language: str) -> str:
+        return t(f"driver.{self.key}", language, **self.values)
+
+    def per(self, language: str) -> str:
+        return t(self.per_key or f"driver.{self.key}.per", language, **self.values)
 
 
 @dataclass(frozen=True)
 class Outcome:
     """What is regressed: a column, and how a change in it is told (points, or percent when it is a log).
 
-    >>> Outcome("nps_score", _w("points", "poin")).effect(-0.8, _w("per extra ticket", "per tiket tambahan"))
+    >>> Outcome("nps_score", "driver.points").effect(-0.8, Feature("tickets", {"window": 120}))
     '-0.80 points per extra ticket'
-    >>> Outcome("log_revenue", _w("spend", "belanja"), logged=True).effect(np.log(1.25), _w("per", "per"), "id")
-    '+25,0% belanja per'
+    >>> Outcome("log_revenue", "driver.spend", logged=True).effect(np.log(1.25), Feature("sessions"), "id")
+    '+25,0% belanja per kunjungan tambahan'
     """
 
     column: str
-    noun: Words
+    unit: str  # the message naming what the effect is in: points, spend
     logged: bool = False
 
     def scaled(self, change: float) -> float:
         """A change of the regression's scale in the effect's unit: points, or percent when the outcome is a log."""
         return float(100 * np.expm1(change)) if self.logged else float(change)
 
-    def effect(self, change: float, per: Words, language: str = "en") -> str:
-        number = f"{self.scaled(change):+.1f}%" if self.logged else f"{change:+.2f}"
-        if language == "id":
-            number = number.replace(".", ",")
-        return f"{number} {self.noun[language]} {per[language]}"
+    def effect(self, change: float, feature: Feature, language: str = "en") -> str:
+        pattern = "+#,##0.0%;-#,##0.0%" if self.logged else "+#,##0.00;-#,##0.00"
+        value = self.scaled(change) / 100 if self.logged else change
+        number = (format_percent(value, format=pattern, locale=catalogue.locale(language)) if self.logged
+                  else format_decimal(value, format=pattern, locale=catalogue.locale(language)))
+        return t("driver.effect", language, number=number, unit=t(self.unit, language), per=feature.per(language))
 
 
 @dataclass(frozen=True)
@@ -110,11 +117,7 @@ class DriverResult:
     dropped: dict[str, str] = field(default_factory=dict)
 
 
-_CATEGORICAL = {"acquisition_channel": _w("Acquisition channel", "Saluran akuisisi"), "region": _w("Region", "Wilayah")}
-_POINTS = _w("points", "poin")
-_SPEND = _w("spend", "belanja")
-_TENURE = Feature(_w("Tenure (years)", "Lama menjadi pelanggan (tahun)"),
-                  _w("per extra year as a customer", "per tahun tambahan sebagai pelanggan"))
+_TENURE = Feature("tenure_years")
 
 _NPS_SQL = f"""
 WITH latest AS (
@@ -193,23 +196,14 @@ def nps_drivers(warehouse: Warehouse, end, options: DriverOptions | None = None,
     window = options.window_days
     reply, fix = f"{options.slow_first_response_hours:g}", f"{options.slow_resolution_hours:g}"
     features = {
-        "tickets": Feature(_w(f"Tickets in the {window} days before answering",
-                              f"Tiket dalam {window} hari sebelum menjawab"),
-                           _w("per extra ticket", "per tiket tambahan")),
-        "slow_ticket": Feature(_w(f"A slow ticket (reply > {reply} h or fix > {fix} h)",
-                                  f"Tiket lambat (balasan > {reply} jam atau selesai > {fix} jam)"),
-                               _w("with a slow ticket (vs none)", "dengan tiket lambat (dibanding tanpa)")),
-        "refunds": Feature(_w(f"Refunds in the {window} days before answering",
-                              f"Pengembalian dana dalam {window} hari sebelum menjawab"),
-                           _w("per extra refund", "per pengembalian dana tambahan")),
-        "purchase_days": Feature(_w("Purchase days before answering", "Hari belanja sebelum menjawab"),
-                                 _w("per extra purchase day", "per hari belanja tambahan")),
-        "log_order_value": Feature(_w("Mean order value (log)", "Nilai pesanan rata-rata (log)"),
-                                   _w("per doubling of the mean order value",
-                                      "per dua kali lipat nilai pesanan rata-rata"), np.log(2)),
+        "tickets": Feature("tickets", {"window": window}),
+        "slow_ticket": Feature("slow_ticket", {"reply": reply, "fix": fix}),
+        "refunds": Feature("refunds", {"window": window}),
+        "purchase_days": Feature("purchase_days"),
+        "log_order_value": Feature("log_order_value", step=np.log(2)),
         "tenure_years": _TENURE,
     }
-    return fit_drivers(nps_features(warehouse, end, options), Outcome("nps_score", _POINTS), features,
+    return fit_drivers(nps_features(warehouse, end, options), Outcome("nps_score", "driver.points"), features,
                        _categorical(options), options, language,
                        what=f"NPS respondents with a purchase before answering, up to {end_day(end):%Y-%m-%d}")
 
@@ -221,18 +215,12 @@ def spend_drivers(warehouse: Warehouse, end, options: DriverOptions | None = Non
     options = options or DriverOptions()
     features = {
         "tenure_years": _TENURE,
-        "email_open_rate": Feature(_w("E-mail open rate", "Tingkat buka e-mail"),
-                                   _w("per 10 points more e-mails opened", "per 10 poin lebih banyak e-mail dibuka"),
-                                   0.1),
-        "no_emails": Feature(_w("Received no e-mails", "Tidak menerima e-mail"),
-                             _w("for customers who received none (vs some)",
-                                "untuk pelanggan yang tidak menerima (dibanding yang menerima)")),
-        "sessions": Feature(_w("Web/app sessions", "Kunjungan web/aplikasi"),
-                            _w("per extra session", "per kunjungan tambahan")),
-        "categories": Feature(_w("Categories bought", "Kategori yang dibeli"),
-                              _w("per extra category", "per kategori tambahan")),
+        "email_open_rate": Feature("email_open_rate", step=0.1),
+        "no_emails": Feature("no_emails"),
+        "sessions": Feature("sessions"),
+        "categories": Feature("categories"),
     }
-    return fit_drivers(spend_features(warehouse, end), Outcome("log_revenue", _SPEND, logged=True), features,
+    return fit_drivers(spend_features(warehouse, end), Outcome("log_revenue", "driver.spend", logged=True), features,
                        _categorical(options), options, language,
                        what=f"buyers with a positive net revenue up to {end_day(end):%Y-%m-%d}")
 
@@ -258,9 +246,9 @@ def fit_drivers(data: pd.DataFrame, outcome: Outcome, features: dict[str, Featur
         for level in dummies:
             term = f"{name}={level}"
             columns[term] = dummies[level]
-            kind = _CATEGORICAL.get(name, _w(name, name))
-            labels[term] = Feature(_w(f"{kind['en']}: {level}", f"{kind['id']}: {level}"),
-                                   _w(f"vs {reference}", f"dibanding {reference}"))
+            key = name if catalogue.known(f"driver.{name}") else "level"  # a column without words of its own
+            labels[term] = Feature(key, {"name": name, "level": level, "reference": reference},
+                                   per_key="driver.level.per")
     design = pd.DataFrame(columns, index=data.index)
     dropped = {term: "too little variance" for term in design if _too_uniform(design[term], options.min_count)}
     design = design.drop(columns=list(dropped))
@@ -293,12 +281,12 @@ def _table(fit, labels: dict[str, Feature], outcome: Outcome, language: str) -> 
     terms = [term for term in fit.params.index if term != "const"]
     ci = fit.conf_int(0.05)
     table = pd.DataFrame({
-        "feature": [labels[t].label[language] for t in terms],
+        "feature": [labels[term].label(language) for term in terms],
         "coefficient": fit.params[terms].to_numpy(),
-        "ci_low": [outcome.scaled(ci.loc[t, 0] * labels[t].step) for t in terms],
-        "ci_high": [outcome.scaled(ci.loc[t, 1] * labels[t].step) for t in terms],
+        "ci_low": [outcome.scaled(ci.loc[term, 0] * labels[term].step) for term in terms],
+        "ci_high": [outcome.scaled(ci.loc[term, 1] * labels[term].step) for term in terms],
         "p_value": fit.pvalues[terms].to_numpy(),
-        "effect": [outcome.effect(fit.params[t] * labels[t].step, labels[t].per, language) for t in terms],
+        "effect": [outcome.effect(fit.params[term] * labels[term].step, labels[term], language) for term in terms],
         "term": terms,
     })
     order = np.argsort(-np.abs(fit.tvalues[terms].to_numpy()), kind="stable")

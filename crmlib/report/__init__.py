@@ -1,6 +1,6 @@
 """Reporting: parameters, the notebook context, the period runner, HTML export, index pages, labels and formats.
 
-The names below import on first use, so `import crmlib.report.labels` does not pull in papermill or seaborn.
+The names below import on first use, so `import crmlib.report.formats` does not pull in papermill or seaborn.
 
 >>> from crmlib.report import format_money
 >>> format_money(2500000)
@@ -15,7 +15,8 @@ _EXPORTS = {
     "runner": ["run_period", "backfill", "stage_notebooks"],
     "html": ["export_html"],
     "index": ["write_period_index", "write_reports_index"],
-    "labels": ["label", "add_labels", "stage_title", "format_money", "format_number", "format_percent", "month_name"],
+    "formats": ["label", "stage_title", "format_money", "format_money_short", "format_number", "format_percent",
+                "month_name"],
 }
 _MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
 __all__ = sorted(_MODULE_OF)

@@ -4,8 +4,8 @@
     project_dir = None
 
     ctx = open_period(period, project_dir)
-    ctx.heading("stage.segmentation")
-    ctx.md(id="Pelanggan aktif: {n}", en="Active customers: {n}", n=ctx.number(1234))
+    ctx.title("stage.segmentation")
+    ctx.md("seg.headline", n=ctx.number(1234), ...)   # a sentence of the catalogue, its values filled in
 """
 
 from __future__ import annotations
@@ -18,13 +18,14 @@ import pandas as pd
 import seaborn as sns
 from IPython.display import Markdown
 
+from crmlib import catalogue
 from crmlib.collect.profile import load_warnings
 from crmlib.collect.warehouse import Warehouse
 from crmlib.errors import WarehouseError
 from crmlib.segment.movement import ENTERED, EXITED
 from crmlib.segment.segments import segment_action, segment_name
 from crmlib.periods import Period
-from crmlib.report.labels import format_money, format_money_short, format_number, format_percent, label, month_name
+from crmlib.report.formats import format_money, format_money_short, format_number, format_percent, label, month_name
 from crmlib.report.params import Params, find_project_dir, load_params
 
 
@@ -47,16 +48,16 @@ class PeriodContext:
     @property
     def period_name(self) -> str:
         """The period in words, e.g. "Juni 2025"."""
-        return month_name(self.period, self.language)
+        return month_name(self.period, self.language, self.params.locale)
 
     @property
     def previous_period_name(self) -> str:
         """The period before, in words, e.g. "Mei 2025"."""
-        return month_name(self.period.previous(), self.language)
+        return month_name(self.period.previous(), self.language, self.params.locale)
 
-    def t(self, key: str) -> str:
-        """The label `key` in the report language."""
-        return label(key, self.language)
+    def t(self, key: str, **values) -> str:
+        """The catalogue's message `key` in the report language, its placeholders filled with `values`."""
+        return label(key, self.language) if not values else catalogue.t(key, self.language, **values)
 
     def segment(self, key: str) -> str:
         """A segment's display name in the report language (also the movement rows "entered"/"exited")."""
@@ -70,18 +71,18 @@ class PeriodContext:
 
     def money(self, amount) -> str:
         """An amount in the business currency, e.g. "Rp1.234.567"."""
-        return format_money(amount, self.params.currency, self.language)
+        return format_money(amount, self.params.currency, self.language, self.params.locale)
 
     def money_short(self, amount) -> str:
         """A compact amount for chart axes, e.g. "Rp1,5 M"."""
-        return format_money_short(amount, self.params.currency, self.language)
+        return format_money_short(amount, self.params.currency, self.language, self.params.locale)
 
     def number(self, x, decimals: int = 0) -> str:
-        return format_number(x, self.language, decimals)
+        return format_number(x, self.language, decimals, self.params.locale)
 
     def percent(self, fraction, decimals: int = 1) -> str:
         """A fraction as a percentage: 0.125 -> "12,5%" (id)."""
-        return format_percent(fraction, self.language, decimals)
+        return format_percent(fraction, self.language, decimals, self.params.locale)
 
     def heading(self, key: str, level: int = 2) -> Markdown:
         """A markdown heading from the label `key`."""
@@ -94,19 +95,18 @@ class PeriodContext:
         limit = self.params.ingest.max_quarantine_share
         for row in load_warnings(self.warehouse, limit).itertuples():
             money = self.percent(row.money_share) if pd.notna(row.money_share) else "–"
-            lines.append("> ⚠ " + self.t("collect.load_warning").format(
-                share_rows=self.percent(row.row_share), share_money=money, table=self.t(row.table_name),
-                limit=self.percent(limit, 0)))
+            lines.append("> ⚠ " + self.t("collect.load_warning", share_rows=self.percent(row.row_share),
+                                         share_money=money, table=self.t(row.table_name),
+                                         limit=self.percent(limit, 0)))
         return Markdown("\n\n".join(lines))
 
-    def md(self, text: str | None = None, **values) -> Markdown:
-        """Narrative as markdown: `md("…")` as is, or `md(id="…{x}", en="…{x}", x=…)` in the report language."""
-        texts = {lang: values.pop(lang) for lang in ("id", "en") if lang in values}
-        if text is None:
-            if self.language not in texts:
-                raise ValueError(f"md() needs a text for the report language {self.language!r}")
-            text = texts[self.language]
-        return Markdown(text.format(**values) if values else text)
+    def md(self, key: str, **values) -> Markdown:
+        """Narrative as markdown: the catalogue's message `key` in the report language, filled with `values`."""
+        return Markdown(self.t(key, **values))
+
+    def note(self, text: str) -> Markdown:
+        """A sentence crmlib already wrote in the report language (a model's note, say), as markdown."""
+        return Markdown(text)
 
 
 def open_period(period: str | Period | None = None, project_dir: str | Path | None = None) -> PeriodContext:
@@ -118,6 +118,7 @@ def open_period(period: str | Period | None = None, project_dir: str | Path | No
         period = warehouse.last_complete_month()
         params = load_params(project, period)  # now with that period's override, if any
     period = Period.parse(str(period))
+    catalogue.use(params.language)  # errors raised on the page speak its language
     first = warehouse.query("SELECT min(ts) AS first FROM orders")["first"][0]
     if pd.isna(first) or first >= period.end:
         start = "holds no transactions" if pd.isna(first) else f"starts on {first:%Y-%m-%d}"

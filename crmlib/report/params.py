@@ -19,11 +19,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
+from babel import Locale, UnknownLocaleError
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, PrivateAttr, ValidationError, field_validator
 
 from crmlib.analyze.options import AnalysisOptions
 from crmlib.collect.options import IngestOptions
 from crmlib.segment.segments import SegmentRules, default_segment_rules
+from crmlib import catalogue
 from crmlib.errors import ParamsError
 from crmlib.periods import Period
 
@@ -47,7 +49,10 @@ class SampleParams(Section):
 class Params(Section):
     """All parameters of a run; paths are relative to the project folder (see `path`)."""
 
-    language: Literal["id", "en"] = "id"
+    language: str = "id"
+    """The report language: a catalogue in crmlib/locale (id, en, …)."""
+    locale: str | None = None
+    """The locale of formats (money, numbers, dates), e.g. id_ID or en_SG; default: the language's own."""
     currency: str = Field("IDR", pattern=r"^[A-Z]{3}$")
     seed: int = 42
     warehouse: str = "data/warehouse.duckdb"
@@ -59,6 +64,24 @@ class Params(Section):
     analysis: AnalysisOptions = AnalysisOptions()
 
     _project_dir: Path = PrivateAttr(default_factory=Path.cwd)
+
+    @field_validator("language")
+    @classmethod
+    def _has_catalogue(cls, value: str) -> str:
+        if value not in catalogue.LANGUAGES:
+            raise ValueError(f"must be one of {', '.join(catalogue.LANGUAGES)} (a catalogue in crmlib/locale)")
+        return value
+
+    @field_validator("locale")
+    @classmethod
+    def _known_locale(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                Locale.parse(value)
+            except (ValueError, UnknownLocaleError):
+                raise ValueError(f"locale {value!r} is not a locale Babel knows; write it like id_ID or en_US") \
+                    from None
+        return value
 
     @field_validator("currency", mode="before")
     @classmethod

@@ -23,7 +23,7 @@ from crmlib.errors import RunError
 from crmlib.periods import Period, month_range
 from crmlib.report.html import export_html
 from crmlib.report.index import INDEX, write_period_index, write_reports_index
-from crmlib.report.labels import label, month_name, stage_title
+from crmlib.report.formats import label, month_name, stage_title
 from crmlib.report.params import load_params
 
 STAGE_PATTERN = "[0-9][0-9]_*.ipynb"

@@ -5,10 +5,10 @@ from crmlib.segment.customers import segment_customers
 from crmlib.segment.features import customer_features
 from crmlib.segment.movement import ENTERED, EXITED, movement_summary, segment_movement
 from crmlib.segment.scores import quantile_scores, rfm_scores
-from crmlib.segment.segments import (SEGMENT_TEXT, SegmentRule, SegmentRules, assign_segments,
+from crmlib.segment.segments import (SegmentRule, SegmentRules, assign_segments,
                                      default_segment_rules, segment_action, segment_name, segment_summary)
 from crmlib.segment.summary import rfm_summary
 
-__all__ = ["ENTERED", "EXITED", "SEGMENT_TEXT", "ClusterResult", "SegmentRule", "SegmentRules", "assign_segments",
+__all__ = ["ENTERED", "EXITED", "ClusterResult", "SegmentRule", "SegmentRules", "assign_segments",
            "behaviour_clusters", "customer_features", "default_segment_rules", "movement_summary", "quantile_scores",
            "rfm_scores", "rfm_summary", "segment_action", "segment_customers", "segment_movement", "segment_name", "segment_summary"]

@@ -19,6 +19,10 @@ from sklearn.cluster import KMeans
 from sklearn.metrics import silhouette_score
 from sklearn.preprocessing import StandardScaler
 
+from babel.lists import format_list
+
+from crmlib import catalogue
+from crmlib.catalogue import t
 from crmlib.errors import ModelError
 
 SILHOUETTE_SAMPLE = 10_000
@@ -28,44 +32,22 @@ MOST_WORDS = 4  # at most this many standing-out features make a description
 
 @dataclass(frozen=True)
 class Words:
-    """How a feature reads when high and when low, per language; `kind` places it in the English sentence:
-    an "adjective" goes before "buyers" ("frequent buyers"), a "verb" after "who" ("buyers who open e-mails").
-    None: nothing worth saying on that side."""
+    """How a feature enters a description: `kind` places it in the sentence (an "adjective" describes the buyers,
+    "frequent buyers"; a "verb" says what they do, "buyers who open e-mails"); its words for a high and a low value
+    are the catalogue's `cluster.<feature>.high` and `.low` (a side without a message says nothing)."""
 
     kind: str
-    high: dict[str, str] | None
-    low: dict[str, str] | None
     log: bool = True  # log1p before scaling (counts and money); False for rates
 
 
-def _pair(texts: tuple[str, str] | None) -> dict[str, str] | None:
-    return None if texts is None else {"en": texts[0], "id": texts[1]}
-
-
-def _w(kind: str, high: tuple[str, str] | None, low: tuple[str, str] | None, log: bool = True) -> Words:
-    return Words(kind, _pair(high), _pair(low), log)
-
-
-# The default clustering features, in the order descriptions mention them: (en, id) words for high and low.
+# The default clustering features, in the order descriptions mention them.
 WORDS: dict[str, Words] = {
-    "frequency": _w("adjective", ("frequent", "sering"), ("infrequent", "jarang")),
-    "avg_spend": _w("adjective", ("high-spending", "belanja tinggi"), ("low-spending", "belanja rendah")),
-    "recency_days": _w("adjective", ("lapsed", "lama tidak membeli"), ("recent", "baru saja membeli")),
-    "tenure_days": _w("adjective", ("long-standing", "sudah lama menjadi pelanggan"), ("newly joined", "baru bergabung")),
-    "categories": _w("verb", ("buy across categories", "membeli lintas kategori"),
-                     ("stick to one category", "membeli satu kategori")),
-    "sessions": _w("verb", ("browse often", "sering berkunjung"), ("rarely visit", "jarang berkunjung")),
-    "abandoned_carts": _w("verb", ("abandon carts", "sering meninggalkan keranjang"), None),
-    "email_open_rate": _w("verb", ("open e-mails", "membuka e-mail"), ("ignore e-mails", "mengabaikan e-mail"),
-                          log=False),
-    "email_click_rate": _w("verb", ("click e-mails", "mengklik e-mail"), None, log=False),
-    "tickets": _w("verb", ("contact customer service", "sering menghubungi layanan pelanggan"), None),
-    "refunds": _w("verb", ("ask for refunds", "sering meminta refund"), None),
+    "frequency": Words("adjective"), "avg_spend": Words("adjective"), "recency_days": Words("adjective"),
+    "tenure_days": Words("adjective"), "categories": Words("verb"), "sessions": Words("verb"),
+    "abandoned_carts": Words("verb"), "email_open_rate": Words("verb", log=False),
+    "email_click_rate": Words("verb", log=False), "tickets": Words("verb"), "refunds": Words("verb"),
 }
 CLUSTER_FEATURES = tuple(WORDS)
-BUYERS = {"en": "buyers", "id": "Pembeli"}
-AVERAGE = {"en": "Typical buyers, close to the average", "id": "Pembeli rata-rata, tanpa ciri menonjol"}
-AVERAGE_NAME = {"en": "Typical buyers", "id": "Pembeli rata-rata"}
 
 
 @dataclass
@@ -73,7 +55,7 @@ class ClusterResult:
     """k-means clusters: labels per customer, the chosen k, silhouette per tried k, and what each cluster is.
 
     profile: per cluster size, share and the mean of each raw feature; z: per cluster the standardised mean of
-    each clustering feature; names and descriptions: per cluster, columns "en" and "id".
+    each clustering feature; names and descriptions: per cluster, one column per catalogue language.
     """
 
     labels: pd.Series
@@ -86,7 +68,7 @@ class ClusterResult:
     features: list[str] = field(default_factory=list)
 
     def describe(self, cluster: int, language: str = "id") -> str:
-        """The description of one cluster in `language` ("id" or "en")."""
+        """The description of one cluster in `language`."""
         return self.descriptions.loc[cluster, language]
 
 
@@ -114,7 +96,7 @@ def scaled_features(features: pd.DataFrame, columns=None) -> pd.DataFrame:
 
 
 def _words(column: str) -> Words:
-    return WORDS.get(column, Words("verb", None, None, log=True))
+    return WORDS.get(column, Words("verb"))
 
 
 def behaviour_clusters(features: pd.DataFrame, k_range=range(2, 9), seed: int = 0, columns=None) -> ClusterResult:
@@ -170,14 +152,15 @@ def standouts(z: pd.Series, threshold: float = STANDOUT, most: int = MOST_WORDS)
     >>> standouts(pd.Series({"frequency": 1.2, "avg_spend": 0.1, "recency_days": -0.8}))
     [('frequency', 'high'), ('recency_days', 'low')]
     """
-    said = [c for c in z.index if _phrase(c, "high" if z[c] > 0 else "low", "en") and abs(z[c]) >= threshold]
+    said = [c for c in z.index if _phrase(c, "high" if z[c] > 0 else "low", catalogue.DEFAULT)
+            and abs(z[c]) >= threshold]
     strongest = set(sorted(said, key=lambda c: -abs(z[c]))[:most])
     return [(c, "high" if z[c] > 0 else "low") for c in z.index if c in strongest]
 
 
 def _phrase(column: str, side: str, language: str) -> str | None:
-    texts = getattr(_words(column), side)
-    return texts[language] if texts else None
+    key = f"cluster.{column}.{side}"
+    return t(key, language) if column in WORDS and catalogue.known(key) else None
 
 
 def describe(z: pd.Series, language: str) -> tuple[str, str]:
@@ -186,35 +169,35 @@ def describe(z: pd.Series, language: str) -> tuple[str, str]:
     >>> describe(pd.Series({"frequency": 1.2, "avg_spend": 0.9, "recency_days": -0.8, "email_open_rate": 0.7}), "en")
     ('Frequent, high-spending buyers', 'Frequent, high-spending, recent buyers who open e-mails')
     >>> describe(pd.Series({"frequency": 1.2, "avg_spend": 0.9, "recency_days": -0.8, "email_open_rate": 0.7}), "id")
-    ('Pembeli sering, belanja tinggi', 'Pembeli sering, belanja tinggi, baru saja membeli, membuka e-mail')
+    ('Pembeli sering, belanja tinggi', 'Pembeli sering, belanja tinggi, baru saja membeli yang membuka e-mail')
     """
     chosen = standouts(z)
     if not chosen:
-        return AVERAGE_NAME[language], AVERAGE[language]
+        return t("cluster.average_name", language), t("cluster.average", language)
     strongest = set(c for c, _ in sorted(chosen, key=lambda cs: -abs(z[cs[0]]))[:2])
     return (_sentence([cs for cs in chosen if cs[0] in strongest], language), _sentence(chosen, language))
 
 
 def _sentence(chosen: list[tuple[str, str]], language: str) -> str:
+    """The catalogue's sentence of the chosen words: adjectives describe the buyers, verbs say what they do."""
     phrases = [(_words(c).kind, _phrase(c, side, language)) for c, side in chosen]
-    if language == "id":
-        return f"{BUYERS['id']} " + ", ".join(text for _, text in phrases)
     adjectives = [text for kind, text in phrases if kind == "adjective"]
     verbs = [text for kind, text in phrases if kind != "adjective"]
-    text = (", ".join(adjectives) + " " if adjectives else "") + BUYERS["en"]
+    text = (t("cluster.adjectives", language, adjectives=", ".join(adjectives)) if adjectives
+            else t("cluster.buyers", language))
     if verbs:
-        text += " who " + (", ".join(verbs[:-1]) + " and " + verbs[-1] if len(verbs) > 1 else verbs[0])
+        text = t("cluster.who", language, buyers=text, verbs=format_list(verbs, locale=catalogue.locale(language)))
     return text[0].upper() + text[1:]
 
 
 def describe_clusters(z: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Names and descriptions (columns "en", "id") of every cluster (row of `z`); a repeated name gets "(2)"."""
-    names = pd.DataFrame(index=z.index, columns=["en", "id"], dtype=object)
+    """Names and descriptions (a column per language) of every cluster (row of `z`); a repeated name gets "(2)"."""
+    names = pd.DataFrame(index=z.index, columns=list(catalogue.LANGUAGES), dtype=object)
     descriptions = names.copy()
     for cluster, row in z.iterrows():
-        for language in ("en", "id"):
+        for language in catalogue.LANGUAGES:
             names.loc[cluster, language], descriptions.loc[cluster, language] = describe(row, language)
-    for language in ("en", "id"):
+    for language in catalogue.LANGUAGES:
         repeat = names.groupby(language).cumcount()
         names[language] = names[language] + repeat.map(lambda n: f" ({n + 1})" if n else "")
     return names, descriptions

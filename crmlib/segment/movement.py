@@ -24,10 +24,6 @@ from crmlib.segment.segments import SegmentRules, default_segment_rules
 
 ENTERED = "entered"  # the row of customers who were in no segment in the previous period
 EXITED = "exited"  # the column of customers of the previous period who are in no segment now
-MOVEMENT_TEXT = {
-    ENTERED: {"en": "New since last period", "id": "Baru sejak periode lalu"},
-    EXITED: {"en": "Not in this period", "id": "Tidak ada di periode ini"},
-}
 
 
 def _order(order: SegmentRules | Sequence[str] | None) -> list[str]:

@@ -31,7 +31,8 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
-LANGUAGES = ("id", "en")
+from crmlib import catalogue
+from crmlib.catalogue import t
 
 # key, English name, R range, FM range; in order of value, the most valuable first.
 STANDARD_GRID: tuple[tuple[str, str, tuple[int, int], tuple[int, int]], ...] = (
@@ -47,55 +48,6 @@ STANDARD_GRID: tuple[tuple[str, str, tuple[int, int], tuple[int, int]], ...] = (
     ("hibernating", "Hibernating", (2, 2), (1, 2)),
     ("lost", "Lost", (1, 1), (1, 2)),
 )
-
-# Display name and recommended action of each standard segment, per language.
-SEGMENT_TEXT: dict[str, dict[str, dict[str, str]]] = {
-    "champions": {
-        "name": {"en": "Champions", "id": "Juara"},
-        "action": {"en": "Reward them: early access, VIP perks and referral requests; no discounts needed.",
-                   "id": "Beri penghargaan: akses lebih awal, fasilitas VIP dan ajakan mereferensikan; tanpa diskon."}},
-    "loyal": {
-        "name": {"en": "Loyal", "id": "Setia"},
-        "action": {"en": "Upsell higher-value products and invite them into the loyalty programme.",
-                   "id": "Tawarkan produk bernilai lebih tinggi dan ajak bergabung ke program loyalitas."}},
-    "potential_loyalist": {
-        "name": {"en": "Potential loyalist", "id": "Calon setia"},
-        "action": {"en": "Offer membership and recommend products related to what they bought.",
-                   "id": "Tawarkan keanggotaan dan rekomendasikan produk yang terkait dengan pembelian mereka."}},
-    "new": {
-        "name": {"en": "New", "id": "Baru"},
-        "action": {"en": "Onboard them: a welcome series and help in their first weeks.",
-                   "id": "Sambut mereka: rangkaian pesan selamat datang dan bantuan di minggu-minggu pertama."}},
-    "promising": {
-        "name": {"en": "Promising", "id": "Menjanjikan"},
-        "action": {"en": "Build awareness of the brand and give a small incentive for the second purchase.",
-                   "id": "Bangun kesadaran merek dan beri insentif kecil untuk pembelian kedua."}},
-    "need_attention": {
-        "name": {"en": "Need attention", "id": "Perlu perhatian"},
-        "action": {"en": "Reactivate them with limited-time offers based on their past purchases.",
-                   "id": "Aktifkan kembali dengan penawaran terbatas waktu sesuai pembelian sebelumnya."}},
-    "about_to_sleep": {
-        "name": {"en": "About to sleep", "id": "Hampir tidur"},
-        "action": {"en": "Win them back before they lapse: popular products and a comeback discount.",
-                   "id": "Ajak kembali sebelum berhenti: produk populer dan diskon untuk kembali berbelanja."}},
-    "at_risk": {
-        "name": {"en": "At risk", "id": "Berisiko"},
-        "action": {"en": "Send personalised win-back messages with useful content and a good offer.",
-                   "id": "Kirim pesan win-back yang dipersonalisasi dengan konten berguna dan penawaran menarik."}},
-    "cant_lose_them": {
-        "name": {"en": "Can't lose them", "id": "Jangan sampai hilang"},
-        "action": {"en": "Contact them personally with new products or renewals before a competitor wins them.",
-                   "id": "Hubungi secara pribadi dengan produk baru atau pembaruan sebelum direbut pesaing."}},
-    "hibernating": {
-        "name": {"en": "Hibernating", "id": "Tidur"},
-        "action": {"en": "Offer other relevant products and special discounts to rebuild interest.",
-                   "id": "Tawarkan produk lain yang relevan dan diskon khusus untuk membangkitkan minat."}},
-    "lost": {
-        "name": {"en": "Lost", "id": "Hilang"},
-        "action": {"en": "Try one low-cost reactivation campaign; otherwise spend little on them.",
-                   "id": "Coba satu kampanye reaktivasi berbiaya rendah; selebihnya hemat anggaran."}},
-}
-
 
 def _single_score_as_range(value):
     """`r: 5` in the parameters means the range [5, 5]."""
@@ -120,16 +72,15 @@ class SegmentRule(BaseModel):
     def _snake_case(cls, value: str) -> str:
         if not re.fullmatch(r"[a-z][a-z0-9_]*", value):
             hint = re.sub(r"[^a-z0-9]+", "_", value.lower()).strip("_") or "my_segment"
-            raise ValueError(f"segment key {value!r} must be snake_case (lower-case letters, digits and _, "
-                             f"starting with a letter), e.g. {hint!r}")
+            raise ValueError(t("error.segment.key", key=repr(value), hint=repr(hint)))
         return value
 
     @field_validator("r", "fm")
     @classmethod
     def _low_to_high(cls, value: list[int], info) -> list[int]:
         if value[0] > value[1]:
-            raise ValueError(f"{info.field_name} range {value} runs backwards: write [low, high], "
-                             f"e.g. [{value[1]}, {value[0]}]")
+            raise ValueError(t("error.segment.backwards", axis=info.field_name, low=str(value[0]),
+                               high=str(value[1])))
         return value
 
     def cells(self) -> list[tuple[int, int]]:
@@ -158,18 +109,17 @@ class SegmentRules(BaseModel):
     @model_validator(mode="after")
     def _tile_the_grid(self) -> SegmentRules:
         if "rules" not in self.model_fields_set and self.bins != 5:
-            raise ValueError(f"the default segment rules are for bins: 5; with bins: {self.bins} give `rules` "
-                             f"covering the {self.bins} x {self.bins} grid of scores")
+            raise ValueError(t("error.segment.default_bins", bins=str(self.bins)))
         seen: set[str] = set()
         for rule in self.rules:
             if rule.key in seen:
-                raise ValueError(f"segment key {rule.key!r} is given twice; give each segment one rule")
+                raise ValueError(t("error.segment.twice", key=repr(rule.key)))
             seen.add(rule.key)
             for axis in ("r", "fm"):
                 low, high = getattr(rule, axis)
                 if low < 1 or high > self.bins:
-                    raise ValueError(f"segment {rule.key!r}: {axis} range [{low}, {high}] lies outside the scores "
-                                     f"1..{self.bins} (bins: {self.bins})")
+                    raise ValueError(t("error.segment.outside", key=repr(rule.key), axis=axis, low=str(low),
+                                       high=str(high), bins=str(self.bins)))
         owners: dict[tuple[int, int], list[str]] = {cell: [] for cell in _grid_cells(self.bins)}
         for rule in self.rules:
             for cell in rule.cells():
@@ -177,14 +127,13 @@ class SegmentRules(BaseModel):
         problems = []
         uncovered = [cell for cell, keys in owners.items() if not keys]
         if uncovered:
-            problems.append(f"{len(uncovered)} cell(s) in no segment: {_cells_text(uncovered)}")
+            problems.append(t("error.segment.uncovered", n=len(uncovered), cells=_cells_text(uncovered)))
         doubled = {cell: keys for cell, keys in owners.items() if len(keys) > 1}
         if doubled:
-            problems.append(f"{len(doubled)} cell(s) in more than one segment: " + _cells_text(
-                list(doubled), lambda cell: f" ({' and '.join(doubled[cell])})"))
+            problems.append(t("error.segment.doubled", n=len(doubled), cells=_cells_text(
+                list(doubled), lambda cell: f" ({' & '.join(doubled[cell])})")))
         if problems:
-            raise ValueError("the segment rules must cover every (r, fm) cell of the score grid exactly once; "
-                             + "; ".join(problems))
+            raise ValueError(t("error.segment.tiling", problems="; ".join(problems)))
         return self
 
     @property
@@ -215,7 +164,7 @@ def _grid_cells(bins: int) -> list[tuple[int, int]]:
 
 def _cells_text(cells: list[tuple[int, int]], suffix=lambda cell: "", show: int = 12) -> str:
     text = ", ".join(f"(r={r}, fm={fm}){suffix((r, fm))}" for r, fm in cells[:show])
-    return text + (f" and {len(cells) - show} more" if len(cells) > show else "")
+    return text + (f" (+{len(cells) - show})" if len(cells) > show else "")
 
 
 def default_segment_rules() -> SegmentRules:
@@ -284,23 +233,23 @@ def segment_summary(scores: pd.DataFrame, segments: pd.Series, value: pd.Series 
     return table
 
 
-def _text(kind: str, key: str, language: str) -> str | None:
-    if language not in LANGUAGES:
-        raise ValueError(f"language must be one of {', '.join(LANGUAGES)}, not {language!r}")
-    return SEGMENT_TEXT.get(key, {}).get(kind, {}).get(language)
-
-
 def segment_name(key: str, language: str = "id", rules: SegmentRules | None = None) -> str:
     """A segment's display name: the rule's own name when a business renamed it, else the standard name in
-    `language`, else the key."""
-    standard = _text("name", key, language)
+    `language` (from the catalogue), else the key."""
+    standard = _standard_text(key, "name", language)
     if rules is not None and key in rules.keys:
         own = rules.rule(key).name
-        if standard is None or own != _text("name", key, "en"):  # a business's own name for the segment wins
-            return own
+        if standard is None or own != dict((k, n) for k, n, *_ in STANDARD_GRID).get(key):
+            return own  # a business's own name for the segment wins
     return standard or key
 
 
 def segment_action(key: str, language: str = "id") -> str | None:
     """The recommended action for a standard segment in `language` (None for a segment of one's own)."""
-    return _text("action", key, language)
+    return _standard_text(key, "action", language)
+
+
+def _standard_text(key: str, kind: str, language: str) -> str | None:
+    catalogue.check_language(language)
+    message = f"segment.{key}.{kind}"
+    return t(message, language) if catalogue.known(message) else None

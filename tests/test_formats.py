@@ -1,4 +1,4 @@
-"""Labels and number formats in Bahasa Indonesia and English."""
+"""Labels from the message catalogue, and money, number, percent and month formats from Babel."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ import math
 
 import pytest
 
+from crmlib import catalogue
 from crmlib.periods import Period
-from crmlib.report.labels import (LABELS, LANGUAGES, add_labels, format_money, format_number, format_percent, label,
-                                  month_name, stage_title)
+from crmlib.report.formats import (format_money, format_money_short, format_number, format_percent, label, month_name,
+                                   stage_title)
 
 
 @pytest.mark.parametrize("amount, currency, language, expected", [
@@ -16,14 +17,23 @@ from crmlib.report.labels import (LABELS, LANGUAGES, add_labels, format_money, f
     (1234567, "IDR", "en", "IDR 1,234,567"),
     (1234567.6, "IDR", "id", "Rp1.234.568"),
     (-2500, "IDR", "id", "-Rp2.500"),
-    (1234.5, "USD", "en", "USD 1,234.50"),
-    (1234.5, "USD", "id", "USD 1.234,50"),
+    (1234.5, "USD", "en", "$1,234.50"),
+    (1234.5, "USD", "id", "US$1.234,50"),
+    (1234.5, "SGD", "en", "SGD 1,234.50"),
     (0, "IDR", "en", "IDR 0"),
     (None, "IDR", "id", "–"),
     (math.nan, "USD", "en", "–"),
 ])
 def test_format_money(amount, currency, language, expected):
     assert format_money(amount, currency, language) == expected
+
+
+@pytest.mark.parametrize("amount, language, expected", [
+    (2_460_000_000, "id", "Rp2,5 M"), (250_000_000, "id", "Rp250 jt"), (2_460_000_000, "en", "IDR 2.5B"),
+    (-250_000, "en", "-IDR 250K"), (900, "id", "Rp900"), (None, "id", "–"),
+])
+def test_compact_money_for_tiles_and_axes(amount, language, expected):
+    assert format_money_short(amount, "IDR", language) == expected
 
 
 @pytest.mark.parametrize("fraction, language, decimals, expected", [
@@ -41,6 +51,7 @@ def test_format_number():
     assert format_number(1234567.891, "id", 2) == "1.234.567,89"
     assert format_number(1234567.891, "en", 2) == "1,234,567.89"
     assert format_number(-0.2, "id") == "0"
+    assert format_number(1234567.891, "en", 1, locale="de_DE") == "1.234.567,9"  # a locale of one's own
 
 
 def test_month_names():
@@ -55,7 +66,7 @@ def test_labels_exist_in_every_language():
                 "stage.monitoring", "stage.executive_summary", "kind.profile", "kind.transactional",
                 "kind.engagement", "kind.feedback", "customers", "transactions", "loaded", "quarantined",
                 "reason", "period", "previous_period", "change"]:
-        assert all(label(key, lang) for lang in LANGUAGES)
+        assert all(label(key, lang) for lang in catalogue.LANGUAGES)
     assert label("previous_period", "id") == "Periode sebelumnya"
     assert label("stage.monitoring", "en") == "Monitoring and Evaluation"
 
@@ -63,20 +74,12 @@ def test_labels_exist_in_every_language():
 def test_unknown_key_and_language_fail_clearly():
     with pytest.raises(KeyError, match="no label 'custmers': did you mean 'customers'"):
         label("custmers", "id")
-    with pytest.raises(ValueError, match="language 'fr' is not a report language"):
+    with pytest.raises(ValueError, match="language 'fr' has no catalogue; there are en, id"):
         label("customers", "fr")
     with pytest.raises(ValueError, match="language 'de'"):
         format_money(1, language="de")
-
-
-def test_add_labels_requires_every_language():
-    add_labels({"test.churn": {"id": "Churn", "en": "Churn"}})
-    try:
-        assert label("test.churn", "en") == "Churn"
-        with pytest.raises(ValueError, match="no text for en"):
-            add_labels({"test.half": {"id": "Setengah"}})
-    finally:
-        LABELS.pop("test.churn", None)
+    with pytest.raises(KeyError, match="no message 'nope'"):
+        catalogue.t("nope", "en")
 
 
 def test_stage_titles_from_notebook_names():
