@@ -11,8 +11,8 @@ parameters (`use`); library calls outside a run speak English.
 
 >>> t("stage.segmentation", "id"), t("stage.segmentation", "en")
 ('Segmentasi Pelanggan', 'Customer Segmentation')
->>> t("error.months", "id", n=2500)
-'months harus bilangan bulat minimal 1, bukan 2.500'
+>>> t("error.ingest.no_rows", "id", source="tx.csv", held=2500, table="transactions")[32:72]
+'memuatnya akan mengganti 2.500 baris tra'
 """
 
 from __future__ import annotations

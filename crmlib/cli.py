@@ -10,68 +10,81 @@ import json
 import sys
 from pathlib import Path
 
+from crmlib import catalogue
+from crmlib.catalogue import t
 from crmlib.errors import CrmError, ParamsError
+from crmlib.formats import format_number
 from crmlib.periods import Period
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    _speak(argv)
     parser = _parser()
     args = parser.parse_args(argv)
     try:
         return args.handler(args) or 0
     except CrmError as err:
-        print(f"crm: error: {err}", file=sys.stderr)
+        print(t("console.error", message=str(err)), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("crm: interrupted", file=sys.stderr)
+        print(t("console.interrupted"), file=sys.stderr)
         return 130
 
 
+def _speak(argv: list[str]) -> None:
+    """Speak the project's language (its parameters' `language`) when there is a project; English otherwise."""
+    from crmlib.report.params import find_project_dir, load_params
+
+    given = argv[argv.index("--project") + 1] if "--project" in argv[:-1] else None
+    try:
+        catalogue.use(load_params(Path(given) if given else find_project_dir()).language)
+    except CrmError:
+        pass  # no project, or parameters with a mistake: the command says so itself, in English
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="crm", description="CRM Analytics Suite: data, reports, backfills.")
+    parser = argparse.ArgumentParser(prog="crm", description=t("help.crm"))
     parser.add_argument("--project", type=Path, default=None,
-                        help="project folder holding params/default.yaml (default: found from the current folder)")
+                        help=t("help.project"))
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
-    sample = commands.add_parser("sample", help="write a seeded synthetic CRM data set, one file per table")
-    sample.add_argument("--customers", type=int, default=None, help="default: sample.customers in the parameters")
-    sample.add_argument("--months", type=int, default=None, help="default: sample.months in the parameters")
-    sample.add_argument("--seed", type=int, default=None, help="default: sample.seed in the parameters")
-    sample.add_argument("--end", default=None, help="last month covered, YYYY-MM (default: last complete month)")
+    sample = commands.add_parser("sample", help=t("help.sample"))
+    sample.add_argument("--customers", type=int, default=None, help=t("help.sample.customers"))
+    sample.add_argument("--months", type=int, default=None, help=t("help.sample.months"))
+    sample.add_argument("--seed", type=int, default=None, help=t("help.sample.seed"))
+    sample.add_argument("--end", default=None, help=t("help.sample.end"))
     sample.add_argument("--format", choices=["csv", "parquet"], default="csv")
     sample.add_argument("--layout", choices=["tidy", "lines"], default="tidy",
-                        help="tidy: one row per order in the contract's columns; lines: transactions.csv as a shop's "
-                             "order-line export (see the README for its mapping)")
+                        help=t("help.sample.layout"))
     sample.add_argument("--truth", type=Path, default=None,
-                        help="also write truth.csv here: who dropped out and when, for checking the models")
+                        help=t("help.sample.truth"))
     sample.add_argument("--out", type=Path, required=True)
     sample.set_defaults(handler=_sample)
 
-    ingest = commands.add_parser("ingest", help="load a folder of source files (or a database) into the warehouse")
-    ingest.add_argument("directory", type=Path, nargs="?", help="folder with transactions.csv, customers.xlsx …")
+    ingest = commands.add_parser("ingest", help=t("help.ingest"))
+    ingest.add_argument("directory", type=Path, nargs="?", help=t("help.ingest.directory"))
     ingest.add_argument("--database", action="store_true",
-                        help="read from the database whose SQLAlchemy URL is in $CRM_DATABASE_URL "
-                             "(or the variable named by ingest.database_url_env)")
-    ingest.add_argument("--warehouse", type=Path, default=None, help="DuckDB file (default: from the parameters)")
-    ingest.add_argument("--json", action="store_true", help="print the per-table counts as one JSON object")
+                        help=t("help.ingest.database"))
+    ingest.add_argument("--warehouse", type=Path, default=None, help=t("help.ingest.warehouse"))
+    ingest.add_argument("--json", action="store_true", help=t("help.ingest.json"))
     ingest.add_argument("--replace", action="store_true",
-                        help="load even a source with no data rows, or one that shrinks its table a lot")
+                        help=t("help.ingest.replace"))
     ingest.set_defaults(handler=_ingest)
 
-    data = commands.add_parser("data", help="make sure the warehouse holds data: sample data only when there is "
-                                             "none at all, and the raw folder reloaded when it is the warehouse's source")
+    data = commands.add_parser("data", help=t("help.data"))
     data.set_defaults(handler=_data)
 
-    run = commands.add_parser("run", help="run every stage notebook for a period and publish its HTML report")
-    run.add_argument("--period", default=None, help="YYYY-MM (default: the latest complete month in the data)")
+    run = commands.add_parser("run", help=t("help.run"))
+    run.add_argument("--period", default=None, help=t("help.run.period"))
     run.set_defaults(handler=_run)
 
-    backfill = commands.add_parser("backfill", help="run the report for every month from FROM to TO")
+    backfill = commands.add_parser("backfill", help=t("help.backfill"))
     backfill.add_argument("--from", dest="first", required=True, metavar="YYYY-MM")
     backfill.add_argument("--to", dest="last", required=True, metavar="YYYY-MM")
     backfill.set_defaults(handler=_backfill)
 
-    latest = commands.add_parser("latest-period", help="print the latest complete month in the warehouse")
+    latest = commands.add_parser("latest-period", help=t("help.latest"))
     latest.set_defaults(handler=_latest)
     return parser
 
@@ -86,20 +99,20 @@ def _sample(args) -> None:
                                defaults.months if args.months is None else args.months,
                                defaults.seed if args.seed is None else args.seed)
     if customers < 1 or months < 1:
-        raise CrmError("--customers and --months must be at least 1")
+        raise CrmError(t("error.cli.counts"))
     if args.end and Period.parse(args.end).kind != "M":
-        raise CrmError(f"--end {args.end} is not a month; write it as YYYY-MM")
+        raise CrmError(t("error.cli.end", end=args.end))
     counts = write_sample(args.out, customers=customers, months=months, seed=seed, end=args.end, fmt=args.format,
                           layout=args.layout, truth_dir=args.truth)
-    total = ", ".join(f"{table} {rows:,}" for table, rows in counts.items())
-    print(f"wrote sample data to {args.out}: {total}")
+    total = ", ".join(t("console.sample.table", table=table, rows=rows) for table, rows in counts.items())
+    print(t("console.sample.wrote", folder=str(args.out), total=total))
 
 
 def _ingest(args) -> None:
     from crmlib.collect import IngestOptions, Warehouse, ingest_database, ingest_dir
 
     if (args.directory is None) == (not args.database):
-        raise CrmError("give either a folder to ingest (crm ingest data/raw) or --database, not both or neither")
+        raise CrmError(t("error.cli.source"))
     params = _params(args, required=args.warehouse is None)
     options = params.ingest if params else IngestOptions()
     warehouse = Warehouse(args.warehouse or params.path("warehouse"))
@@ -108,26 +121,29 @@ def _ingest(args) -> None:
     else:
         report = ingest_dir(args.directory, warehouse, options, replace=args.replace)
     for note in report.notes:
-        print(f"note: {note}", file=sys.stderr)
+        print(t("console.note", note=note), file=sys.stderr)
     for warning in report.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
+        print(t("console.warning", warning=warning), file=sys.stderr)
     if args.json:
         print(json.dumps(report.counts))
         return
     _print_counts(report)
-    print(f"warehouse: {warehouse.path}")
+    print(t("console.ingest.warehouse", path=str(warehouse.path)))
     if any(c["quarantined"] for c in report.counts.values()):
-        print("quarantined rows and their reasons are in the warehouse table `quarantine`")
+        print(t("console.ingest.quarantine"))
 
 
 def _print_counts(report) -> None:
     """rows = loaded + guest + quarantined per table, and the same in money for the tables that carry amounts."""
-    print(f"{'table':<20}{'rows':>18}{'loaded':>18}{'guest':>18}{'quarantined':>18}")
+    language = catalogue.current()
+    words = [t(k) for k in ("table", "rows", "loaded", "guest", "quarantined")]
+    print(f"{words[0]:<22}" + "".join(f"{w:>18}" for w in words[1:]))
     for table, c in report.counts.items():
-        print(f"{table:<20}{c['rows']:>18,}{c['loaded']:>18,}{c['guest']:>18,}{c['quarantined']:>18,}")
+        print(f"{table:<22}" + "".join(f"{format_number(c[k], language):>18}"
+                                       for k in ("rows", "loaded", "guest", "quarantined")))
     for table, m in report.money.items():
-        print(f"{table + ' (money)':<20}" + "".join(f"{m.get(k, 0.0):>18,.0f}"
-                                                   for k in ("source", "loaded", "guest", "quarantined")))
+        print(f"{t('console.ingest.money', table=table):<22}" + "".join(
+            f"{format_number(m.get(k, 0.0), language):>18}" for k in ("source", "loaded", "guest", "quarantined")))
 
 
 def _data(args) -> None:
@@ -140,19 +156,18 @@ def _data(args) -> None:
     loaded = warehouse.query("SELECT source FROM loads")["source"].tolist()
     if not loaded and not (raw.is_dir() and any(raw.iterdir())):
         write_sample(raw, customers=params.sample.customers, months=params.sample.months, seed=params.sample.seed)
-        print(f"no data yet: wrote synthetic sample data to {raw}")
+        print(t("console.data.sample", folder=str(raw)))
     elsewhere = [s for s in loaded if not s.startswith(str(raw)) and s != "derived from transactions"]
     if elsewhere:
-        print(f"the warehouse was loaded from {elsewhere[0]}, not {raw}: left as it is (load again with crm ingest)")
+        print(t("console.data.elsewhere", source=elsewhere[0], folder=str(raw)))
     elif raw.is_dir() and any(raw.iterdir()):
         report = ingest_dir(raw, warehouse, params.ingest)
         rows = sum(c["rows"] for c in report.counts.values())
         quarantined = sum(c["quarantined"] for c in report.counts.values())
         guests = sum(c["guest"] for c in report.counts.values())
-        print(f"loaded {raw}: {rows:,} rows, {guests:,} of them guest sales, {quarantined:,} quarantined "
-              "(see the warehouse table quarantine)")
+        print(t("console.data.loaded", folder=str(raw), rows=rows, guests=guests, quarantined=quarantined))
         for warning in report.warnings:
-            print(f"warning: {warning}", file=sys.stderr)
+            print(t("console.warning", warning=warning), file=sys.stderr)
 
 
 
@@ -179,7 +194,7 @@ def _latest_period(args) -> str:
 
     path = _params(args).path("warehouse")
     if not path.exists():
-        raise CrmError(f"no warehouse at {path}: load data first (make data, or crm ingest DIR)")
+        raise CrmError(t("error.cli.no_warehouse", path=str(path)))
     return str(Warehouse(path).last_complete_month())
 
 

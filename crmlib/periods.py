@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from crmlib.catalogue import t
 from crmlib.errors import ParamsError
 
 _PATTERNS = {
@@ -48,10 +49,7 @@ class Period:
             else:
                 month = 1
             return cls(pd.Timestamp(year=year, month=month, day=1), kind)
-        raise ParamsError(
-            f"period {text!r} is not a period: write a month as YYYY-MM (2025-06), "
-            "a quarter as YYYY-Qn (2025-Q2) or a year as YYYY (2025)"
-        )
+        raise ParamsError(t("error.period.parse", text=repr(text)))
 
     @property
     def months(self) -> int:
@@ -84,9 +82,9 @@ def month_range(first: str, last: str) -> list[Period]:
     """Every month from `first` to `last`, both included."""
     start, stop = Period.parse(first), Period.parse(last)
     if start.kind != "M" or stop.kind != "M":
-        raise ParamsError(f"a backfill runs month by month: write FROM and TO as YYYY-MM, not {first!r}..{last!r}")
+        raise ParamsError(t("error.period.backfill_months", first=repr(first), last=repr(last)))
     if stop < start:
-        raise ParamsError(f"backfill range {first}..{last} is empty: FROM must not come after TO")
+        raise ParamsError(t("error.period.backfill_empty", first=str(first), last=str(last)))
     out = [start]
     while out[-1] != stop:
         out.append(out[-1].next())
@@ -108,7 +106,7 @@ def end_day(end) -> pd.Timestamp:
     except (TypeError, ValueError):
         day = pd.NaT
     if pd.isna(day):
-        raise ParamsError(f"end {end!r} is not a day: write it as YYYY-MM-DD (2025-06-30) or a period (2025-06)")
+        raise ParamsError(t("error.period.day", end=repr(end)))
     return day.normalize()
 
 

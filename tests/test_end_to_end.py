@@ -116,7 +116,7 @@ def test_a_failing_run_exits_non_zero_and_keeps_the_last_good_report(project):
         override.unlink()
     assert failed.returncode == 1
     last = failed.stderr.strip().splitlines()[-1]
-    assert last.startswith("crm: error:") and "01_data_collection" in last
+    assert last.startswith("crm: galat:") and "01_data_collection" in last  # the project speaks id
     assert "Traceback" not in failed.stderr
     assert published.read_bytes() == before
 
@@ -147,7 +147,7 @@ def test_a_period_before_the_data_is_one_clear_line(project):
     run = crm("--project", project, "run", "--period", "2020-01", check=False)
     assert run.returncode == 1 and "Traceback" not in run.stderr
     last = run.stderr.strip().splitlines()[-1]
-    assert last.startswith("crm: error:") and "no transactions up to the end of 2020-01" in last
+    assert last.startswith("crm: galat:") and "tidak ada transaksi sampai akhir 2020-01" in last
 
 
 def test_crm_data_never_replaces_a_business_s_own_data(tmp_path):
@@ -157,17 +157,17 @@ def test_crm_data_never_replaces_a_business_s_own_data(tmp_path):
         (ROOT / "params" / "default.yaml").read_text().replace("customers: 2000", "customers: 150")
         .replace("months: 24 ", "months: 6 "))
     first = crm("--project", project, "data")
-    assert "wrote synthetic sample data" in first.stdout
+    assert "data contoh sintetis ditulis" in first.stdout  # the project speaks id
     assert (project / "data" / "raw" / ".synthetic-sample").is_file()
     again = crm("--project", project, "data")  # the raw folder is the source: reloaded, nothing new made
-    assert "wrote synthetic" not in again.stdout and "loaded" in again.stdout
+    assert "data contoh" not in again.stdout and "dimuat" in again.stdout
 
     own = tmp_path / "exports"
     own.mkdir()
     (own / "transactions.csv").write_text("transaction_id,customer_id,ts,amount\nX1,C0000001,2025-01-02,5\n")
     crm("--project", project, "ingest", own)
     kept = crm("--project", project, "data")
-    assert "left as it is" in kept.stdout
+    assert "dibiarkan apa adanya" in kept.stdout
     assert stored_result(project, "transactions", None) == 1  # still the business's own transaction
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from crmlib import catalogue
 from crmlib.periods import Period
-from crmlib.report.formats import (format_money, format_money_short, format_number, format_percent, label, month_name,
+from crmlib.formats import (format_money, format_money_short, format_number, format_percent, label, month_name,
                                    stage_title)
 
 

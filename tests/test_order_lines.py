@@ -243,10 +243,10 @@ def test_the_crm_command_refuses_a_header_only_file_in_one_line_and_replace_over
     empty.mkdir()
     (empty / "transactions.csv").write_text("transaction_id,customer_id,ts,amount\n")
     command = [sys.executable, "-m", "crmlib.cli", "ingest", str(empty), "--warehouse", str(warehouse.path)]
-    refused = subprocess.run(command, capture_output=True, text=True)
+    refused = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path)  # no project: English
     assert refused.returncode == 1 and refused.stderr.count("\n") == 1
     assert "would replace the 4 transactions rows in the warehouse with none" in refused.stderr
-    replaced = subprocess.run([*command, "--replace"], capture_output=True, text=True)
+    replaced = subprocess.run([*command, "--replace"], capture_output=True, text=True, cwd=tmp_path)
     assert replaced.returncode == 0, replaced.stderr
     assert warehouse.query("SELECT count(*) AS n FROM transactions")["n"][0] == 0
 

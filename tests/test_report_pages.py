@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from crmlib.report.formats import month_name, stage_title
+from crmlib.formats import month_name, stage_title
 from crmlib.report.runner import run_period
 from test_runner import CHART_CODE, PERIOD, make_project
 

@@ -172,7 +172,7 @@ def test_params_are_validated_before_any_notebook_runs(tmp_path):
 
 def test_missing_notebooks_are_a_run_error(tmp_path):
     project = make_project(tmp_path, names=())
-    with pytest.raises(RunError, match="no stage notebooks"):
+    with pytest.raises(RunError, match="tidak ada notebook tahap"):  # the project speaks id
         run_period(PERIOD, project, log=lambda _: None)
-    with pytest.raises(RunError, match="99_nothing.ipynb not found"):
+    with pytest.raises(RunError, match="99_nothing.ipynb tidak ditemukan"):
         run_period(PERIOD, project, notebooks=["99_nothing.ipynb"], log=lambda _: None)

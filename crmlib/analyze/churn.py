@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Strict, StrictFloat, ValidationError, field_validator
 
+from crmlib.catalogue import t
 from crmlib.errors import ParamsError
 
 TIERS = ("high", "medium", "low")
@@ -46,8 +47,7 @@ class ChurnOptions(BaseModel):
     def _increasing_shares(cls, value: tuple[float, float]) -> tuple[float, float]:
         low, high = value
         if not 0 < low < high < 1:
-            raise ValueError(f"thresholds must be two increasing numbers between 0 and 1 (such as [0.3, 0.7]), "
-                             f"got [{low:g}, {high:g}]")
+            raise ValueError(t("error.churn.increasing", low=f"{low:g}", high=f"{high:g}"))
         return value
 
 
@@ -56,7 +56,8 @@ def churn_tiers(p_alive: pd.Series, thresholds=(0.5, 0.8)) -> pd.Series:
     try:
         low, high = ChurnOptions(thresholds=thresholds).thresholds
     except ValidationError as err:
-        raise ParamsError(f"churn thresholds: {err.errors()[0]['msg'].removeprefix('Value error, ')}") from None
+        raise ParamsError(t("error.churn.thresholds", problem=err.errors()[0]["msg"].removeprefix("Value error, "))) \
+            from None
     values = pd.to_numeric(p_alive, errors="coerce").astype(float)
     bad = values.isna() | (values < 0) | (values > 1)
     if bad.any():

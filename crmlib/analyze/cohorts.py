@@ -12,6 +12,7 @@ import pandas as pd
 
 from crmlib.segment.purchase_days import PURCHASE_DAYS, run_sql
 from crmlib.collect.warehouse import Warehouse
+from crmlib.catalogue import t
 from crmlib.errors import ParamsError
 
 UNITS = {"W": "week", "M": "month", "Q": "quarter"}
@@ -38,7 +39,7 @@ def cohort_table(warehouse: Warehouse, end, freq: str = "M") -> pd.DataFrame:
     """Long form, one row per cohort and age up to `end`: cohort (first day of the first-purchase month), age
     (months since it), size (customers in the cohort), active (of them, buying in that month), retention."""
     if freq not in UNITS:
-        raise ParamsError(f"cohort freq must be one of {', '.join(UNITS)} (week, month, quarter), not {freq!r}")
+        raise ParamsError(t("error.cohort.freq", choices=", ".join(UNITS), value=repr(freq)))
     frame = run_sql(warehouse, _SQL.format(purchase_days=PURCHASE_DAYS, unit=UNITS[freq]), end)
     return frame.astype({"cohort": "datetime64[us]", "age": "int64", "size": "int64", "active": "int64"})
 

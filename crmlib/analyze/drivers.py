@@ -205,7 +205,7 @@ def nps_drivers(warehouse: Warehouse, end, options: DriverOptions | None = None,
     }
     return fit_drivers(nps_features(warehouse, end, options), Outcome("nps_score", "driver.points"), features,
                        _categorical(options), options, language,
-                       what=f"NPS respondents with a purchase before answering, up to {end_day(end):%Y-%m-%d}")
+                       what=t("drivers.nps_rows", end=f"{end_day(end):%Y-%m-%d}"))
 
 
 def spend_drivers(warehouse: Warehouse, end, options: DriverOptions | None = None,
@@ -222,7 +222,7 @@ def spend_drivers(warehouse: Warehouse, end, options: DriverOptions | None = Non
     }
     return fit_drivers(spend_features(warehouse, end), Outcome("log_revenue", "driver.spend", logged=True), features,
                        _categorical(options), options, language,
-                       what=f"buyers with a positive net revenue up to {end_day(end):%Y-%m-%d}")
+                       what=t("drivers.spend_rows", end=f"{end_day(end):%Y-%m-%d}"))
 
 
 def _categorical(options: DriverOptions) -> list[str]:
@@ -230,15 +230,14 @@ def _categorical(options: DriverOptions) -> list[str]:
 
 
 def fit_drivers(data: pd.DataFrame, outcome: Outcome, features: dict[str, Feature], categorical: list[str],
-                options: DriverOptions, language: str = "en", what: str = "rows") -> DriverResult:
+                options: DriverOptions, language: str = "en", what: str = "") -> DriverResult:
     """OLS with HC3 standard errors of `outcome` on the numeric `features` and the `categorical` columns of
     `data`; rows missing any of them are left out. Raises ModelError when fewer than `options.min_rows`
     rows remain."""
     data = data.dropna(subset=[outcome.column, *features])
-    n = len(data)
+    n, what = len(data), what or t("drivers.rows")
     if n < options.min_rows:
-        raise ModelError(f"too few {what}: {n}, and the drivers need at least {options.min_rows}; load more "
-                             "data or choose a later end")
+        raise ModelError(t("error.drivers.too_few", what=what, n=n, least=options.min_rows))
     columns = {name: data[name].astype(float) for name in features}
     labels = dict(features)
     for name in categorical:
@@ -253,7 +252,7 @@ def fit_drivers(data: pd.DataFrame, outcome: Outcome, features: dict[str, Featur
     dropped = {term: "too little variance" for term in design if _too_uniform(design[term], options.min_count)}
     design = design.drop(columns=list(dropped))
     if n <= design.shape[1] + 1:
-        raise ModelError(f"too few {what} ({n}) for {design.shape[1]} features; load more data")
+        raise ModelError(t("error.drivers.features", what=what, n=n, features=design.shape[1]))
     fit = sm.OLS(data[outcome.column].astype(float), sm.add_constant(design, has_constant="add")).fit(cov_type="HC3")
     return DriverResult(table=_table(fit, labels, outcome, language), r_squared=float(fit.rsquared), n=n, fit=fit,
                         dropped=dropped)

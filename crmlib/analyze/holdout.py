@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from crmlib.analyze.purchases import MODELS, ModelError, PurchaseModel, fit_purchases, model_family
+from crmlib.catalogue import t
 from crmlib.collect.warehouse import Warehouse
 from crmlib.periods import end_day
 from crmlib.segment.summary import DAYS_PER, rfm_summary
@@ -35,8 +36,7 @@ def _window(calibration_end, holdout_end) -> tuple[pd.Timestamp, pd.Timestamp]:
     """The last days of calibration and holdout (dates, or periods such as "1998-06" for their last day)."""
     calibration_end, holdout_end = end_day(calibration_end), end_day(holdout_end)
     if holdout_end <= calibration_end:
-        raise ModelError(f"holdout_end ({holdout_end.date()}) must come after calibration_end "
-                         f"({calibration_end.date()}): the holdout is the period after calibration")
+        raise ModelError(t("error.holdout.order", holdout=str(holdout_end.date()), calibration=str(calibration_end.date())))
     return calibration_end, holdout_end
 
 
@@ -156,7 +156,7 @@ def validate(transactions: pd.DataFrame | Warehouse, calibration_end, holdout_en
     """
     models = tuple(models)
     if not models:
-        raise ModelError("validate needs at least one model, e.g. models=('bgnbd', 'pnbd', 'mbgnbd')")
+        raise ModelError(t("error.holdout.no_models"))
     for name in models:
         model_family(name)
     calibration_end, holdout_end = _window(calibration_end, holdout_end)

@@ -23,6 +23,7 @@ import pandas as pd
 
 from crmlib.segment.purchase_days import PURCHASE_DAYS, run_sql
 from crmlib.collect.warehouse import Warehouse
+from crmlib.catalogue import t
 from crmlib.errors import ParamsError
 
 STAGES = ("awareness", "consideration", "conversion", "repeat", "loyal")
@@ -52,12 +53,11 @@ def customer_journey(warehouse: Warehouse, end, loyal_days: int = 4, churn_days:
     """Per known customer (index customer_id): stage (the furthest reached, an ordered categorical),
     purchase_days, last_purchase and churned (see the module's definitions)."""
     if not (isinstance(loyal_days, (int, np.integer)) and loyal_days >= 2):
-        raise ParamsError(f"journey loyal_days must be a whole number of purchase days of at least 2, "
-                          f"got {loyal_days!r}")
+        raise ParamsError(t("error.journey.loyal_days", value=repr(loyal_days)))
     if not (isinstance(churn_days, (int, np.integer)) and churn_days >= 1):
-        raise ParamsError(f"journey churn_days must be a whole number of days of at least 1, got {churn_days!r}")
+        raise ParamsError(t("error.journey.churn_days", value=repr(churn_days)))
     if not 0 < p_alive_threshold < 1:
-        raise ParamsError(f"journey p_alive_threshold must lie between 0 and 1, got {p_alive_threshold!r}")
+        raise ParamsError(t("error.journey.threshold", value=repr(p_alive_threshold)))
     frame = run_sql(warehouse, _SQL, end, loyal=int(loyal_days), churn_days=int(churn_days),
                     considering=list(CONSIDERATION_EVENTS))
     frame = frame.astype({"customer_id": str}).set_index("customer_id")

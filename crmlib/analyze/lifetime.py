@@ -21,6 +21,7 @@ from crmlib.analyze.options import LifetimeValueOptions
 from crmlib.analyze.purchases import PurchaseModel, fit_purchases
 from crmlib.analyze.spend import IndependenceWarning, SpendModel, fit_spend
 from crmlib.analyze.value import DAYS_PER_MONTH, customer_value
+from crmlib.catalogue import t
 from crmlib.collect.warehouse import Warehouse
 from crmlib.errors import ModelError
 from crmlib.periods import end_day
@@ -84,7 +85,7 @@ def lifetime_value(warehouse: Warehouse, end, options: LifetimeValueOptions | No
         chosen, note = validation.chosen, ""
     except ModelError as err:
         validation, chosen = None, options.models[0]
-        note = f"no holdout validation ({err})"
+        note = t("note.no_validation", reason=str(err))
     summary = rfm_summary(warehouse, last, freq=options.freq)
     order = [chosen, *[m for m in options.models if m != chosen]]
     horizon = options.months * DAYS_PER_MONTH / DAYS_PER[options.freq]
@@ -96,7 +97,7 @@ def lifetime_value(warehouse: Warehouse, end, options: LifetimeValueOptions | No
             spend = _first_fit([lambda p=p: fit_spend(summary, penalizer=p) for p in PENALIZERS])
         except ModelError as err:
             spend = MeanSpend(summary)
-            spend_note = f"expected spend is the mean of the repeat purchases: Gamma-Gamma did not fit ({err})"
+            spend_note = t("note.mean_spend", reason=str(err))
         else:
             spend_note = ""
     churn_model = _churn_model(purchases, validation, churn.model, summary, horizon)
@@ -137,7 +138,7 @@ class MeanSpend:
     def __init__(self, summary: pd.DataFrame):
         repeat = summary[summary["frequency"] > 0]
         if repeat.empty or not (repeat["monetary_value"] > 0).any():
-            raise ModelError("no repeat purchases with a positive value yet: lifetime value cannot be estimated")
+            raise ModelError(t("error.lifetime.no_repeat_value"))
         weights = repeat["frequency"]
         self.population_mean = float((repeat["monetary_value"] * weights).sum() / weights.sum())
 
@@ -158,7 +159,7 @@ def _predicting(model: PurchaseModel, summary: pd.DataFrame, horizon: float) -> 
     """`model`, if it gives finite predictions over `horizon` for every customer (a degenerate fit may not)."""
     predictions = pd.concat([model.expected_purchases(horizon, summary), model.p_alive(summary)])
     if not predictions.notna().all() or not (predictions < float("inf")).all():
-        raise ModelError(f"the {model.model} fit ({model.params}) gives no usable predictions for these customers")
+        raise ModelError(t("error.lifetime.no_predictions", model=model.model))
     return model
 
 

@@ -30,7 +30,10 @@ import pandas as pd
 
 from crmlib.analyze.models import PURCHASE_FAMILIES, Family
 from crmlib.analyze.models.mle import MLE, maximize
+from crmlib.catalogue import t
 from crmlib.errors import ModelError
+
+t_ = t  # inside methods whose argument is named t (a horizon)
 
 PATTERN = ("frequency", "recency", "T")
 MODELS = tuple(PURCHASE_FAMILIES)
@@ -59,27 +62,24 @@ def unique_rows(frame: pd.DataFrame, columns) -> tuple[np.ndarray, np.ndarray, n
 def check_summary(summary: pd.DataFrame, columns=PATTERN) -> None:
     """Raise ModelError unless `summary` is an RFM summary with usable `columns`."""
     if not isinstance(summary, pd.DataFrame):
-        raise ModelError(f"expected an RFM summary DataFrame, got {type(summary).__name__}; "
-                         "build one with crmlib.segment.summary.rfm_summary")
+        raise ModelError(t("error.model.not_a_summary", kind=type(summary).__name__))
     missing = [c for c in columns if c not in summary.columns]
     if missing:
-        raise ModelError(f"the RFM summary lacks column(s) {', '.join(missing)}; "
-                         "build it with crmlib.segment.summary.rfm_summary")
+        raise ModelError(t("error.model.summary_columns", columns=", ".join(missing)))
     values = summary[list(columns)]
     problems = {
-        "missing or infinite values": ~np.isfinite(values.to_numpy(dtype=float)).all(axis=1),
+        "missing": ~np.isfinite(values.to_numpy(dtype=float)).all(axis=1),
         # monetary_value may be negative: a purchase day whose refunds exceed its sales
-        "a negative count or time": (values.drop(columns="monetary_value", errors="ignore") < 0).any(axis=1).to_numpy(),
+        "negative": (values.drop(columns="monetary_value", errors="ignore") < 0).any(axis=1).to_numpy(),
     }
     if "frequency" in columns:
-        problems["a fractional frequency"] = (values["frequency"] % 1 != 0).to_numpy()
+        problems["fractional"] = (values["frequency"] % 1 != 0).to_numpy()
     if "recency" in columns and "T" in columns:
-        problems["recency greater than T"] = (values["recency"] > values["T"]).to_numpy()
+        problems["recency"] = (values["recency"] > values["T"]).to_numpy()
     for problem, rows in problems.items():
         if rows.any():
-            example = summary.index[rows][0]
-            raise ModelError(f"the RFM summary has {problem} for {rows.sum():,} customer(s), e.g. {example!r}; "
-                             "build it with crmlib.segment.summary.rfm_summary")
+            raise ModelError(t("error.model.summary", problem=t(f"error.model.summary.{problem}"),
+                               n=int(rows.sum()), example=repr(summary.index[rows][0])))
 
 
 def _time_scale(age: np.ndarray) -> float:
@@ -113,7 +113,8 @@ class PurchaseModel:
         """
         family = model_family(model)
         if sorted(params) != sorted(family.names):
-            raise ModelError(f"{model} takes parameters {', '.join(family.names)}, not {', '.join(params)}")
+            raise ModelError(t("error.model.params", model=model, names=", ".join(family.names),
+                               given=", ".join(params)))
         return cls(model, {n: float(params[n]) for n in family.names}, float("nan"), 0)
 
     @property
@@ -131,7 +132,7 @@ class PurchaseModel:
     def expected_purchases(self, t: float, summary: pd.DataFrame) -> pd.Series:
         """Conditional expected number of purchases in the next `t` time units (the summary's unit), per customer."""
         if not t >= 0:
-            raise ModelError(f"the horizon t must be a time of 0 or more, not {t!r}")
+            raise ModelError(t_("error.model.horizon", value=repr(t)))
         if t == 0:
             check_summary(summary)
             return pd.Series(0.0, index=summary.index, name="expected_purchases")
@@ -145,7 +146,7 @@ class PurchaseModel:
         """
         t = np.asarray(t, dtype=float)
         if not (t >= 0).all():
-            raise ModelError("the times t must be 0 or more")
+            raise ModelError(t_("error.model.horizon", value=repr(t.min())))
         scale = _time_scale(t.reshape(-1))
         with np.errstate(all="ignore"):
             values = self.family.expected(self.family.scaled(self.theta, scale), np.where(t > 0, t, 1.0) * scale)
@@ -189,26 +190,20 @@ def _starts(family: Family, frequency, age, weights) -> list[np.ndarray]:
     return [np.array([guesses[n][k] for n in family.names]) for k in range(3)]
 
 
-_DIVERGENCE = {  # what a parameter running off says about the customers, in words a manager can act on
-    ("r", "up"): "every customer seems to buy at the same rate, so there is no spread of purchase rates to estimate",
-    ("alpha", "up"): "every customer seems to buy at the same rate, so there is no spread of purchase rates to estimate",
-    ("s", "up"): "every customer seems to drop out at the same rate, so there is no spread of lifetimes to estimate",
-    ("beta", "up"): "every customer seems to drop out at the same rate, so there is no spread of lifetimes to estimate",
-    ("a", "down"): "no customer seems to have dropped out yet, so drop-out cannot be estimated",
-    ("p", "down"): "no customer seems to have dropped out yet, so drop-out cannot be estimated",
-    ("s", "down"): "no customer seems to have dropped out yet, so drop-out cannot be estimated",
+_DIVERGENCE = {  # what a parameter running off says about the customers: the catalogue's words for a manager
+    ("r", "up"): "same_rate", ("alpha", "up"): "same_rate", ("s", "up"): "same_lifetime", ("beta", "up"): "same_lifetime",
+    ("a", "down"): "no_dropout", ("p", "down"): "no_dropout", ("s", "down"): "no_dropout",
 }
 
 
 def _no_optimum(model: str, fits: list[MLE], n: int, repeaters: int) -> ModelError:
     """Why no fit found an optimum, in words a manager can act on."""
     diverging = [d for fit in fits for d in fit.diverging]
-    why = next((_DIVERGENCE[d] for d in diverging if d in _DIVERGENCE), None)
+    why = next((t(f"error.model.why.{_DIVERGENCE[d]}") for d in diverging if d in _DIVERGENCE), None)
     if why is None:
-        why = (f"its likelihood has no maximum ({', '.join(sorted({name for name, _ in diverging}))} run off to a "
-               "limit)" if diverging else "the optimiser found no point where the likelihood stops rising")
-    return ModelError(f"the {model} purchase model cannot be estimated on these {n:,} customers ({repeaters:,} with a "
-                      f"repeat purchase): {why}; a longer history or another model (bgnbd, pnbd, mbgnbd) may fit")
+        why = (t("error.model.why.runs_off", names=", ".join(sorted({name for name, _ in diverging})))
+               if diverging else t("error.model.why.no_maximum"))
+    return ModelError(t("error.model.no_optimum", model=model, n=n, repeaters=repeaters, why=why))
 
 
 def fit_purchases(summary: pd.DataFrame, model: str = "bgnbd", penalizer: float = 0.0) -> PurchaseModel:
@@ -221,14 +216,12 @@ def fit_purchases(summary: pd.DataFrame, model: str = "bgnbd", penalizer: float 
     family = model_family(model)
     check_summary(summary)
     if summary.empty:
-        raise ModelError("cannot fit a purchase model on an empty RFM summary: there are no customers")
+        raise ModelError(t("error.model.empty"))
     patterns, counts, _ = unique_rows(summary, PATTERN)
     frequency, recency, age = patterns.T
     weights = counts.astype(float)
     if not frequency.any():
-        raise ModelError(f"cannot fit a purchase model: none of the {len(summary):,} customers made a repeat "
-                         "purchase, so the data say nothing about purchase rates or drop-out; use a longer "
-                         "calibration period")
+        raise ModelError(t("error.model.no_repeat", n=len(summary)))
     scale = _time_scale(age)
     data = (frequency, recency * scale, age * scale)
     fit = maximize(family, data, weights, _starts(family, frequency, data[2], weights), penalizer)

@@ -24,6 +24,7 @@ import pandas as pd
 from crmlib.analyze.models import gamma_gamma
 from crmlib.analyze.models.mle import maximize
 from crmlib.analyze.purchases import ModelError, check_summary, unique_rows
+from crmlib.catalogue import t
 
 SPEND_COLUMNS = ("frequency", "monetary_value")
 
@@ -94,26 +95,23 @@ def fit_spend(summary: pd.DataFrame, penalizer: float = 0.0, max_correlation: fl
     check_summary(summary, SPEND_COLUMNS)
     repeat = summary.loc[_covered(summary), list(SPEND_COLUMNS)]
     if len(repeat) < 2:
-        raise ModelError(f"cannot fit the spend model: it needs customers with a repeat purchase of positive value, "
-                         f"and only {len(repeat)} of {len(summary):,} have one; use a longer calibration period")
+        raise ModelError(t("error.spend.too_few", n=len(repeat), total=len(summary)))
     patterns, counts, _ = unique_rows(repeat, SPEND_COLUMNS)
     weights = counts.astype(float)
     mean = float(weights @ patterns[:, 1] / weights.sum())
     starts = [np.ones(3), np.array([2.0, 3.0, 2.0 * mean]), np.array([5.0, 5.0, mean])]
     fit = maximize(gamma_gamma.FAMILY, tuple(patterns.T), weights, starts, penalizer)
     if not fit.converged:
-        raise ModelError(f"the spend model found no optimum on {len(repeat):,} repeat customers: spend per purchase "
-                         "varies too little between them (or too few repeat); the mean spend is used instead")
+        raise ModelError(t("error.spend.no_optimum", n=len(repeat)))
     params = dict(zip(gamma_gamma.FAMILY.names, map(float, fit.theta)))
     if params["q"] <= 1:
-        raise ModelError(f"the spend model's q = {params['q']:.3f} is not above 1, so the mean spend it implies is "
-                         "infinite; check the amounts for extreme values or fit with a penalizer")
+        raise ModelError(t("error.spend.q", q=round(params["q"], 3)))
     log_likelihood = fit.log_likelihood
     correlation = _pearson(repeat["frequency"].to_numpy(float), repeat["monetary_value"].to_numpy(float))
     model = SpendModel(params, float(log_likelihood), len(repeat), correlation, max_correlation)
     if not model.independence_ok:
-        found = "cannot be measured" if np.isnan(correlation) else f"is {correlation:.2f}"
-        warnings.warn(f"the correlation between frequency and spend per transaction among the {len(repeat):,} "
-                      f"repeat customers {found} (limit ±{max_correlation}): the Gamma-Gamma model assumes they are "
-                      "independent, so its expected spend may be biased", IndependenceWarning, stacklevel=2)
+        found = t("warning.spend.unmeasured") if np.isnan(correlation) else t("warning.spend.is",
+                                                                                  value=round(correlation, 2))
+        warnings.warn(t("warning.spend.correlated", n=len(repeat), found=found, limit=max_correlation),
+                      IndependenceWarning, stacklevel=2)
     return model

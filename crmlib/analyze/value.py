@@ -20,6 +20,7 @@ import pandas as pd
 
 from crmlib.analyze.purchases import PATTERN, ModelError, PurchaseModel, check_summary, unique_rows
 from crmlib.analyze.spend import SpendModel
+from crmlib.catalogue import t
 from crmlib.segment.summary import DAYS_PER
 
 DAYS_PER_MONTH = 30.4375  # 365.25 / 12
@@ -32,7 +33,7 @@ def monthly_discount_rate(annual_discount_rate: float) -> float:
     0.007974
     """
     if not annual_discount_rate >= 0:
-        raise ModelError(f"annual_discount_rate must be 0 or more (0.10 for 10%), not {annual_discount_rate!r}")
+        raise ModelError(t("error.value.rate", value=repr(annual_discount_rate)))
     return (1 + annual_discount_rate) ** (1 / 12) - 1
 
 
@@ -43,9 +44,9 @@ def customer_value(purchases: PurchaseModel, spend: SpendModel, summary: pd.Data
     `freq` is the time unit of the summary ("D" days or "W" weeks), as given to `rfm_summary`.
     """
     if isinstance(months, bool) or not isinstance(months, (int, np.integer)) or months < 1:
-        raise ModelError(f"months must be a whole number of months, 1 or more, not {months!r}")
+        raise ModelError(t("error.value.months", value=repr(months)))
     if freq not in DAYS_PER:
-        raise ModelError(f"freq must be 'D' (days) or 'W' (weeks), the unit of the summary, not {freq!r}")
+        raise ModelError(t("error.value.freq", value=repr(freq)))
     check_summary(summary, (*PATTERN, "monetary_value"))
     discount = (1 + monthly_discount_rate(annual_discount_rate)) ** -np.arange(1, months + 1)
     # Customers sharing frequency, recency, T and monetary value share their value: compute it once per pattern.

@@ -76,15 +76,16 @@ class Table:
         )
 
 
+# A rule's error is its catalogue message and arguments, "key|arg|arg", put in words when a row is quarantined.
 def _one_of(*values: str) -> pa.Check:
-    return pa.Check.isin(values, error=f"must be one of {', '.join(values)}")
+    return pa.Check.isin(values, error=f"rule.one_of|{', '.join(values)}")
 
 
 def _between(low: float, high: float) -> pa.Check:
-    return pa.Check.in_range(low, high, error=f"must be between {low:g} and {high:g}")
+    return pa.Check.in_range(low, high, error=f"rule.between|{low:g}|{high:g}")
 
 
-_NON_NEGATIVE = pa.Check.ge(0, error="must not be negative")
+_NON_NEGATIVE = pa.Check.ge(0, error="rule.not_negative")
 _SHARE = _between(0, 1)
 
 TABLES: dict[str, Table] = {

@@ -25,6 +25,7 @@ from functools import reduce
 import numpy as np
 import pandas as pd
 
+from crmlib.catalogue import t
 from crmlib.collect.headers import normalize_header
 
 FUNCTIONS = {
@@ -35,20 +36,20 @@ FUNCTIONS = {
     "coalesce": lambda *xs: reduce(lambda a, b: a.where(a.notna(), b), xs),
 }
 OPERATORS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv}
-HINT = "write arithmetic on the source's columns, such as quantity * unit_price - discount"
 
 
 def _parse(expression: str, where: str) -> ast.Expression:
     try:
         return ast.parse(expression.strip(), mode="eval")
     except SyntaxError as err:
-        raise ValueError(f"{where}: {expression!r} is not a valid expression ({err.msg}); {HINT}") from None
+        raise ValueError(t("error.expression.syntax", where=where, expression=repr(expression), reason=err.msg)) \
+            from None
 
 
 def check_expression(expression: str, where: str) -> set[str]:
     """The (normalised) column names `expression` reads; ValueError naming `where` if it is not allowed."""
     if not isinstance(expression, str) or not expression.strip():
-        raise ValueError(f"{where}: the expression is empty; {HINT}")
+        raise ValueError(t("error.expression.empty", where=where))
     names: set[str] = set()
 
     def visit(node: ast.AST) -> None:
@@ -65,14 +66,12 @@ def check_expression(expression: str, where: str) -> set[str]:
             names.add(normalize_header(node.id))
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and not node.keywords:
             if node.func.id not in FUNCTIONS:
-                raise ValueError(f"{where}: {node.func.id!r} is not an allowed function; use abs, round, min, max or "
-                                 "coalesce")
+                raise ValueError(t("error.expression.function", where=where, name=repr(node.func.id)))
             for arg in node.args:
                 visit(arg)
         else:
             shown = ast.get_source_segment(expression.strip(), node) or type(node).__name__
-            raise ValueError(f"{where}: {shown!r} is not allowed in an expression; {HINT} (numbers, column names, "
-                             "+ - * /, parentheses, abs, round, min, max, coalesce)")
+            raise ValueError(t("error.expression.not_allowed", where=where, part=repr(shown)))
 
     visit(_parse(expression, where))
     return names

@@ -15,7 +15,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from crmlib.catalogue import current, t
 from crmlib.collect.contract import TABLE_ORDER
+from crmlib.formats import format_percent
 from crmlib.collect.options import IngestOptions
 from crmlib.collect.reconcile import load_warnings, reconciliation
 from crmlib.collect.sources import SAMPLE_MARKER, RawTable, find_sources, read_database, read_file
@@ -44,9 +46,9 @@ def ingest_dir(directory: str | Path, warehouse: Warehouse, options: IngestOptio
     paths, ignored = find_sources(directory)
     raws = [read_file(paths[t], t, options) for t in TABLE_ORDER if t in paths]
     report = ingest_raw(raws, warehouse, options, now, replace)
-    report.notes[:0] = [f"ignored {note}" for note in ignored]
+    report.notes[:0] = ignored
     if not raws:
-        report.notes.append(f"{directory}: no contract files found; nothing was loaded")
+        report.notes.append(t("note.ingest.nothing", folder=str(directory)))
     return report
 
 
@@ -78,15 +80,14 @@ def ingest_raw(raws: list[RawTable], warehouse: Warehouse, options: IngestOption
                           money=_money(balance), warnings=load_warnings(balance, options.max_quarantine_share))
     if "customers" not in frames and "transactions" in frames and known is None:
         frames["customers"] = derive_customers(frames["transactions"])
-        report.notes.append(f"customers: no customers source, so {len(frames['customers']):,} customers were "
-                            "derived from the transactions (signup_date = first purchase)")
+        report.notes.append(t("note.ingest.derived", n=len(frames["customers"])))
     if "transactions" in results:
         report.notes += _order_notes(results["transactions"])
     for raw in raws:
         if raw.ignored_columns:
-            report.notes.append(f"{raw.source}: ignored columns not in the contract: {', '.join(raw.ignored_columns)}")
+            report.notes.append(t("note.ingest.ignored_columns", source=raw.source, columns=", ".join(raw.ignored_columns)))
         if raw.computed:
-            report.notes.append(f"{raw.source}: computed {', '.join(raw.computed)}")
+            report.notes.append(t("note.ingest.computed", source=raw.source, columns=", ".join(raw.computed)))
 
     warehouse.replace_tables(frames, _quarantine(results), _loads(results, by_table, frames), balance)
     return report
@@ -102,23 +103,18 @@ def _refuse_shrinking(results: dict[str, Checked], warehouse: Warehouse, options
         held = int(warehouse.query(f'SELECT count(*) AS n FROM "{table}"')["n"][0])
         new = len(result.loaded)
         if result.rows == 0 and held:
-            raise SourceError(f"{result.source} has no data rows: loading it would replace the {held:,} {table} rows "
-                              "in the warehouse with none; check the export, or run crm ingest --replace to empty "
-                              "the table on purpose")
+            raise SourceError(t("error.ingest.no_rows", source=result.source, held=held, table=table))
         if held and new < held * (1 - options.max_shrink):
-            raise SourceError(f"{result.source} would shrink {table} from {held:,} to {new:,} rows ({held - new:,} "
-                              f"lost, more than ingest.max_shrink = {options.max_shrink:.0%}); check the export is "
-                              "complete, or run crm ingest --replace to replace the table anyway")
+            raise SourceError(t("error.ingest.shrink", source=result.source, table=table, held=held, new=new,
+                                lost=held - new, limit=format_percent(options.max_shrink, current(), 0)))
 
 
 def _order_notes(result: Checked) -> list[str]:
     notes = []
     if result.guests:
-        notes.append(f"transactions: {result.guests:,} lines without a customer_id were loaded as guest sales "
-                     "(revenue, not customers)")
+        notes.append(t("note.ingest.guests", n=result.guests))
     if result.spread_orders:
-        notes.append(f"transactions: {result.spread_orders:,} of {result.orders:,} orders had lines stamped at "
-                     "different times; each order takes its first line's time")
+        notes.append(t("note.ingest.spread", n=result.spread_orders, orders=result.orders))
     return notes
 
 

@@ -12,6 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from crmlib.catalogue import t
 from crmlib.collect.contract import TABLES
 from crmlib.collect.expressions import check_expression
 
@@ -56,7 +57,7 @@ class IngestOptions(BaseModel):
     def _known_tables(cls, value: dict) -> dict:
         unknown = sorted(set(value) - set(TABLES))
         if unknown:
-            raise ValueError(f"unknown table {unknown[0]!r}; tables are {', '.join(TABLES)}")
+            raise ValueError(t("error.options.table", table=repr(unknown[0]), tables=", ".join(TABLES)))
         return value
 
     @field_validator("columns")
@@ -65,8 +66,8 @@ class IngestOptions(BaseModel):
         for table, mapping in value.items():
             for source, target in mapping.items():
                 if target not in TABLES[table].names:
-                    raise ValueError(f"{table}: {source!r} maps to {target!r}, which is not a column of {table}; "
-                                     f"columns are {', '.join(TABLES[table].names)}")
+                    raise ValueError(t("error.options.maps_to", table=table, source=repr(source), target=repr(target),
+                                       columns=", ".join(TABLES[table].names)))
         return value
 
     @field_validator("computed")
@@ -75,12 +76,11 @@ class IngestOptions(BaseModel):
         for table, columns in value.items():
             for column, expression in columns.items():
                 if column not in TABLES[table].names:
-                    raise ValueError(f"{table}: {column!r} is not a column of {table}; columns are "
-                                     f"{', '.join(TABLES[table].names)}")
+                    raise ValueError(t("error.options.column", table=table, column=repr(column),
+                                       columns=", ".join(TABLES[table].names)))
                 kind = TABLES[table].col(column).kind
                 if kind not in ("float", "int"):
-                    raise ValueError(f"{table}.{column}: only number columns can be computed, and {column} holds "
-                                     "text or times; map a source column to it under ingest.columns instead")
+                    raise ValueError(t("error.options.computed_kind", table=table, column=column))
                 check_expression(expression, f"{table}.{column}")
         return value
 
@@ -92,9 +92,9 @@ class IngestOptions(BaseModel):
     @model_validator(mode="after")
     def _number_format(self) -> "IngestOptions":
         if self.decimal not in (".", ","):
-            raise ValueError(f"decimal must be '.' or ',', not {self.decimal!r}")
+            raise ValueError(t("error.options.decimal", value=repr(self.decimal)))
         if self.thousands not in (None, ".", ",", " ", "'"):
-            raise ValueError(f"thousands must be one of '.', ',', ' ', \"'\" or null, not {self.thousands!r}")
+            raise ValueError(t("error.options.thousands", value=repr(self.thousands)))
         if self.thousands == self.decimal:
-            raise ValueError(f"decimal and thousands are both {self.decimal!r}; they must differ")
+            raise ValueError(t("error.options.same_separator", value=repr(self.decimal)))
         return self

@@ -89,7 +89,7 @@ def _conflicts(lines: pd.DataFrame, row_numbers: pd.Series, index: pd.Index) -> 
     reasons = []
     for tid in lines["transaction_id"]:
         (a, row_a), (b, row_b) = named[tid][:2]
-        reasons.append(f"transaction_id {tid!r} names two customers: {a!r} (row {row_a}) and {b!r} (row {row_b}); "
-                       "the lines of one order belong to one customer: correct the customer_id")
+        reasons.append(("quarantine.conflict", {"order": repr(tid), "a": repr(a), "row_a": str(row_a), "b": repr(b),
+                                                "row_b": str(row_b)}))
     return pd.DataFrame({"pos": index.get_indexer(lines.index), "column": "customer_id", "check_name": "conflict",
-                         "reason": reasons})
+                         "reason": pd.Series(reasons, dtype=object)})

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import pandas as pd
 
+from crmlib.catalogue import t
 from crmlib.collect.contract import DATA_KINDS, TABLES
+from crmlib.collect.ingest import DERIVED
 from crmlib.collect.reconcile import over_limit
-from crmlib.collect.validate import OUTCOMES
+from crmlib.collect.validate import OUTCOMES, reasons_text
 from crmlib.collect.warehouse import Warehouse, main_time_column
 
 
@@ -24,6 +26,7 @@ def collected(warehouse: Warehouse, until: pd.Timestamp) -> pd.DataFrame:
                          FROM "{name}" WHERE "{time}" < $until""")
     frame = warehouse.query(" UNION ALL ".join(parts), {"until": _ts(until)})
     sources = warehouse.query("SELECT table_name, source FROM loads")
+    sources["source"] = sources["source"].replace({DERIVED: t("source.derived")})
     frame = frame.merge(sources, on="table_name", how="left")
     return frame.sort_values("table_name", key=_contract_order, kind="stable").reset_index(drop=True)
 
@@ -42,12 +45,18 @@ def quarantine_by_check(warehouse: Warehouse) -> pd.DataFrame:
         GROUP BY ALL ORDER BY records DESC, table_name, check_name""")
 
 
-def quarantine_examples(warehouse: Warehouse, per_check: int = 3) -> pd.DataFrame:
-    """A few quarantined records for each table and kind of problem, with the row to look at."""
-    return warehouse.query("""
-        SELECT table_name, source, row_number, column_name, reason FROM quarantine
+def quarantine_examples(warehouse: Warehouse, per_check: int = 3, language: str | None = None) -> pd.DataFrame:
+    """A few quarantined records for each table and kind of problem, with the row to look at and the reason in
+    `language` (default: the language of the load)."""
+    frame = warehouse.query("""
+        SELECT table_name, source, row_number, column_name, reason, reasons FROM quarantine
         QUALIFY row_number() OVER (PARTITION BY table_name, check_name ORDER BY row_number) <= $n
         ORDER BY table_name, check_name, row_number""", {"n": per_check})
+    if language is not None:
+        worded = [reasons_text(r, language) if isinstance(r, str) else text
+                  for r, text in zip(frame["reasons"], frame["reason"])]
+        frame["reason"] = pd.Series(worded, index=frame.index, dtype=object)
+    return frame.drop(columns="reasons")
 
 
 def load_balance(warehouse: Warehouse) -> pd.DataFrame:

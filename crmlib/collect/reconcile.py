@@ -15,6 +15,9 @@ from __future__ import annotations
 
 import pandas as pd
 
+from crmlib.catalogue import current, t
+from crmlib.formats import format_number, format_percent
+
 RECONCILIATION_COLUMNS = ("table_name", "source", "month", "outcome", "rows", "amount")
 
 
@@ -58,11 +61,12 @@ def over_limit(balance: pd.DataFrame, max_share: float) -> pd.DataFrame:
 
 def load_warnings(balance: pd.DataFrame, max_share: float) -> list[str]:
     """One console line per table whose quarantined share of rows or of money is above `max_share`."""
-    out = []
+    out, language = [], current()
     for row in over_limit(balance, max_share).itertuples():
-        in_money = (f" and {row.quarantined_money:,.2f} of {row.money:,.2f} in money ({row.money_share:.1%})"
+        in_money = (t("warning.load.money", held=format_number(row.quarantined_money, language, 2),
+                      total=format_number(row.money, language, 2), share=format_percent(row.money_share, language))
                     if pd.notna(row.money) else "")
-        out.append(f"{row.table_name}: {row.quarantined:,} of {row.rows:,} rows ({row.row_share:.1%}){in_money} were "
-                   f"quarantined, more than ingest.max_quarantine_share = {max_share:.0%}; the figures of this "
-                   "period leave them out (see the quarantine table for the reasons)")
+        out.append(t("warning.load.quarantined", table=row.table_name, held=int(row.quarantined), rows=int(row.rows),
+                     share=format_percent(row.row_share, language), money=in_money,
+                     limit=format_percent(max_share, language, 0)))
     return out

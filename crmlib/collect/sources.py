@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from crmlib.catalogue import t
 from crmlib.collect.contract import TABLES
 from crmlib.collect.expressions import check_expression, evaluate
 from crmlib.collect.headers import normalize_header
@@ -49,7 +50,7 @@ def find_sources(directory: str | Path) -> tuple[dict[str, Path], list[str]]:
     """Map each contract table to its file in `directory`; also list the files left aside, with why."""
     directory = Path(directory).resolve()
     if not directory.is_dir():
-        raise SourceError(f"{directory}: no such folder; give the folder that holds transactions.csv and the like")
+        raise SourceError(t("error.source.no_folder", folder=str(directory)))
     found: dict[str, list[Path]] = {}
     ignored = []
     for path in sorted(directory.iterdir()):
@@ -59,12 +60,12 @@ def find_sources(directory: str | Path) -> tuple[dict[str, Path], list[str]]:
         if table in TABLES and path.suffix.lower() in SUFFIXES:
             found.setdefault(table, []).append(path)
         else:
-            ignored.append(f"{path.name}: not named after a contract table ({', '.join(TABLES)}) "
-                           f"with a suffix {', '.join(sorted(SUFFIXES))}")
+            ignored.append(t("note.ingest.ignored_file", file=path.name, tables=", ".join(TABLES),
+                             suffixes=", ".join(sorted(SUFFIXES))))
     for table, paths in found.items():
         if len(paths) > 1:
-            raise SourceError(f"{directory}: two files for table {table} ({', '.join(p.name for p in paths)}); "
-                              "keep one of them")
+            raise SourceError(t("error.source.two_files", folder=str(directory), table=table,
+                                files=", ".join(p.name for p in paths)))
     return {table: paths[0] for table, paths in found.items()}, ignored
 
 
@@ -84,8 +85,8 @@ def read_file(path: Path, table: str, options: IngestOptions) -> RawTable:
         raise
     except Exception as exc:  # a corrupt or foreign file: say which and why, in one line
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise SourceError(f"{path}: cannot be read as {suffix.lstrip('.')} ({reason}); "
-                          "check the file is complete and saved in that format") from None
+        raise SourceError(t("error.source.unreadable", path=str(path), format=suffix.lstrip("."), reason=reason)) \
+            from None
     raw = _to_contract(frame, table, str(path), options, rows)
     raw.sha256 = _sha256(path)
     raw.malformed = malformed
@@ -98,14 +99,13 @@ def read_database(options: IngestOptions, tables: list[str] | None = None) -> li
 
     url = os.environ.get(options.database_url_env)
     if not url:
-        raise SourceError(f"environment variable {options.database_url_env} is not set; set it to the "
-                          "database's SQLAlchemy URL, e.g. postgresql+psycopg://user:password@host/db")
+        raise SourceError(t("error.source.no_url", variable=options.database_url_env))
     try:
         engine = sa.create_engine(url)
         shown = engine.url.render_as_string(hide_password=True)
     except Exception as exc:
-        raise SourceError(f"{options.database_url_env} does not hold a usable SQLAlchemy URL ({type(exc).__name__}); "
-                          "write it like postgresql+psycopg://user:password@host/db") from None
+        raise SourceError(t("error.source.bad_url", variable=options.database_url_env,
+                            reason=type(exc).__name__)) from None
     out = []
     try:
         with engine.connect() as con:
@@ -114,8 +114,8 @@ def read_database(options: IngestOptions, tables: list[str] | None = None) -> li
                 schema, name = _split_name(options.database_tables.get(table, table))
                 if not inspector.has_table(name, schema=schema):
                     if table in options.database_tables:
-                        raise SourceError(f"database {shown}: table {options.database_tables[table]} "
-                                          f"(mapped to {table} in ingest.database_tables) does not exist")
+                        raise SourceError(t("error.source.no_table", database=shown,
+                                            name=options.database_tables[table], table=table))
                     continue
                 selectable = sa.Table(name, sa.MetaData(), schema=schema, autoload_with=con)
                 frame = pd.read_sql(sa.select(selectable), con)
@@ -125,7 +125,7 @@ def read_database(options: IngestOptions, tables: list[str] | None = None) -> li
                 out.append(raw)
     except sa.exc.SQLAlchemyError as exc:
         detail = str(exc.orig if getattr(exc, "orig", None) else exc).strip().splitlines()[0]
-        raise SourceError(f"database {shown}: {detail}") from None
+        raise SourceError(t("error.source.database", database=shown, detail=detail)) from None
     finally:
         engine.dispose()
     return out
@@ -139,19 +139,15 @@ def _to_contract(frame: pd.DataFrame, table: str, source: str, options: IngestOp
     renamed = [mapping.get(normalize_header(c), normalize_header(c)) for c in frame.columns]
     duplicated = sorted({c for c in renamed if renamed.count(c) > 1})
     if duplicated:
-        raise SourceError(f"{source}: column {duplicated[0]!r} appears twice (after mapping ingest.columns.{table}); "
-                          "keep one of them")
+        raise SourceError(t("error.source.column_twice", source=source, column=repr(duplicated[0]), table=table))
     frame = frame.set_axis(renamed, axis=1)
     computed = _compute(frame, table, source, options)
     spec = TABLES[table]
     missing = [c for c in spec.required if c not in frame.columns]
     if missing:
         found = ", ".join(map(str, frame.columns)) or "none"
-        hint = (" (or give quantity and unit_price, or compute it under ingest.computed.transactions.amount)"
-                if missing[0] == "amount" else "")
-        raise SourceError(f"{source}: required column {missing[0]!r} of table {table} is missing (columns found: "
-                          f"{found}); rename that column or map it under ingest.columns.{table} in the parameters"
-                          f"{hint}")
+        key = "error.source.no_amount" if missing[0] == "amount" else "error.source.missing_column"
+        raise SourceError(t(key, source=source, column=repr(missing[0]), table=table, found=found))
     ignored = [c for c in frame.columns if c not in spec.names]
     frame = frame[[c for c in spec.names if c in frame.columns]].reset_index(drop=True)
     return RawTable(table, source, frame, rows.reset_index(drop=True), ignored_columns=ignored,
@@ -170,8 +166,8 @@ def _compute(frame: pd.DataFrame, table: str, source: str, options: IngestOption
         names = check_expression(expression, key)
         unknown = sorted(names - set(frame.columns))
         if unknown:
-            raise SourceError(f"{source}: {key} ({expression!r}) reads column {unknown[0]!r}, which the source does "
-                              f"not have (columns: {', '.join(map(str, frame.columns))}); correct the expression")
+            raise SourceError(t("error.source.expression_column", source=source, key=key, expression=repr(expression),
+                                column=repr(unknown[0]), columns=", ".join(map(str, frame.columns))))
         frame[column] = evaluate(expression, {n: parse_number(frame[n], options) for n in names})
     return list(expressions)
 
@@ -187,8 +183,7 @@ def _read_csv(path: Path) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame | None]
     with open(path, encoding=encoding, newline="") as handle:
         header_line = handle.readline()
     if not header_line.strip():
-        raise SourceError(f"{path}: the file is empty or its first line is blank; the first line must name the "
-                          "columns")
+        raise SourceError(t("error.source.empty", path=str(path)))
     delimiter = max(DELIMITERS, key=lambda d: header_line.count(d))
     read = dict(sep=delimiter, encoding=encoding, dtype=str, keep_default_na=False, na_values=NA_VALUES,
                 skipinitialspace=True)
@@ -207,8 +202,8 @@ def _read_csv_leniently(path: Path, encoding: str, delimiter: str) -> tuple[pd.D
         good, numbers, bad = [], [], []
         for row_number, record in enumerate(records, start=2):
             if len(record) > len(header):
-                bad.append((row_number, f"has {len(record)} fields but the header has {len(header)}; "
-                                        "quote values that contain the delimiter", record))
+                bad.append((row_number, ("quarantine.malformed", {"fields": str(len(record)),
+                                                                  "header": str(len(header))}), record))
                 continue
             good.append(record + [""] * (len(header) - len(record)))
             numbers.append(row_number)

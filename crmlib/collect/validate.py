@@ -17,17 +17,16 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from crmlib.collect.contract import PANDAS_TYPES, TABLES, Col, Table
+from crmlib.catalogue import t
+from crmlib.collect.contract import PANDAS_TYPES, TABLES, Table
 from crmlib.collect.options import IngestOptions
 from crmlib.collect.orders import consolidate, mark_lines
 from crmlib.collect.parsing import PARSERS, tidy_ids
 from crmlib.collect.sources import RawTable
 
-QUARANTINE_COLUMNS = ["table_name", "source", "row_number", "column_name", "check_name", "reason", "record"]
+QUARANTINE_COLUMNS = ["table_name", "source", "row_number", "column_name", "check_name", "reason", "reasons", "record"]
 # check_name values, one per kind of problem (a record with several problems lists each once)
 CHECKS = ("malformed", "unparsable", "missing", "rule", "future", "conflict", "unknown_customer", "duplicate")
-KIND_WORDS = {"str": "text", "ts": "date and time", "date": "date", "float": "number", "int": "whole number",
-              "bool": "yes/no value"}
 OUTCOMES = ("loaded", "guest", "quarantined")
 
 
@@ -78,9 +77,8 @@ def check(raw: RawTable, options: IngestOptions, now: pd.Timestamp,
     bad[problems["pos"].to_numpy(dtype=int)] = True
     guest = typed["customer_id"].isna().to_numpy() & ~bad if lines else np.zeros(len(typed), dtype=bool)
     if guest.any() and options.guests == "quarantine":
-        problems = _combined([problems, _problem_frame(
-            np.flatnonzero(guest), "customer_id", "missing",
-            "customer_id is missing: a guest sale (set ingest.guests: load to count guest sales as revenue)")])
+        problems = _combined([problems, _problem_frame(np.flatnonzero(guest), "customer_id", "missing",
+                                                       [("quarantine.guest", {})] * int(guest.sum()))])
         bad |= guest
         guest = np.zeros(len(typed), dtype=bool)
 
@@ -145,21 +143,11 @@ def _parse(frame: pd.DataFrame, spec: Table, options: IngestOptions) -> tuple[pd
             parsed = tidy_ids(parsed)
         unparsed = values.notna().to_numpy() & parsed.isna().to_numpy()
         if unparsed.any():
-            problems.append(_problem_frame(np.flatnonzero(unparsed), col.name, "unparsable",
-                                           [_unparsed_reason(v, col, options) for v in values[unparsed]]))
+            problems.append(_problem_frame(np.flatnonzero(unparsed), col.name, "unparsable", [
+                (f"quarantine.unparsable.{col.kind}", {"column": col.name, "value": repr(str(v)[:60])})
+                for v in values[unparsed]]))
         typed[col.name] = parsed.astype(PANDAS_TYPES[col.kind])
     return pd.DataFrame(typed, index=frame.index), problems
-
-
-def _unparsed_reason(value: object, col: Col, options: IngestOptions) -> str:
-    reason = f"{col.name} {str(value)[:60]!r} is not a {KIND_WORDS[col.kind]}"
-    if col.kind in ("float", "int"):
-        reason += " (if numbers are written like 1.234,56 set ingest.decimal and ingest.thousands in the parameters)"
-    elif col.kind in ("ts", "date"):
-        reason += " (write times as 2025-06-30 14:05, or set ingest.date_format in the parameters)"
-    elif col.kind == "bool":
-        reason += " (use true/false, yes/no, ya/tidak or 1/0)"
-    return reason
 
 
 # --- rules ---------------------------------------------------------------------------------------------------
@@ -172,9 +160,9 @@ def _schema_problems(typed: pd.DataFrame, spec: Table) -> list[pd.DataFrame]:
     except pa.errors.SchemaErrors as err:
         cases = err.failure_cases.dropna(subset=["index"])
     cases = cases[cases["column"].isin(spec.names)]
-    reasons = [f"{col} is required but missing" if check == "not_nullable"
-               else f"{col} {value!r} {check}" for col, check, value in
-               zip(cases["column"], cases["check"], cases["failure_case"])]
+    reasons = [("quarantine.missing", {"column": col}) if check == "not_nullable"
+               else ("quarantine.rule", {"column": col, "value": repr(value), "rule": check})
+               for col, check, value in zip(cases["column"], cases["check"], cases["failure_case"])]
     positions = typed.index.get_indexer(cases["index"].astype(int))
     checks = np.where(cases["check"].eq("not_nullable"), "missing", "rule")
     return [_problem_frame(positions, cases["column"].to_numpy(), checks, reasons)]
@@ -186,9 +174,9 @@ def _future_problems(typed: pd.DataFrame, spec: Table, now: pd.Timestamp) -> lis
         if col.not_future:
             late = typed[col.name].gt(now).fillna(False).to_numpy(dtype=bool)
             if late.any():
-                out.append(_problem_frame(np.flatnonzero(late), col.name, "future",
-                                          [f"{col.name} {t} is in the future (after {now:%Y-%m-%d %H:%M})"
-                                           for t in typed[col.name][late]]))
+                out.append(_problem_frame(np.flatnonzero(late), col.name, "future", [
+                    ("quarantine.future", {"column": col.name, "value": str(when), "now": f"{now:%Y-%m-%d %H:%M}"})
+                    for when in typed[col.name][late]]))
     return out
 
 
@@ -196,8 +184,7 @@ def _unknown_customers(typed: pd.DataFrame, known: pd.Index) -> pd.DataFrame:
     ids = typed["customer_id"]
     unknown = (ids.notna() & ~ids.isin(known)).to_numpy(dtype=bool)
     return _problem_frame(np.flatnonzero(unknown), "customer_id", "unknown_customer",
-                          [f"customer_id {c!r} is not in customers; add the customer or correct the id"
-                           for c in ids[unknown]])
+                          [("quarantine.unknown_customer", {"customer": repr(c)}) for c in ids[unknown]])
 
 
 def _duplicates(typed: pd.DataFrame, spec: Table, rows: pd.Series, exclude: pd.Series) -> pd.DataFrame:
@@ -213,7 +200,8 @@ def _duplicates(typed: pd.DataFrame, spec: Table, rows: pd.Series, exclude: pd.S
     first_row.index = ids.drop_duplicates(keep="first").to_numpy()
     dups = ids[repeated]
     return _problem_frame(dups.index.to_numpy(), spec.id_column, "duplicate",
-                          [f"duplicate {spec.id_column} {i!r} (first seen at row {first_row[i]})" for i in dups])
+                          [("quarantine.duplicate_id", {"column": spec.id_column, "id": repr(i),
+                                                        "row": str(first_row[i])}) for i in dups])
 
 
 def _exact_duplicates(raw: RawTable, exclude: pd.Series) -> pd.DataFrame:
@@ -229,14 +217,15 @@ def _exact_duplicates(raw: RawTable, exclude: pd.Series) -> pd.DataFrame:
     first_row = pd.Series(raw.row_numbers.to_numpy()[firsts.index], index=firsts.to_numpy())
     dups = hashes[repeated]
     return _problem_frame(dups.index.to_numpy(), raw.frame.columns[0], "duplicate",
-                          [f"the same as row {first_row[h]} in every column (a line exported twice)" for h in dups])
+                          [("quarantine.duplicate_row", {"row": str(first_row[h])}) for h in dups])
 
 
 # --- quarantine ----------------------------------------------------------------------------------------------
 
 def _problem_frame(positions, column, check_name, reasons) -> pd.DataFrame:
+    """Problems at row positions: each reason a catalogue message and its values, (key, {name: value})."""
     return pd.DataFrame({"pos": np.asarray(positions, dtype=int), "column": column, "check_name": check_name,
-                         "reason": reasons})
+                         "reason": pd.Series(list(reasons), dtype=object)})
 
 
 def _no_problems() -> pd.DataFrame:
@@ -256,7 +245,8 @@ def _quarantine_rows(raw: RawTable, problems: pd.DataFrame) -> pd.DataFrame:
         "row_number": raw.row_numbers.to_numpy()[positions],
         "column_name": grouped["column"].agg(", ".join).to_numpy(),
         "check_name": grouped["check_name"].agg(lambda c: ", ".join(dict.fromkeys(c))).to_numpy(),
-        "reason": grouped["reason"].agg("; ".join).to_numpy(),
+        "reason": grouped["reason"].agg(lambda rs: "; ".join(reason_text(r) for r in rs)).to_numpy(),
+        "reasons": grouped["reason"].agg(lambda rs: json.dumps([list(r) for r in rs], ensure_ascii=False)).to_numpy(),
         "record": [json.dumps({k: (None if pd.isna(v) else str(v)) for k, v in rec.items()}, ensure_ascii=False)
                    for rec in records.to_dict("records")],
     })
@@ -267,8 +257,30 @@ def _malformed_rows(raw: RawTable) -> pd.DataFrame:
         return pd.DataFrame(columns=QUARANTINE_COLUMNS)
     m = raw.malformed
     return pd.DataFrame({"table_name": raw.table, "source": raw.source, "row_number": m["row_number"],
-                         "column_name": "", "check_name": "malformed", "reason": m["reason"],
+                         "column_name": "", "check_name": "malformed",
+                         "reason": [reason_text(r) for r in m["reason"]],
+                         "reasons": [json.dumps([list(r)], ensure_ascii=False) for r in m["reason"]],
                          "record": [json.dumps(r, ensure_ascii=False) for r in m["record"]]})
+
+
+def reason_text(reason, language: str | None = None) -> str:
+    """One reason, (message key, values), in words; a rule's own message (`rule.…|args`) is put in words too."""
+    key, values = reason
+    values = dict(values)
+    if "rule" in values:
+        values["rule"] = _rule_text(values["rule"], language)
+    return t(key, language, **values)
+
+
+def reasons_text(reasons_json: str, language: str | None = None) -> str:
+    """A quarantine row's stored reasons (the `reasons` column) in `language`."""
+    return "; ".join(reason_text(r, language) for r in json.loads(reasons_json))
+
+
+def _rule_text(rule: str, language: str | None) -> str:
+    key, _, args = rule.partition("|")
+    low, _, high = args.partition("|")
+    return t(key, language, values=args, low=low, high=high)
 
 
 def _count(frame: pd.DataFrame | None) -> int:

@@ -19,13 +19,15 @@ import duckdb
 import pandas as pd
 from filelock import FileLock, Timeout
 
+from crmlib.catalogue import t
 from crmlib.collect.contract import BUILD_ORDERS_SQL, ORDERS, SQL_TYPES, TABLE_ORDER, TABLES, create_table_sql
 from crmlib.errors import WarehouseError
 from crmlib.periods import Period, latest_complete_month
 
+# `reason` in the language of the load; `reasons` as catalogue messages with their values (JSON), for any language.
 QUARANTINE_SQL = """CREATE TABLE IF NOT EXISTS quarantine (
     table_name VARCHAR, source VARCHAR, row_number BIGINT, column_name VARCHAR, check_name VARCHAR, reason VARCHAR,
-    record VARCHAR)"""
+    reasons VARCHAR, record VARCHAR)"""
 # Per loaded source: rows = loaded + guest + quarantined; for transactions, the orders and how many had lines at
 # different times.
 LOADS_COLUMNS = {"table_name": "VARCHAR", "source": "VARCHAR", "sha256": "VARCHAR", "rows": "BIGINT",
@@ -51,6 +53,7 @@ class Warehouse:
                     con.execute(f'ALTER TABLE "{table.name}" ADD COLUMN IF NOT EXISTS "{col.name}" '
                                 f'{SQL_TYPES[col.kind]}')
             con.execute(QUARANTINE_SQL)
+            con.execute("ALTER TABLE quarantine ADD COLUMN IF NOT EXISTS reasons VARCHAR")
             for name, columns in BOOKKEEPING.items():
                 con.execute(f'CREATE TABLE IF NOT EXISTS {name} ({", ".join(f"{c} {t}" for c, t in columns.items())})')
                 for column, kind in columns.items():
@@ -63,10 +66,7 @@ class Warehouse:
         try:
             lock.acquire()
         except Timeout:
-            raise WarehouseError(
-                f"warehouse {self.path} is busy: another run has held it for {self.timeout:g} s; "
-                "wait for that run to finish, or remove the stale lock file if no run is active"
-            ) from None
+            raise WarehouseError(t("error.warehouse.busy", path=str(self.path), seconds=self.timeout)) from None
         try:
             con = duckdb.connect(str(self.path))
             try:
@@ -84,7 +84,7 @@ class Warehouse:
     def table(self, name: str, until: pd.Timestamp | None = None) -> pd.DataFrame:
         """A canonical table, optionally only the rows whose main time lies before `until` (exclusive)."""
         if name not in TABLES and name != ORDERS.name:
-            raise WarehouseError(f"{name!r} is not a canonical table; use one of {', '.join(TABLE_ORDER)} or orders")
+            raise WarehouseError(t("error.warehouse.no_table", name=repr(name), tables=", ".join(TABLE_ORDER)))
         time_col = main_time_column(name)
         if until is None:
             return self.query(f'SELECT * FROM "{name}"')
@@ -143,16 +143,15 @@ class Warehouse:
         except duckdb.CatalogException:
             frame = pd.DataFrame()
         if frame.empty:
-            raise WarehouseError(f"no result {name!r} for period {period} in {self.path}: run that stage first "
-                                 f"(crm run --period {period})")
+            raise WarehouseError(t("error.warehouse.no_result", name=repr(name), period=str(period),
+                                   path=str(self.path)))
         return frame.drop(columns="period")
 
     def last_complete_month(self) -> Period:
         """The latest month the transactions cover to its last day."""
         last = self.query("SELECT max(ts) AS last FROM orders")["last"][0]
         if pd.isna(last):
-            raise WarehouseError(f"warehouse {self.path} holds no transactions: load data first "
-                                 "(crm ingest DIR, or make data)")
+            raise WarehouseError(t("error.warehouse.empty", path=str(self.path)))
         return latest_complete_month(last)
 
 

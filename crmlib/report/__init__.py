@@ -1,10 +1,10 @@
-"""Reporting: parameters, the notebook context, the period runner, HTML export, index pages, labels and formats.
+"""Reporting: parameters, the notebook context, the period runner, HTML export and the index pages.
 
-The names below import on first use, so `import crmlib.report.formats` does not pull in papermill or seaborn.
+The names below import on first use, so importing one does not pull in papermill or seaborn.
 
->>> from crmlib.report import format_money
->>> format_money(2500000)
-'Rp2.500.000'
+>>> from crmlib.report import load_params
+>>> load_params.__module__
+'crmlib.report.params'
 """
 
 import importlib
@@ -15,8 +15,6 @@ _EXPORTS = {
     "runner": ["run_period", "backfill", "stage_notebooks"],
     "html": ["export_html"],
     "index": ["write_period_index", "write_reports_index"],
-    "formats": ["label", "stage_title", "format_money", "format_money_short", "format_number", "format_percent",
-                "month_name"],
 }
 _MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
 __all__ = sorted(_MODULE_OF)

@@ -19,13 +19,14 @@ import seaborn as sns
 from IPython.display import Markdown
 
 from crmlib import catalogue
+from crmlib.catalogue import t
 from crmlib.collect.profile import load_warnings
 from crmlib.collect.warehouse import Warehouse
 from crmlib.errors import WarehouseError
 from crmlib.segment.movement import ENTERED, EXITED
 from crmlib.segment.segments import segment_action, segment_name
 from crmlib.periods import Period
-from crmlib.report.formats import format_money, format_money_short, format_number, format_percent, label, month_name
+from crmlib.formats import format_money, format_money_short, format_number, format_percent, label, month_name
 from crmlib.report.params import Params, find_project_dir, load_params
 
 
@@ -121,9 +122,9 @@ def open_period(period: str | Period | None = None, project_dir: str | Path | No
     catalogue.use(params.language)  # errors raised on the page speak its language
     first = warehouse.query("SELECT min(ts) AS first FROM orders")["first"][0]
     if pd.isna(first) or first >= period.end:
-        start = "holds no transactions" if pd.isna(first) else f"starts on {first:%Y-%m-%d}"
-        raise WarehouseError(f"no transactions up to the end of {period}: the data in {warehouse.path} {start}; "
-                             "choose a later period, or load the data first (crm ingest)")
+        start = t("error.period.empty") if pd.isna(first) else t("error.period.starts", day=f"{first:%Y-%m-%d}")
+        raise WarehouseError(t("error.period.before_data", period=str(period), path=str(warehouse.path),
+                               start=start))
     set_theme()
     return PeriodContext(params, period, warehouse)
 

@@ -15,7 +15,7 @@ import jinja2
 
 from crmlib.errors import ParamsError
 from crmlib.periods import Period
-from crmlib.report.formats import label, month_name, stage_title
+from crmlib.formats import label, month_name, stage_title
 
 INDEX = "index.html"
 

@@ -26,6 +26,7 @@ from crmlib.analyze.options import AnalysisOptions
 from crmlib.collect.options import IngestOptions
 from crmlib.segment.segments import SegmentRules, default_segment_rules
 from crmlib import catalogue
+from crmlib.catalogue import t
 from crmlib.errors import ParamsError
 from crmlib.periods import Period
 
@@ -69,7 +70,7 @@ class Params(Section):
     @classmethod
     def _has_catalogue(cls, value: str) -> str:
         if value not in catalogue.LANGUAGES:
-            raise ValueError(f"must be one of {', '.join(catalogue.LANGUAGES)} (a catalogue in crmlib/locale)")
+            raise ValueError(t("error.params.language", languages=", ".join(catalogue.LANGUAGES)))
         return value
 
     @field_validator("locale")
@@ -79,8 +80,7 @@ class Params(Section):
             try:
                 Locale.parse(value)
             except (ValueError, UnknownLocaleError):
-                raise ValueError(f"locale {value!r} is not a locale Babel knows; write it like id_ID or en_US") \
-                    from None
+                raise ValueError(t("error.params.locale", value=repr(value))) from None
         return value
 
     @field_validator("currency", mode="before")
@@ -103,16 +103,14 @@ def find_project_dir(start: str | Path | None = None) -> Path:
     for folder in (here, *here.parents):
         if (folder / DEFAULT_FILE).is_file():
             return folder
-    raise ParamsError(f"no {DEFAULT_FILE.as_posix()} in {here} or any folder above it: run from inside the "
-                      "project folder, or pass project_dir")
+    raise ParamsError(t("error.params.no_project", file=DEFAULT_FILE.as_posix(), folder=str(here)))
 
 
 def load_params(project_dir: str | Path, period: Period | str | None = None) -> Params:
     """Read params/default.yaml, deep-merge params/<period>.yaml over it if that exists, and validate."""
     project = Path(project_dir).resolve()
     if not (project / DEFAULT_FILE).is_file():
-        raise ParamsError(f"{project / DEFAULT_FILE} not found: the project folder needs a {DEFAULT_FILE.as_posix()} "
-                          "(copy one from the project's repository)")
+        raise ParamsError(t("error.params.no_default", path=str(project / DEFAULT_FILE), file=DEFAULT_FILE.as_posix()))
     default = _read(project, DEFAULT_FILE)
     params = _validate(default, DEFAULT_FILE)
     if period is not None:
@@ -156,14 +154,13 @@ def _read(project: Path, file: Path) -> dict:
         data = yaml.load((project / file).read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
-        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        where = t("error.params.where", line=mark.line + 1, column=mark.column + 1) if mark else ""
         problem = getattr(err, "problem", None) or str(err).splitlines()[0]
-        raise ParamsError(f"{file.as_posix()}{where}: not valid YAML ({problem}); "
-                          "write one `key: value` per line, indenting sections by two spaces") from None
+        raise ParamsError(t("error.params.yaml", file=file.as_posix(), where=where, problem=problem)) from None
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise ParamsError(f"{file.as_posix()}: must hold `key: value` lines at top level, got a {type(data).__name__}")
+        raise ParamsError(t("error.params.not_mapping", file=file.as_posix(), kind=type(data).__name__))
     return data
 
 
@@ -173,14 +170,12 @@ def _validate(data: dict, file: Path) -> Params:
         return Params.model_validate(data)
     except ValidationError as err:
         errors = err.errors()
-        more = f" (and {len(errors) - 1} more problem{'s' * (len(errors) > 2)})" if len(errors) > 1 else ""
+        more = t("error.params.more", n=len(errors) - 1) if len(errors) > 1 else ""
         raise ParamsError(f"{file.as_posix()}: {_describe(errors[0])}{more}") from None
 
 
-_EXPECTED = {
-    "int": "an integer", "float": "a number", "bool": "true or false", "string": "text (put it in quotes)",
-    "dict": "a section of `key: value` lines", "model": "a section of `key: value` lines",
-}
+_EXPECTED = {"int": "integer", "float": "number", "bool": "bool", "string": "string", "dict": "section",
+             "model": "section"}  # pydantic's kinds -> the catalogue's `error.params.expected.<kind>`
 
 
 def _describe(error: dict) -> str:
@@ -192,21 +187,22 @@ def _describe(error: dict) -> str:
         parent, key = loc[:-1], loc[-1]
         known = _known_keys(parent)
         close = difflib.get_close_matches(str(key), known, n=1)
-        hint = f"did you mean {close[0]!r}? " if close else ""
-        section = ".".join(map(str, parent)) or "top level"
-        return f"unknown key {key!r} at {section} ({hint}known keys: {', '.join(known)})"
+        hint = t("error.params.did_you_mean", key=repr(close[0])) if close else ""
+        section = ".".join(map(str, parent)) or t("error.params.top_level")
+        return t("error.params.unknown_key", key=repr(key), section=section, hint=hint, known=", ".join(known))
     shown = kind != "missing" and not isinstance(error.get("input"), (dict, list))
-    got = f", got {error['input']!r}" if shown else ""
+    got = t("error.params.got", value=repr(error["input"])) if shown else ""
     if kind == "literal_error":
-        return f"{where} must be one of {ctx['expected']}{got}"
+        return t("error.params.one_of", where=where, choices=ctx["expected"], got=got)
     if kind == "string_pattern_mismatch" and loc == ("currency",):
-        return f"currency must be a three-letter ISO 4217 code such as IDR or USD{got}"
+        return t("error.params.currency", got=got)
     if kind in ("greater_than", "greater_than_equal"):
-        bound = f"above {ctx['gt']}" if kind == "greater_than" else f"at least {ctx['ge']}"
-        return f"{where} must be {bound}{got}"
+        bound = (t("error.params.above", bound=str(ctx["gt"])) if kind == "greater_than"
+                 else t("error.params.at_least", bound=str(ctx["ge"])))
+        return t("error.params.must_be", where=where, what=bound, got=got)
     base = kind.split("_")[0]
     if base in _EXPECTED and kind.endswith(("_type", "_parsing", "_from_float", "_fraction")):
-        return f"{where} must be {_EXPECTED[base]}{got}"
+        return t("error.params.must_be", where=where, what=t(f"error.params.expected.{_EXPECTED[base]}"), got=got)
     message = error["msg"].removeprefix("Value error, ")
     return f"{where}: {message}{got}" if where else message
 

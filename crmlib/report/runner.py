@@ -19,11 +19,12 @@ import papermill
 from filelock import FileLock
 from papermill.exceptions import PapermillExecutionError
 
+from crmlib.catalogue import t, use
 from crmlib.errors import RunError
 from crmlib.periods import Period, month_range
 from crmlib.report.html import export_html
 from crmlib.report.index import INDEX, write_period_index, write_reports_index
-from crmlib.report.formats import label, month_name, stage_title
+from crmlib.formats import label, month_name, stage_title
 from crmlib.report.params import load_params
 
 STAGE_PATTERN = "[0-9][0-9]_*.ipynb"
@@ -46,10 +47,10 @@ def run_period(period: str, project_dir: str | Path, notebooks: Sequence[str | P
     project = Path(project_dir).resolve()
     period = Period.parse(period)
     params = load_params(project, period)
+    use(params.language)  # the console and errors speak the report's language
     books = _resolve(project, notebooks) if notebooks is not None else stage_notebooks(project)
     if not books:
-        raise RunError(f"no stage notebooks in {project / 'notebooks'}: "
-                       "expected files named like 01_data_collection.ipynb")
+        raise RunError(t("error.run.no_notebooks", folder=str(project / "notebooks")))
     language, reports = params.language, params.path("reports_dir")
     target = reports / str(period)
     staging = reports / f".staging-{period}-{os.getpid()}"
@@ -60,7 +61,7 @@ def run_period(period: str, project_dir: str | Path, notebooks: Sequence[str | P
     links = [(INDEX, month_name(period, language)), (f"../{INDEX}", label("all_reports", language))]
     try:
         for book in books:
-            log(f"{period}: running {book.name}")
+            log(t("console.run.running", period=str(period), notebook=book.name))
             executed = _execute(book, staging / EXECUTED / book.name, period, project, reports)
             title = f"{stage_title(book.stem, language)} · {month_name(period, language)}"
             export_html(executed, staging / f"{book.stem}.html", title, language, links)
@@ -69,7 +70,7 @@ def run_period(period: str, project_dir: str | Path, notebooks: Sequence[str | P
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     write_reports_index(reports, load_params(project).language)  # the overview speaks the default language
-    log(f"{period}: report published at {target / INDEX} (all periods: {reports / INDEX})")
+    log(t("console.run.published", period=str(period), page=str(target / INDEX), index=str(reports / INDEX)))
     return target
 
 
@@ -85,7 +86,8 @@ def _resolve(project: Path, notebooks: Sequence[str | Path]) -> list[Path]:
         candidates = [path] if path.is_absolute() else [project / path, project / "notebooks" / path]
         found = next((c for c in candidates if c.is_file()), None)
         if found is None:
-            raise RunError(f"notebook {item} not found in {project} or {project / 'notebooks'}")
+            raise RunError(t("error.run.no_notebook", notebook=str(item), project=str(project),
+                             folder=str(project / "notebooks")))
         out.append(found)
     return out
 
@@ -104,15 +106,16 @@ def _execute(book: Path, output: Path, period: Period, project: Path, reports: P
         if output.is_file():
             kept.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(output, kept)
-            where = f"; the executed notebook is at {kept}"
+            where = t("error.run.kept", path=str(kept))
         else:
             where = ""
         if isinstance(err, PapermillExecutionError):
-            cell = f" in cell [{err.exec_count}]" if err.exec_count else ""
+            cell = t("error.run.cell", cell=str(err.exec_count)) if err.exec_count else ""
             what = f"{err.ename}: {err.evalue}{cell}"
         else:
             what = f"{type(err).__name__}: {err}"
-        raise RunError(f"{period}: notebook {book.name} failed with {_one_line(what)}{where}") from err
+        raise RunError(t("error.run.failed", period=str(period), notebook=book.name, what=_one_line(what),
+                         where=where)) from err
     return output
 
 

@@ -108,12 +108,11 @@ def behaviour_clusters(features: pd.DataFrame, k_range=range(2, 9), seed: int = 
     scaled = scaled_features(features, columns)
     ks = [int(k) for k in k_range if 2 <= k < len(scaled)]
     if not ks:
-        raise ModelError(f"cannot cluster {len(scaled)} customers into k in {list(k_range)}: need k >= 2 and more "
-                         "customers than clusters")
+        raise ModelError(t("error.clusters.k", n=len(scaled), k=str(list(k_range))))
     points = scaled.to_numpy()
     distinct = len(np.unique(points, axis=0))
     if distinct < 2:
-        raise ModelError("the customers' features do not separate into groups (all customers alike)")
+        raise ModelError(t("error.clusters.alike"))
     silhouette, fits = {}, {}
     sample = min(len(scaled), SILHOUETTE_SAMPLE)
     for k in (k for k in ks if k <= distinct):  # no more clusters than distinct customers

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from crmlib.collect.synthetic.writer import FORMATS, LAYOUTS
+from crmlib.catalogue import t
 from crmlib.errors import ParamsError
 from crmlib.periods import Period
 
@@ -14,13 +15,13 @@ def check_arguments(customers, months, fmt, layout: str = "tidy") -> None:
     """Reject arguments a user could get wrong, saying how to fix them."""
     for name, count in (("customers", customers), ("months", months)):
         if not isinstance(count, (int, np.integer)) or count < 1:
-            raise ParamsError(f"{name} must be a whole number of at least 1, not {count!r}")
+            raise ParamsError(t("error.sample.count", name=name, value=repr(count)))
     if fmt not in FORMATS:
-        raise ParamsError(f"fmt must be one of {', '.join(FORMATS)}, not {fmt!r}")
+        raise ParamsError(t("error.sample.choice", name="fmt", choices=", ".join(FORMATS), value=repr(fmt)))
     if layout not in LAYOUTS:
-        raise ParamsError(f"layout must be one of {', '.join(LAYOUTS)}, not {layout!r}")
+        raise ParamsError(t("error.sample.choice", name="layout", choices=", ".join(LAYOUTS), value=repr(layout)))
     if layout == "lines" and fmt != "csv":
-        raise ParamsError("the lines layout is a shop system's CSV export: write it with --format csv")
+        raise ParamsError(t("error.sample.lines_csv"))
 
 
 def end_month(end: str | None) -> Period:
@@ -30,8 +31,7 @@ def end_month(end: str | None) -> Period:
         return Period.parse(f"{now.year:04d}-{now.month:02d}").previous()
     month = Period.parse(end)
     if month.kind != "M":
-        raise ParamsError(f"end must be a month written YYYY-MM (2025-06), not {end!r}")
+        raise ParamsError(t("error.sample.end_month", end=repr(end)))
     if month.end > now:
-        raise ParamsError(f"end {end} is not a complete month yet: synthetic data never lies in the future; "
-                          f"choose a month before {now.year:04d}-{now.month:02d}")
+        raise ParamsError(t("error.sample.future", end=end, month=f"{now.year:04d}-{now.month:02d}"))
     return month

@@ -1,5 +1,5 @@
-"""Words and formats of the report pages: labels from the message catalogue, and money, numbers, percents and
-month names from Babel, in the page's locale (the language's own, or the `locale` parameter).
+"""Words and formats: labels from the message catalogue, and money, numbers, percents and month names from Babel,
+in a language's locale (or a `locale` of one's own). Pages, the console and errors all format through here.
 
 >>> label("customers", "en"), label("stage.segmentation", "id")
 ('Customers', 'Segmentasi Pelanggan')
