@@ -36,8 +36,20 @@ def _po(language: str) -> Path:
     return LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
 
 
-LANGUAGES: tuple[str, ...] = tuple(sorted(p.name for p in LOCALE_DIR.iterdir() if _po(p.name).is_file()))
+def _languages() -> tuple[str, ...]:
+    return tuple(sorted(p.name for p in LOCALE_DIR.iterdir() if _po(p.name).is_file()))
+
+
+LANGUAGES: tuple[str, ...] = _languages()
 """The languages there is a catalogue for."""
+
+
+def refresh() -> None:
+    """Read the catalogues again (after adding a language's `.po`, or pointing LOCALE_DIR elsewhere)."""
+    global LANGUAGES
+    LANGUAGES = _languages()
+    for cached in (_catalog, _translations):
+        cached.cache_clear()
 
 _state = {"language": DEFAULT}
 

@@ -1,6 +1,7 @@
 """End to end through the `crm` command: sample data, ingest, run a period, publish HTML without code."""
 
 import csv
+import re
 import json
 import shutil
 import subprocess
@@ -221,3 +222,61 @@ def test_crm_run_renders_every_page_on_an_order_line_export(lines_project):
     for text in ("Tamu (tanpa ID pelanggan)", "Rekonsiliasi transaksi per bulan", "baris ongkos kirim"):
         assert text in page, text
     assert "Perhatian" not in page  # nothing was quarantined, so no warning
+
+
+def page_text(html: str) -> str:
+    """The words a reader sees on a page: its text without tags, scripts and styles, spaces made single."""
+    from html.parser import HTMLParser
+
+    class Text(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.parts, self.skip = [], 0
+
+        def handle_starttag(self, tag, attrs):
+            self.skip += tag in ("script", "style")
+
+        def handle_endtag(self, tag):
+            self.skip -= tag in ("script", "style")
+
+        def handle_data(self, data):
+            if not self.skip:
+                self.parts.append(data)
+
+    parser = Text()
+    parser.feed(html)
+    return re.sub(r"\s+", " ", " ".join(parser.parts))
+
+
+def sentences(language: str) -> set[str]:
+    """Pieces of at least four words of the catalogue's messages in `language` that the other languages lack."""
+    from crmlib import catalogue
+
+    def pieces(text):
+        return {p.strip(" .,;:()") for p in re.split(r"{\w+}|\*\*|`|\n", text)}
+
+    others = set().union(*(pieces(v) for lang in catalogue.LANGUAGES if lang != language
+                           for v in catalogue.texts(lang).values()))
+    return {p for text in catalogue.texts(language).values() for p in pieces(text)
+            if len(re.findall(r"[^\W\d_]{2,}", p)) >= 4 and p not in others}
+
+
+def test_every_page_speaks_only_its_language(project):
+    """The June report in Indonesian (the default), May's in English (a period override): no page holds a
+    sentence of the other catalogue."""
+    (project / "params" / "2025-05.yaml").write_text("language: en\n")
+    try:
+        crm("--project", project, "run", "--period", "2025-05")
+    finally:
+        (project / "params" / "2025-05.yaml").unlink()
+    crm("--project", project, "run", "--period", "2025-06")
+    for period, language, other in (("2025-06", "id", "en"), ("2025-05", "en", "id")):
+        foreign = sentences(other)
+        pages = sorted((project / "reports" / period).glob("*.html"))
+        assert len(pages) >= 4, pages
+        for page in pages:
+            text = page_text(page.read_text(encoding="utf-8"))
+            found = sorted(s for s in foreign if s in text)
+            assert found == [], (page.name, language, found[:5])
+    english = page_text((project / "reports" / "2025-05" / "01_data_collection.html").read_text(encoding="utf-8"))
+    assert "Data Collection · May 2025" in english and "What was collected" in english

@@ -62,13 +62,12 @@ def test_month_names():
 
 
 def test_labels_exist_in_every_language():
-    for key in ["stage.data_collection", "stage.segmentation", "stage.analysis", "stage.strategy",
-                "stage.monitoring", "stage.executive_summary", "kind.profile", "kind.transactional",
-                "kind.engagement", "kind.feedback", "customers", "transactions", "loaded", "quarantined",
-                "reason", "period", "previous_period", "change"]:
+    for key in ["stage.data_collection", "stage.segmentation", "stage.analysis", "kind.profile",
+                "kind.transactional", "kind.engagement", "kind.feedback", "customers", "transactions", "loaded",
+                "quarantined", "reason", "period"]:
         assert all(label(key, lang) for lang in catalogue.LANGUAGES)
-    assert label("previous_period", "id") == "Periode sebelumnya"
-    assert label("stage.monitoring", "en") == "Monitoring and Evaluation"
+    assert label("period", "id") == "Periode"
+    assert label("stage.analysis", "en") == "Customer Analysis"
 
 
 def test_unknown_key_and_language_fail_clearly():
@@ -84,5 +83,5 @@ def test_unknown_key_and_language_fail_clearly():
 
 def test_stage_titles_from_notebook_names():
     assert stage_title("01_data_collection", "id") == "Pengumpulan Data"
-    assert stage_title("06_executive_summary.ipynb", "en") == "Executive Summary"
+    assert stage_title("03_analysis.ipynb", "en") == "Customer Analysis"
     assert stage_title("07_churn_deep_dive", "id") == "Churn deep dive"

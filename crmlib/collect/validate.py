@@ -200,7 +200,7 @@ def _duplicates(typed: pd.DataFrame, spec: Table, rows: pd.Series, exclude: pd.S
     first_row.index = ids.drop_duplicates(keep="first").to_numpy()
     dups = ids[repeated]
     return _problem_frame(dups.index.to_numpy(), spec.id_column, "duplicate",
-                          [("quarantine.duplicate_id", {"column": spec.id_column, "id": repr(i),
+                          [("quarantine.duplicate_id", {"column": spec.id_column, "value": repr(i),
                                                         "row": str(first_row[i])}) for i in dups])
 
 
