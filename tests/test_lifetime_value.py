@@ -21,7 +21,7 @@ from scipy.special import gammaln
 from crmlib.analyze import (MODELS, IndependenceWarning, ModelError, PurchaseModel, customer_value, fit_purchases,
                             fit_spend)
 from crmlib.analyze.purchases import total_log_likelihood
-from crmlib.analyze.value import DAYS_PER_MONTH
+from crmlib.units import DAYS_PER_MONTH
 from crmlib.collect import load_cdnow
 from crmlib.errors import CrmError
 from crmlib.segment.summary import rfm_summary

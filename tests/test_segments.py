@@ -55,7 +55,7 @@ def test_rfm_scores_on_a_hand_made_summary():
                          monetary_value=[0, 20, 10, 40, 10])
     scores = rfm_scores(summary, bins=5)
     assert scores["recency_days"].tolist() == [60, 30, 30, 5, 1]
-    assert scores["frequency"].tolist() == [1, 2, 4, 10, 4]
+    assert scores["purchase_days"].tolist() == [1, 2, 4, 10, 4]
     assert scores["monetary"].tolist() == [0, 20, 10, 40, 10]
     # score = 1 + floor(5 * (rank - 1/2) / 5); the tied pairs share the average rank 2.5
     assert scores["r"].tolist() == [1, 3, 3, 4, 5]  # more recent, higher R
@@ -172,7 +172,7 @@ def test_assign_segments_refuses_scores_of_another_grid():
 # The segment summary.
 
 def test_segment_summary_counts_shares_means_and_value():
-    scores = pd.DataFrame({"recency_days": [1.0, 3.0, 90.0, 50.0], "frequency": [8, 6, 1, 3],
+    scores = pd.DataFrame({"recency_days": [1.0, 3.0, 90.0, 50.0], "purchase_days": [8, 6, 1, 3],
                            "monetary": [5.0, 7.0, 2.0, 4.0], "r": [5, 5, 1, 2], "fm": [5, 4, 1, 3]},
                           index=["a", "b", "c", "d"])
     segments = assign_segments(scores)
@@ -182,8 +182,8 @@ def test_segment_summary_counts_shares_means_and_value():
     assert list(table.index) == list(STANDARD)
     assert table["customers"].to_dict() == {k: {"champions": 2, "lost": 1, "at_risk": 1}.get(k, 0) for k in STANDARD}
     assert table.loc["champions", "share"] == 0.5 and table["share"].sum() == pytest.approx(1)
-    assert table.loc["champions", ["recency_days", "frequency", "monetary"]].tolist() == [2.0, 7.0, 6.0]
-    assert np.isnan(table.loc["loyal", "frequency"])
+    assert table.loc["champions", ["recency_days", "purchase_days", "monetary"]].tolist() == [2.0, 7.0, 6.0]
+    assert np.isnan(table.loc["loyal", "purchase_days"])
     assert table.loc["champions", "value_share"] == pytest.approx(0.8)
     assert table["value_share"].sum() == pytest.approx(1)
     assert "value" not in segment_summary(scores, segments)
@@ -241,7 +241,7 @@ def test_every_customer_lands_in_exactly_one_segment(data):
     scores = rfm_scores(summary, bins=bins)
     for column in ("r", "f", "m", "fm"):
         assert scores[column].between(1, bins).all()
-    for value, score, sign in (("recency_days", "r", -1), ("frequency", "f", 1), ("monetary", "m", 1)):
+    for value, score, sign in (("recency_days", "r", -1), ("purchase_days", "f", 1), ("monetary", "m", 1)):
         by_value = scores.groupby(value)[score]
         assert (by_value.nunique() == 1).all()  # ties never split
         ordered = by_value.first().sort_index()
@@ -291,10 +291,10 @@ def test_segments_of_synthetic_customers(synthetic):
     segments = assign_segments(scores)
     assert len(segments) == len(summary) > 300 and segments.notna().all()
     assert segments.nunique() >= 8  # a real customer base fills most of the grid
-    table = segment_summary(scores, segments, value=scores["monetary"] * scores["frequency"])
+    table = segment_summary(scores, segments, value=scores["monetary"] * scores["purchase_days"])
     assert table["customers"].sum() == len(summary)
     assert table.loc["champions", "recency_days"] < table.loc["lost", "recency_days"]
-    assert table.loc["champions", "frequency"] > table.loc["lost", "frequency"]
+    assert table.loc["champions", "purchase_days"] > table.loc["lost", "purchase_days"]
     assert table.loc["champions", "value_share"] > table.loc["champions", "share"]
     for score in ("r", "f", "m"):
         counts = scores[score].value_counts()
@@ -310,3 +310,46 @@ def test_a_business_s_own_segment_name_wins_over_the_standard_one():
     assert segment_name("champions", "id", rules) == "VIP"
     assert segment_name("loyal", "id", rules) == "Setia" and segment_name("loyal", "en", rules) == "Loyal"
     assert segment_name("champions", "id", default_segment_rules()) == "Juara"
+
+
+@pytest.fixture(scope="module")
+def sample_stage(tmp_path_factory):
+    from crmlib.collect import ingest_dir
+    from crmlib.collect.synthetic import write_sample
+
+    folder = tmp_path_factory.mktemp("stage")
+    write_sample(folder / "raw", customers=700, months=12, seed=4, end="2025-06")
+    warehouse = Warehouse(folder / "w.duckdb")
+    ingest_dir(folder / "raw", warehouse)
+    return warehouse, folder / "raw"
+
+
+def test_the_segment_table_counts_purchase_days_with_the_first_purchase(sample_stage):
+    """Hand-checked from the orders file: a New customer's purchase days are its days with a sale, the first too."""
+    from crmlib.periods import Period
+    from crmlib.segment import segmentation
+
+    warehouse, raw = sample_stage
+    stage = segmentation(warehouse, Period.parse("2025-06"))
+    orders = pd.read_csv(raw / "transactions.csv", parse_dates=["ts"])
+    sales = orders[(orders["kind"] == "sale") & orders["customer_id"].notna()]
+    days = sales.assign(day=sales["ts"].dt.date).groupby("customer_id")["day"].nunique()
+    new = stage.customers.index[stage.customers["segment"] == "new"]
+    assert len(new) >= 2 and (days[new] >= 1).all()
+    row = stage.table.set_index("segment").loc["new"]
+    assert row["purchase_days"] == pytest.approx(days[new].mean())
+    assert row["purchase_days"] >= 1  # the repeat days of the papers would say less than 1 here
+
+
+@pytest.mark.parametrize("fm_score", ["fm", "f"])
+def test_the_rfm_grid_agrees_with_the_segments(sample_stage, fm_score):
+    from crmlib.periods import Period
+    from crmlib.segment import segmentation
+
+    rules = default_segment_rules().model_copy(update={"fm_score": fm_score})
+    stage = segmentation(sample_stage[0], Period.parse("2025-06"), rules)
+    assert stage.grid.columns.name == fm_score
+    counts = stage.customers["segment"].value_counts()
+    for rule in rules.rules:
+        in_cells = sum(int(stage.grid.loc[r, fm]) for r, fm in rule.cells())
+        assert in_cells == counts.get(rule.key, 0), (fm_score, rule.key)

@@ -12,10 +12,11 @@ from crmlib.analyze.loyalty import loyalty_indicators, per_customer_loyalty
 from crmlib.analyze.options import AnalysisOptions
 from crmlib.analyze.purchases import MODELS, PurchaseModel, fit_purchases
 from crmlib.analyze.spend import IndependenceWarning, SpendModel, fit_spend
+from crmlib.analyze.stage import COMPONENTS, Analysis, analysis
 from crmlib.analyze.value import customer_value
 from crmlib.errors import ModelError
 
-__all__ = ["MODELS", "AnalysisOptions", "ChurnOptions", "ComponentOptions", "DriverOptions", "DriverResult",
+__all__ = ["COMPONENTS", "MODELS", "Analysis", "AnalysisOptions", "analysis", "ChurnOptions", "ComponentOptions", "DriverOptions", "DriverResult",
            "IndependenceWarning", "LifetimeValue", "ModelCheck", "ModelError", "PurchaseModel", "SpendModel", "Validation", "alive_matrix",
            "average_retention", "calibration_holdout", "churn_summary", "churn_tiers", "cohort_retention",
            "cohort_sizes", "customer_journey", "customer_value", "fit_purchases", "fit_spend",

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from crmlib.segment.purchase_days import PURCHASE_DAYS, run_sql
+from crmlib.segment.purchase_days import PURCHASE_DAYS
+from crmlib.sql import run_sql
 from crmlib.collect.warehouse import Warehouse
 from crmlib.catalogue import t
 from crmlib.errors import ParamsError

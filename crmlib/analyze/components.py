@@ -22,7 +22,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from crmlib.analyze.loyalty import per_customer_loyalty
-from crmlib.segment.purchase_days import run_sql
+from crmlib.sql import run_sql
 from crmlib.collect.warehouse import Warehouse
 
 COMPONENTS = ("lifetime_value", "referral_value", "loyalty_value", "feedback_value")

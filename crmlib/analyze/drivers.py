@@ -34,7 +34,8 @@ from crmlib.catalogue import t
 
 from crmlib.analyze.loyalty import per_customer_loyalty
 from crmlib.periods import end_day
-from crmlib.segment.purchase_days import IS_SALE, run_sql
+from crmlib.segment.purchase_days import IS_SALE
+from crmlib.sql import run_sql
 from crmlib.collect.warehouse import Warehouse
 from crmlib.errors import ModelError
 

@@ -27,7 +27,8 @@ from crmlib.analyze.purchases import MODELS, ModelError, PurchaseModel, fit_purc
 from crmlib.catalogue import t
 from crmlib.collect.warehouse import Warehouse
 from crmlib.periods import end_day
-from crmlib.segment.summary import DAYS_PER, rfm_summary
+from crmlib.segment.summary import rfm_summary
+from crmlib.units import DAYS_PER
 
 ONE_DAY = pd.Timedelta(days=1)
 

@@ -20,12 +20,14 @@ from crmlib.analyze.holdout import Validation, validate
 from crmlib.analyze.options import LifetimeValueOptions
 from crmlib.analyze.purchases import PurchaseModel, fit_purchases
 from crmlib.analyze.spend import IndependenceWarning, SpendModel, fit_spend
-from crmlib.analyze.value import DAYS_PER_MONTH, customer_value
+from crmlib.analyze.value import customer_value
+from crmlib.units import DAYS_PER_MONTH
 from crmlib.catalogue import t
 from crmlib.collect.warehouse import Warehouse
 from crmlib.errors import ModelError
 from crmlib.periods import end_day
-from crmlib.segment.summary import DAYS_PER, rfm_summary
+from crmlib.segment.summary import rfm_summary
+from crmlib.units import DAYS_PER
 
 
 @dataclass

@@ -11,7 +11,8 @@ from __future__ import annotations
 import pandas as pd
 
 from crmlib.collect.warehouse import Warehouse
-from crmlib.segment.purchase_days import IS_SALE, PURCHASE_DAYS, run_sql
+from crmlib.segment.purchase_days import IS_SALE, PURCHASE_DAYS
+from crmlib.sql import run_sql
 
 _PER_CUSTOMER_SQL = f"""
 WITH {PURCHASE_DAYS},

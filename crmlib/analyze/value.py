@@ -21,9 +21,8 @@ import pandas as pd
 from crmlib.analyze.purchases import PATTERN, ModelError, PurchaseModel, check_summary, unique_rows
 from crmlib.analyze.spend import SpendModel
 from crmlib.catalogue import t
-from crmlib.segment.summary import DAYS_PER
+from crmlib.units import DAYS_PER, DAYS_PER_MONTH
 
-DAYS_PER_MONTH = 30.4375  # 365.25 / 12
 
 
 def monthly_discount_rate(annual_discount_rate: float) -> float:

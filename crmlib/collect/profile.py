@@ -31,6 +31,11 @@ def collected(warehouse: Warehouse, until: pd.Timestamp) -> pd.DataFrame:
     return frame.sort_values("table_name", key=_contract_order, kind="stable").reset_index(drop=True)
 
 
+def store_collection(warehouse: Warehouse, period, collected_tables: pd.DataFrame) -> None:
+    """Write the period's result `collection_summary`: what was collected per table (see `collected`)."""
+    warehouse.write_result("collection_summary", period, collected_tables)
+
+
 def by_data_kind(collected_tables: pd.DataFrame) -> pd.DataFrame:
     """Rows per data kind (profile, transactional, engagement, feedback), in that order."""
     rows = collected_tables.groupby("data_kind")["rows"].sum()

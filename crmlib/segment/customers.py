@@ -20,5 +20,5 @@ def segment_customers(warehouse: Warehouse, end, rules: SegmentRules | None = No
     rules = rules or default_segment_rules()
     features = customer_features(warehouse, end)
     scores = rfm_scores(features, bins=rules.bins, spend=features["spend"])
-    customers = features.join(scores[["monetary", "r", "f", "m", "fm"]])
+    customers = features.join(scores[["purchase_days", "monetary", "r", "f", "m", "fm"]])
     return customers.assign(segment=assign_segments(scores, rules))

@@ -21,7 +21,8 @@ from __future__ import annotations
 import pandas as pd
 
 from crmlib.collect.warehouse import Warehouse
-from crmlib.segment.purchase_days import IS_SALE, PURCHASE_DAYS, run_sql
+from crmlib.segment.purchase_days import IS_SALE, PURCHASE_DAYS
+from crmlib.sql import run_sql
 from crmlib.segment.summary import rfm_summary
 
 COUNT_COLUMNS = ("categories", "refunds", "sessions", "product_views", "add_to_cart", "abandoned_carts",

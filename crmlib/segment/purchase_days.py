@@ -9,12 +9,6 @@ Queries count data up to and including day `$end`; `$until` is the first instant
 
 from __future__ import annotations
 
-import re
-
-import pandas as pd
-
-from crmlib.collect.warehouse import Warehouse
-from crmlib.periods import end_day
 
 # A transaction is a sale unless its kind says refund (a row without a kind is a refund when its amount is negative).
 IS_SALE = "coalesce(kind, CASE WHEN amount < 0 THEN 'refund' ELSE 'sale' END) = 'sale'"
@@ -32,12 +26,3 @@ def purchase_days_cte(source: str = "orders", since: bool = False) -> str:
 
 
 PURCHASE_DAYS = purchase_days_cte()
-
-
-def run_sql(warehouse: Warehouse, sql: str, end, **params) -> pd.DataFrame:
-    """Run `sql` on the warehouse with `$end` (the last day included), `$until` (the first instant after it) and
-    `params`; only the parameters the SQL names are passed."""
-    day = end_day(end)
-    values = {"end": day.to_pydatetime(), "until": (day + pd.Timedelta(days=1)).to_pydatetime(), **params}
-    named = set(re.findall(r"\$(\w+)", sql))
-    return warehouse.query(sql, {name: value for name, value in values.items() if name in named})

@@ -8,8 +8,8 @@ purchase; F and M are higher for more purchases and more spend. `fm` is the roun
 >>> summary = pd.DataFrame({"frequency": [0.0, 1.0, 3.0, 3.0], "recency": [0.0, 10.0, 30.0, 50.0],
 ...                         "T": [60.0, 40.0, 60.0, 55.0], "monetary_value": [0.0, 20.0, 10.0, 40.0]},
 ...                        index=pd.Index(["a", "b", "c", "d"], name="customer_id"))
->>> rfm_scores(summary, bins=4)[["recency_days", "frequency", "r", "f", "fm"]]  # doctest: +NORMALIZE_WHITESPACE
-             recency_days  frequency  r  f  fm
+>>> rfm_scores(summary, bins=4)[["recency_days", "purchase_days", "r", "f", "fm"]]  # doctest: +NORMALIZE_WHITESPACE
+             recency_days  purchase_days  r  f  fm
 customer_id
 a                    60.0          1  1  1  1
 b                    30.0          2  3  2  3
@@ -46,13 +46,14 @@ def quantile_scores(values: pd.Series, bins: int = 5) -> pd.Series:
 
 
 def rfm_scores(summary: pd.DataFrame, bins: int = 5, spend: pd.Series | None = None) -> pd.DataFrame:
-    """Per customer: recency_days, frequency, monetary and their scores r, f, m (1..bins) and fm.
+    """Per customer: recency_days, purchase_days, monetary and their scores r, f, m (1..bins) and fm.
 
     `summary` is `rfm_summary`'s result (one row per customer). The columns are:
 
     - recency_days: time since the last purchase, T - recency, in the summary's unit (days or weeks);
-    - frequency: the number of purchase days, the summary's frequency + 1 (the first purchase counts);
-    - monetary: the mean spend per purchase day including the first, spend / frequency, when `spend` (the
+    - purchase_days: the number of purchase days, the summary's frequency + 1 (the first purchase counts; the
+      summary's `frequency` stays the repeat purchase days of the papers, everywhere);
+    - monetary: the mean spend per purchase day including the first, spend / purchase_days, when `spend` (the
       total net spend of each customer's purchase days, e.g. `customer_features(...)["spend"]`) is given;
       without it, the summary's monetary_value (the mean of the repeat days, 0 for one-time buyers), so
       one-time buyers then all share the lowest M score.
@@ -62,10 +63,10 @@ def rfm_scores(summary: pd.DataFrame, bins: int = 5, spend: pd.Series | None = N
         raise ValueError(f"summary lacks column(s) {', '.join(missing)}: pass the result of rfm_summary")
     frame = pd.DataFrame(index=summary.index)
     frame["recency_days"] = (summary["T"] - summary["recency"]).astype(float)
-    frame["frequency"] = (summary["frequency"] + 1).round().astype("int64")
-    frame["monetary"] = _monetary(summary, frame["frequency"], spend)
+    frame["purchase_days"] = (summary["frequency"] + 1).round().astype("int64")
+    frame["monetary"] = _monetary(summary, frame["purchase_days"], spend)
     frame["r"] = quantile_scores(-frame["recency_days"], bins)
-    frame["f"] = quantile_scores(frame["frequency"], bins)
+    frame["f"] = quantile_scores(frame["purchase_days"], bins)
     frame["m"] = quantile_scores(frame["monetary"], bins)
     frame["fm"] = (frame["f"] + frame["m"] + 1) // 2
     return frame

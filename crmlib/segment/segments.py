@@ -199,15 +199,15 @@ def assign_segments(scores: pd.DataFrame, rules: SegmentRules | None = None) -> 
 def segment_summary(scores: pd.DataFrame, segments: pd.Series, value: pd.Series | None = None,
                     rules: SegmentRules | None = None) -> pd.DataFrame:
     """Per segment, in value order (all segments, empty ones too): customers, share of customers, the mean
-    recency_days, frequency and monetary, and with `value` (per customer, e.g. total spend or CLV) its sum
+    recency_days, purchase_days and monetary, and with `value` (per customer, e.g. net revenue or CLV) its sum
     `value` and `value_share` of the total.
 
-    >>> scores = pd.DataFrame({"recency_days": [1.0, 3.0, 90.0], "frequency": [8, 6, 1], "monetary": [5.0, 7.0, 2.0],
+    >>> scores = pd.DataFrame({"recency_days": [1.0, 3.0, 90.0], "purchase_days": [8, 6, 1], "monetary": [5.0, 7.0, 2.0],
     ...                        "r": [5, 5, 1], "fm": [5, 4, 1]}, index=["a", "b", "c"])
     >>> table = segment_summary(scores, assign_segments(scores), value=pd.Series({"a": 40.0, "b": 42.0, "c": 2.0}))
-    >>> table.loc[["champions", "lost", "loyal"], ["customers", "share", "frequency", "value_share"]]
+    >>> table.loc[["champions", "lost", "loyal"], ["customers", "share", "purchase_days", "value_share"]]
     ... # doctest: +NORMALIZE_WHITESPACE
-               customers     share  frequency  value_share
+               customers     share  purchase_days  value_share
     segment
     champions          2  0.666667        7.0     0.97619
     lost               1  0.333333        1.0     0.02381
@@ -223,7 +223,7 @@ def segment_summary(scores: pd.DataFrame, segments: pd.Series, value: pd.Series 
     table = pd.DataFrame(index=pd.Index(rules.keys, name="segment"))
     table["customers"] = segments.value_counts().reindex(table.index, fill_value=0).astype("int64")
     table["share"] = table["customers"] / max(len(segments), 1)
-    for column in ("recency_days", "frequency", "monetary"):
+    for column in ("recency_days", "purchase_days", "monetary"):
         if column in scores:
             table[column] = groups[column].mean().reindex(table.index).astype(float)
     if value is not None:

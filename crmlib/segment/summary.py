@@ -26,9 +26,9 @@ import pandas as pd
 
 from crmlib.collect.warehouse import Warehouse
 from crmlib.periods import end_day
+from crmlib.units import DAYS_PER
 from crmlib.segment.purchase_days import purchase_days_cte
 
-DAYS_PER = {"D": 1, "W": 7}
 
 _SQL = """
 WITH {purchase_days}

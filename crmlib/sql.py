@@ -1,0 +1,29 @@
+"""Running a query on the warehouse with the time window every transaction-level query shares.
+
+A query may name `$end` (the last day it counts, included) and `$until` (the first instant after it) besides
+its own parameters; only the parameters a query names are passed, so one helper serves every query.
+
+>>> import tempfile, pathlib
+>>> from crmlib.collect.warehouse import Warehouse
+>>> wh = Warehouse(pathlib.Path(tempfile.mkdtemp()) / "w.duckdb")
+>>> run_sql(wh, "SELECT CAST($end AS DATE) AS last_day, $n AS n", "2025-06", n=3).values.tolist()
+[[Timestamp('2025-06-30 00:00:00'), 3]]
+"""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+from crmlib.collect.warehouse import Warehouse
+from crmlib.periods import end_day
+
+
+def run_sql(warehouse: Warehouse, sql: str, end, **params) -> pd.DataFrame:
+    """Run `sql` on the warehouse with `$end` (the last day included), `$until` (the first instant after it) and
+    `params`; only the parameters the SQL names are passed."""
+    day = end_day(end)
+    values = {"end": day.to_pydatetime(), "until": (day + pd.Timedelta(days=1)).to_pydatetime(), **params}
+    named = set(re.findall(r"\$(\w+)", sql))
+    return warehouse.query(sql, {name: value for name, value in values.items() if name in named})
