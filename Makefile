@@ -9,7 +9,7 @@ FROM   ?=
 TO     ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help setup data report backfill lab test bench clean
+.PHONY: help setup data report backfill lab lint test bench clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z]+:.*## / {printf "  make %-9s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -19,6 +19,7 @@ $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -c "from crmlib import catalogue; catalogue.compile_catalogues()"
 	@touch $(STAMP)
 
 setup: $(STAMP) ## create .venv and install crmlib with its tools (does nothing when up to date)
@@ -36,7 +37,12 @@ backfill: data ## run the report for every month FROM..TO
 lab: setup ## open the notebooks in JupyterLab
 	$(BIN)/jupyter lab --notebook-dir=notebooks
 
-test: setup ## run the tests (unit, notebook, end-to-end, PostgreSQL source, browser)
+lint: setup ## ruff (lint and format) and mypy: the code must pass them
+	$(BIN)/ruff check crmlib tests benchmarks
+	$(BIN)/ruff format --check crmlib tests benchmarks
+	$(BIN)/mypy
+
+test: lint ## lint, then the tests (unit, notebook, end-to-end, PostgreSQL source, browser)
 	$(BIN)/python -m pytest
 
 bench: setup ## run the benchmarks; they print figures

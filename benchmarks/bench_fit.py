@@ -18,7 +18,7 @@ import numpy as np
 from lifetimes import BetaGeoFitter
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench_rfm, the shared simulation
-from bench_rfm import DAYS, START, _timed, synthetic_transactions  # noqa: E402
+from bench_rfm import DAYS, START, _timed, synthetic_transactions
 
 try:
     from crmlib.analyze.purchases import PATTERN, fit_purchases, total_log_likelihood, unique_rows
@@ -47,8 +47,10 @@ def main() -> None:
     summary = rfm_summary(transactions, end=end, freq="D")
     del transactions
     patterns = len(unique_rows(summary, PATTERN)[1])
-    print(f"summary: {len(summary):,} customers (days), {patterns:,} distinct (frequency, recency, T) patterns "
-          f"({len(summary) / patterns:.1f} customers each); simulated with {CDNOW_IN_DAYS}")
+    print(
+        f"summary: {len(summary):,} customers (days), {patterns:,} distinct (frequency, recency, T) patterns "
+        f"({len(summary) / patterns:.1f} customers each); simulated with {CDNOW_IN_DAYS}"
+    )
 
     frequency, recency, age = (summary[column].to_numpy() for column in PATTERN)
     ours, ours_seconds = _timed(fit_purchases, summary, "bgnbd", repeat=args.repeat)

@@ -43,21 +43,46 @@ def main() -> None:
         (project / "params" / "default.yaml").write_text(yaml.safe_dump(order_line_mapping()))
         for layout in args.layouts:
             raw, warehouse = project / layout, project / f"{layout}.duckdb"
-            subprocess.run([sys.executable, "-m", "crmlib.cli", "sample", "--customers", str(args.customers),
-                            "--months", str(args.months), "--seed", "1", "--layout", layout, "--out", str(raw)],
-                           check=True, cwd=tmp, capture_output=True)
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "crmlib.cli",
+                    "sample",
+                    "--customers",
+                    str(args.customers),
+                    "--months",
+                    str(args.months),
+                    "--seed",
+                    "1",
+                    "--layout",
+                    layout,
+                    "--out",
+                    str(raw),
+                ],
+                check=True,
+                cwd=tmp,
+                capture_output=True,
+            )
             size = (raw / "transactions.csv").stat().st_size
             for attempt in ("first load", "reload (same files)"):
                 started = time.perf_counter()
-                run = subprocess.run([sys.executable, "-c", INGEST, str(raw), str(warehouse), str(project)],
-                                     check=True, cwd=tmp, capture_output=True, text=True)
+                run = subprocess.run(
+                    [sys.executable, "-c", INGEST, str(raw), str(warehouse), str(project)],
+                    check=True,
+                    cwd=tmp,
+                    capture_output=True,
+                    text=True,
+                )
                 seconds = time.perf_counter() - started
                 out = json.loads(run.stdout.strip().splitlines()[-1])
                 rows = sum(c["rows"] for c in out["counts"].values())
                 lines = out["counts"]["transactions"]["rows"]
-                print(f"crm ingest, {layout} layout, {attempt}: {args.customers:,} customers, {rows:,} rows "
-                      f"({lines:,} transaction rows, {size / 2**20:,.0f} MiB): {seconds:,.1f} s "
-                      f"({rows / seconds:,.0f} rows/s), peak memory {out['peak']:,.0f} MiB")
+                print(
+                    f"crm ingest, {layout} layout, {attempt}: {args.customers:,} customers, {rows:,} rows "
+                    f"({lines:,} transaction rows, {size / 2**20:,.0f} MiB): {seconds:,.1f} s "
+                    f"({rows / seconds:,.0f} rows/s), peak memory {out['peak']:,.0f} MiB"
+                )
             print(f"warehouse file ({layout}): {warehouse.stat().st_size / 2**20:,.0f} MiB")
 
 

@@ -29,8 +29,9 @@ DAYS = 731  # two years, 2023-07-01 .. 2025-06-30
 BGNBD = {"r": 0.9, "alpha": 45.0, "a": 0.5, "b": 3.0}  # time in days: about 7 purchases a year while active
 
 
-def simulate_purchases(customers: int, seed: int, params: dict = BGNBD, days: int = DAYS
-                       ) -> tuple[np.ndarray, np.ndarray]:
+def simulate_purchases(
+    customers: int, seed: int, params: dict = BGNBD, days: int = DAYS
+) -> tuple[np.ndarray, np.ndarray]:
     """Purchase times (days since START, continuous) per customer index, from the BG/NBD process.
 
     Each customer's first purchase falls uniformly in the window; purchase rates are Gamma(r, alpha), and after
@@ -61,9 +62,14 @@ def synthetic_transactions(customers: int, seed: int, params: dict = BGNBD) -> p
     rng = np.random.default_rng(seed + 1)
     amount = np.round(rng.lognormal(np.log(150_000), 0.8, who.size), -2)  # IDR, to 100
     ids = np.array([f"C{i:07d}" for i in range(customers)], dtype=object)
-    return pd.DataFrame({"customer_id": pd.array(ids[who], dtype="str"),
-                         "ts": START + (when * 86_400_000_000).astype("timedelta64[us]"),
-                         "amount": amount, "kind": "sale"})
+    return pd.DataFrame(
+        {
+            "customer_id": pd.array(ids[who], dtype="str"),
+            "ts": START + (when * 86_400_000_000).astype("timedelta64[us]"),
+            "amount": amount,
+            "kind": "sale",
+        }
+    )
 
 
 def _arguments() -> argparse.Namespace:
@@ -92,15 +98,25 @@ def main() -> None:
     end = (START + np.timedelta64(DAYS - 1, "D")).astype(str)
     warm_up = transactions.head(1000)  # first calls load code paths (DuckDB's pandas scan, pandas' groupby)
     rfm_summary(warm_up, end=end, freq="D")
-    summary_data_from_transaction_data(warm_up, "customer_id", "ts", monetary_value_col="amount",
-                                       observation_period_end=end, freq="D")
+    summary_data_from_transaction_data(
+        warm_up, "customer_id", "ts", monetary_value_col="amount", observation_period_end=end, freq="D"
+    )
     ours, ours_seconds = _timed(rfm_summary, transactions, end=end, freq="D", repeat=args.repeat)
     purchase_days = int(ours["frequency"].sum()) + len(ours)
-    print(f"data: {len(transactions):,} transactions by {len(ours):,} customers on {purchase_days:,} purchase days, "
-          f"{START}..{end} (made in {seconds:.1f} s)")
-    theirs, their_seconds = _timed(summary_data_from_transaction_data, transactions, "customer_id", "ts",
-                                   monetary_value_col="amount", observation_period_end=end, freq="D",
-                                   repeat=args.repeat)
+    print(
+        f"data: {len(transactions):,} transactions by {len(ours):,} customers on {purchase_days:,} purchase days, "
+        f"{START}..{end} (made in {seconds:.1f} s)"
+    )
+    theirs, their_seconds = _timed(
+        summary_data_from_transaction_data,
+        transactions,
+        "customer_id",
+        "ts",
+        monetary_value_col="amount",
+        observation_period_end=end,
+        freq="D",
+        repeat=args.repeat,
+    )
     print(f"best of {args.repeat} runs each")
     print(f"crmlib rfm_summary (DuckDB SQL)            {ours_seconds:8.2f} s")
     print(f"lifetimes summary_data_from_transaction_data {their_seconds:6.2f} s")

@@ -40,13 +40,16 @@ def main() -> None:
     before = _peak_mib()
     with tempfile.TemporaryDirectory(prefix="crm-bench-") as folder:
         started = time.perf_counter()
-        rows = write_sample(folder, customers=args.customers, months=args.months, seed=args.seed, end=args.end,
-                            fmt=args.fmt)
+        rows = write_sample(
+            folder, customers=args.customers, months=args.months, seed=args.seed, end=args.end, fmt=args.fmt
+        )
         seconds = time.perf_counter() - started
         sizes = {path.stem: path.stat().st_size for path in Path(folder).iterdir()}
     peak = _peak_mib()
-    print(f"write_sample: {args.customers:,} customers x {args.months} months, seed {args.seed}, {args.fmt}, "
-          f"chunks of {CHUNK:,}")
+    print(
+        f"write_sample: {args.customers:,} customers x {args.months} months, seed {args.seed}, {args.fmt}, "
+        f"chunks of {CHUNK:,}"
+    )
     print(f"{'table':<15}{'rows':>14}{'MiB':>10}")
     for name, count in rows.items():
         print(f"{name:<15}{count:>14,}{sizes.get(name, 0) / 2**20:>10.1f}")

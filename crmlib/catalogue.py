@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import gettext
 import io
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from babel import Locale
@@ -51,6 +51,7 @@ def refresh() -> None:
     for cached in (_catalog, _translations):
         cached.cache_clear()
 
+
 _state = {"language": DEFAULT}
 
 
@@ -67,17 +68,19 @@ def current() -> str:
 
 def check_language(language: str) -> None:
     if language not in LANGUAGES:
-        raise ValueError(f"language {language!r} has no catalogue; there are {', '.join(LANGUAGES)} "
-                         f"(add {_po(language).relative_to(LOCALE_DIR.parent.parent)} for another)")
+        raise ValueError(
+            f"language {language!r} has no catalogue; there are {', '.join(LANGUAGES)} "
+            f"(add {_po(language).relative_to(LOCALE_DIR.parent.parent)} for another)"
+        )
 
 
-@lru_cache(maxsize=None)
+@cache
 def _catalog(language: str):
     with open(_po(language), "rb") as handle:
         return read_po(handle, locale=language, domain=DOMAIN)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _translations(language: str) -> gettext.GNUTranslations:
     """The compiled catalogue: the `.mo` next to the `.po`, compiled first when it is missing or older."""
     check_language(language)
@@ -106,7 +109,7 @@ def compile_catalogues() -> list[Path]:
     return out
 
 
-def keys(language: str = DEFAULT) -> set[str]:
+def message_ids(language: str = DEFAULT) -> set[str]:
     """The message ids of a language's catalogue."""
     return {m.id for m in _catalog(language) if m.id}
 
@@ -117,7 +120,7 @@ def texts(language: str) -> dict[str, str]:
 
 
 def known(key: str) -> bool:
-    return key in keys(DEFAULT)
+    return key in message_ids(DEFAULT)
 
 
 def t(key: str, language: str | None = None, /, **values) -> str:
@@ -125,9 +128,10 @@ def t(key: str, language: str | None = None, /, **values) -> str:
     way. A KeyError names a key that no catalogue holds."""
     language = language or current()
     text = _translations(language).gettext(key)
-    if text == key and key not in keys(language):
-        raise KeyError(f"no message {key!r} in {_po(language).name} of {language}; add it to every catalogue in "
-                       f"{LOCALE_DIR}")
+    if text == key and key not in message_ids(language):
+        raise KeyError(
+            f"no message {key!r} in {_po(language).name} of {language}; add it to every catalogue in {LOCALE_DIR}"
+        )
     return text.format(**{k: _shown(v, language) for k, v in values.items()}) if values else text
 
 

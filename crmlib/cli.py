@@ -6,6 +6,7 @@ Errors a user can cause print as one line on stderr (`crm: error: …`) with exi
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -37,16 +38,13 @@ def _speak(argv: list[str]) -> None:
     from crmlib.report.params import find_project_dir, load_params
 
     given = argv[argv.index("--project") + 1] if "--project" in argv[:-1] else None
-    try:
+    with contextlib.suppress(CrmError):  # no project, or parameters with a mistake: the command says so itself
         catalogue.use(load_params(Path(given) if given else find_project_dir()).language)
-    except CrmError:
-        pass  # no project, or parameters with a mistake: the command says so itself, in English
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="crm", description=t("help.crm"))
-    parser.add_argument("--project", type=Path, default=None,
-                        help=t("help.project"))
+    parser.add_argument("--project", type=Path, default=None, help=t("help.project"))
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
     sample = commands.add_parser("sample", help=t("help.sample"))
@@ -55,21 +53,17 @@ def _parser() -> argparse.ArgumentParser:
     sample.add_argument("--seed", type=int, default=None, help=t("help.sample.seed"))
     sample.add_argument("--end", default=None, help=t("help.sample.end"))
     sample.add_argument("--format", choices=["csv", "parquet"], default="csv")
-    sample.add_argument("--layout", choices=["tidy", "lines"], default="tidy",
-                        help=t("help.sample.layout"))
-    sample.add_argument("--truth", type=Path, default=None,
-                        help=t("help.sample.truth"))
+    sample.add_argument("--layout", choices=["tidy", "lines"], default="tidy", help=t("help.sample.layout"))
+    sample.add_argument("--truth", type=Path, default=None, help=t("help.sample.truth"))
     sample.add_argument("--out", type=Path, required=True)
     sample.set_defaults(handler=_sample)
 
     ingest = commands.add_parser("ingest", help=t("help.ingest"))
     ingest.add_argument("directory", type=Path, nargs="?", help=t("help.ingest.directory"))
-    ingest.add_argument("--database", action="store_true",
-                        help=t("help.ingest.database"))
+    ingest.add_argument("--database", action="store_true", help=t("help.ingest.database"))
     ingest.add_argument("--warehouse", type=Path, default=None, help=t("help.ingest.warehouse"))
     ingest.add_argument("--json", action="store_true", help=t("help.ingest.json"))
-    ingest.add_argument("--replace", action="store_true",
-                        help=t("help.ingest.replace"))
+    ingest.add_argument("--replace", action="store_true", help=t("help.ingest.replace"))
     ingest.set_defaults(handler=_ingest)
 
     data = commands.add_parser("data", help=t("help.data"))
@@ -95,15 +89,25 @@ def _sample(args) -> None:
 
     params = _params(args, required=False)
     defaults = params.sample if params else SampleParams()
-    customers, months, seed = (defaults.customers if args.customers is None else args.customers,
-                               defaults.months if args.months is None else args.months,
-                               defaults.seed if args.seed is None else args.seed)
+    customers, months, seed = (
+        defaults.customers if args.customers is None else args.customers,
+        defaults.months if args.months is None else args.months,
+        defaults.seed if args.seed is None else args.seed,
+    )
     if customers < 1 or months < 1:
         raise CrmError(t("error.cli.counts"))
     if args.end and Period.parse(args.end).kind != "M":
         raise CrmError(t("error.cli.end", end=args.end))
-    counts = write_sample(args.out, customers=customers, months=months, seed=seed, end=args.end, fmt=args.format,
-                          layout=args.layout, truth_dir=args.truth)
+    counts = write_sample(
+        args.out,
+        customers=customers,
+        months=months,
+        seed=seed,
+        end=args.end,
+        fmt=args.format,
+        layout=args.layout,
+        truth_dir=args.truth,
+    )
     total = ", ".join(t("console.sample.table", table=table, rows=rows) for table, rows in counts.items())
     print(t("console.sample.wrote", folder=str(args.out), total=total))
 
@@ -139,11 +143,17 @@ def _print_counts(report) -> None:
     words = [t(k) for k in ("table", "rows", "loaded", "guest", "quarantined")]
     print(f"{words[0]:<22}" + "".join(f"{w:>18}" for w in words[1:]))
     for table, c in report.counts.items():
-        print(f"{table:<22}" + "".join(f"{format_number(c[k], language):>18}"
-                                       for k in ("rows", "loaded", "guest", "quarantined")))
+        print(
+            f"{table:<22}"
+            + "".join(f"{format_number(c[k], language):>18}" for k in ("rows", "loaded", "guest", "quarantined"))
+        )
     for table, m in report.money.items():
-        print(f"{t('console.ingest.money', table=table):<22}" + "".join(
-            f"{format_number(m.get(k, 0.0), language):>18}" for k in ("source", "loaded", "guest", "quarantined")))
+        print(
+            f"{t('console.ingest.money', table=table):<22}"
+            + "".join(
+                f"{format_number(m.get(k, 0.0), language):>18}" for k in ("source", "loaded", "guest", "quarantined")
+            )
+        )
 
 
 def _data(args) -> None:
@@ -168,7 +178,6 @@ def _data(args) -> None:
         print(t("console.data.loaded", folder=str(raw), rows=rows, guests=guests, quarantined=quarantined))
         for warning in report.warnings:
             print(t("console.warning", warning=warning), file=sys.stderr)
-
 
 
 def _run(args) -> None:

@@ -18,7 +18,8 @@ import re
 
 import pandas as pd
 from babel.dates import format_date
-from babel.numbers import format_compact_currency, format_currency, format_decimal, format_percent as _percent
+from babel.numbers import format_compact_currency, format_currency, format_decimal
+from babel.numbers import format_percent as _percent
 
 from crmlib import catalogue
 from crmlib.periods import Period
@@ -27,8 +28,8 @@ from crmlib.periods import Period
 def label(key: str, language: str = "id") -> str:
     """The text for `key` in `language`; a KeyError naming close matches for an unknown key."""
     catalogue.check_language(language)
-    if key not in catalogue.keys(language):
-        close = difflib.get_close_matches(key, catalogue.keys(language), n=3)
+    if key not in catalogue.message_ids(language):
+        close = difflib.get_close_matches(key, catalogue.message_ids(language), n=3)
         hint = f"did you mean {', '.join(map(repr, close))}? " if close else ""
         raise KeyError(f"no label {key!r}: {hint}add it to every catalogue in crmlib/locale") from None
     return catalogue.t(key, language)
@@ -114,6 +115,7 @@ def month_name(period: Period | str, language: str = "id", locale: str | None = 
     if p.kind == "M":
         return format_date(p.start.date(), "LLLL yyyy", locale=_locale(language, locale))
     if p.kind == "Q":
-        return catalogue.t("period.quarter", language, quarter=str((p.start.month - 1) // 3 + 1),
-                           year=str(p.start.year))
+        return catalogue.t(
+            "period.quarter", language, quarter=str((p.start.month - 1) // 3 + 1), year=str(p.start.year)
+        )
     return str(p.start.year)

@@ -32,7 +32,7 @@ class Period:
     kind: str  # "M", "Q" or "Y"
 
     @classmethod
-    def parse(cls, text: str) -> "Period":
+    def parse(cls, text: str) -> Period:
         """Parse `YYYY-MM`, `YYYY-Qn` or `YYYY`; anything else is a ParamsError."""
         text = str(text).strip()
         for kind, pattern in _PATTERNS.items():
@@ -64,10 +64,10 @@ class Period:
     def last_day(self) -> pd.Timestamp:
         return self.end - pd.Timedelta(days=1)
 
-    def previous(self) -> "Period":
+    def previous(self) -> Period:
         return Period(self.start - pd.DateOffset(months=self.months), self.kind)
 
-    def next(self) -> "Period":
+    def next(self) -> Period:
         return Period(self.end, self.kind)
 
     def __str__(self) -> str:

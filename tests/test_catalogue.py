@@ -23,9 +23,14 @@ def _code_strings() -> list[str]:
     out = []
     for source in sources:
         tree = ast.parse(source)
-        docstrings = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant)}
-        out += [n.value for n in ast.walk(tree)
-                if isinstance(n, ast.Constant) and isinstance(n.value, str) and id(n) not in docstrings]
+        docstrings = {
+            id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant)
+        }
+        out += [
+            n.value
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Constant) and isinstance(n.value, str) and id(n) not in docstrings
+        ]
     return out
 
 
@@ -52,7 +57,7 @@ def test_every_language_has_every_key_and_its_placeholders():
 
 
 def test_no_key_of_the_catalogue_is_unused():
-    unused = sorted(k for k in catalogue.keys() if not used(k))
+    unused = sorted(k for k in catalogue.message_ids() if not used(k))
     assert unused == []
 
 
@@ -63,8 +68,12 @@ def test_no_words_in_a_language_outside_the_catalogue():
     for notebook in (ROOT / "notebooks").glob("*.ipynb"):
         cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
         texts[str(notebook.relative_to(ROOT))] = "\n".join("".join(c["source"]) for c in cells)
-    found = [f"{name}:{number}: {line.strip()}" for name, text in texts.items()
-             for number, line in enumerate(text.splitlines(), start=1) if pattern.search(line)]
+    found = [
+        f"{name}:{number}: {line.strip()}"
+        for name, text in texts.items()
+        for number, line in enumerate(text.splitlines(), start=1)
+        if pattern.search(line)
+    ]
     assert found == []
 
 
@@ -74,12 +83,15 @@ def test_a_third_language_is_one_file(tmp_path, monkeypatch):
     for language in catalogue.LANGUAGES:
         (locale / language / "LC_MESSAGES").mkdir(parents=True)
         (locale / language / "LC_MESSAGES" / "crmlib.po").write_bytes(
-            (catalogue.LOCALE_DIR / language / "LC_MESSAGES" / "crmlib.po").read_bytes())
+            (catalogue.LOCALE_DIR / language / "LC_MESSAGES" / "crmlib.po").read_bytes()
+        )
     malay = locale / "ms" / "LC_MESSAGES"
     malay.mkdir(parents=True)
     text = (catalogue.LOCALE_DIR / "id" / "LC_MESSAGES" / "crmlib.po").read_text(encoding="utf-8")
-    malay.joinpath("crmlib.po").write_text(text.replace("Language: id_ID", "Language: ms_MY")
-                                           .replace('msgstr "Pelanggan"', 'msgstr "Pelanggan (ms)"'), encoding="utf-8")
+    malay.joinpath("crmlib.po").write_text(
+        text.replace("Language: id_ID", "Language: ms_MY").replace('msgstr "Pelanggan"', 'msgstr "Pelanggan (ms)"'),
+        encoding="utf-8",
+    )
     monkeypatch.setattr(catalogue, "LOCALE_DIR", locale)
     catalogue.refresh()
     try:

@@ -26,5 +26,9 @@ def test_shaped_as_the_contract():
     TABLES["transactions"].schema().validate(tx)
     assert set(tx["kind"]) == {"sale"}
     first = tx.iloc[0]
-    assert (first["customer_id"], first["ts"].strftime("%Y%m%d"), first["quantity"], first["amount"]) == \
-        ("1", "19970101", 2, 29.33)
+    assert (first["customer_id"], first["ts"].strftime("%Y%m%d"), first["quantity"], first["amount"]) == (
+        "1",
+        "19970101",
+        2,
+        29.33,
+    )

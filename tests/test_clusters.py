@@ -5,14 +5,15 @@ import pandas as pd
 import pytest
 
 from crmlib.collect import TABLES, Warehouse
+from crmlib.errors import ModelError
 from crmlib.segment import behaviour_clusters, customer_features, rfm_summary
 from crmlib.segment.clusters import CLUSTER_FEATURES, describe, describe_clusters, scaled_features
-from crmlib.errors import ModelError
 
 END = "2025-01-31"
 
 
 # Features on a hand-made warehouse.
+
 
 def table(name: str, *rows: dict) -> pd.DataFrame:
     """A canonical table from partial rows (missing columns empty), typed as the contract says."""
@@ -29,10 +30,12 @@ def table(name: str, *rows: dict) -> pd.DataFrame:
 
 
 def load(warehouse: Warehouse, **tables: pd.DataFrame) -> None:
-    empty_quarantine = pd.DataFrame(columns=["table_name", "source", "row_number", "column_name", "check_name",
-                                             "reason", "record"])
-    empty_loads = pd.DataFrame(columns=["table_name", "source", "sha256", "rows", "loaded", "quarantined",
-                                        "ignored_columns"])
+    empty_quarantine = pd.DataFrame(
+        columns=["table_name", "source", "row_number", "column_name", "check_name", "reason", "record"]
+    )
+    empty_loads = pd.DataFrame(
+        columns=["table_name", "source", "sha256", "rows", "loaded", "quarantined", "ignored_columns"]
+    )
     warehouse.replace_tables(tables, empty_quarantine, empty_loads)
 
 
@@ -51,35 +54,50 @@ def event(customer, ts, event_type, session=None):
 @pytest.fixture(scope="module")
 def hand_made(tmp_path_factory) -> pd.DataFrame:
     warehouse = Warehouse(tmp_path_factory.mktemp("features") / "w.duckdb")
-    customers = [{"customer_id": c, "signup_date": d} for c, d in
-                 [("c1", "2025-01-01"), ("c2", "2024-12-01"), ("c3", "2025-01-10"), ("c4", "2025-01-02")]]
+    customers = [
+        {"customer_id": c, "signup_date": d}
+        for c, d in [("c1", "2025-01-01"), ("c2", "2024-12-01"), ("c3", "2025-01-10"), ("c4", "2025-01-02")]
+    ]
     transactions = [
-        sale("c1", "2025-01-05 09:15", 100, "A"), sale("c1", "2025-01-05 18:00", -20, "A", "refund"),
-        sale("c1", "2025-01-10 12:00", 50, "B"), sale("c1", "2025-01-12 08:00", -10, "B", "refund"),
+        sale("c1", "2025-01-05 09:15", 100, "A"),
+        sale("c1", "2025-01-05 18:00", -20, "A", "refund"),
+        sale("c1", "2025-01-10 12:00", 50, "B"),
+        sale("c1", "2025-01-12 08:00", -10, "B", "refund"),
         sale("c1", "2025-02-02 10:00", 70, "C"),  # after end
         sale("c2", "2025-01-20 10:00", 30, "A"),
         sale("c4", "2025-02-01 00:00", 5, "A"),  # buys only after end
         sale("c5", "2025-01-25 10:00", 10, None),  # no profile
     ]
     events = [
-        event("c1", "2025-01-05 09:00", "web_visit", "S1"), event("c1", "2025-01-05 09:05", "product_view", "S1"),
-        event("c1", "2025-01-05 09:10", "add_to_cart", "S1"), event("c1", "2025-01-05 09:12", "checkout_start", "S1"),
-        event("c1", "2025-01-08 10:00", "web_visit", "S2"), event("c1", "2025-01-08 10:05", "add_to_cart", "S2"),
-        event("c1", "2025-01-09 20:00", "web_visit", "S3"), event("c1", "2025-01-09 20:10", "add_to_cart", "S3"),
+        event("c1", "2025-01-05 09:00", "web_visit", "S1"),
+        event("c1", "2025-01-05 09:05", "product_view", "S1"),
+        event("c1", "2025-01-05 09:10", "add_to_cart", "S1"),
+        event("c1", "2025-01-05 09:12", "checkout_start", "S1"),
+        event("c1", "2025-01-08 10:00", "web_visit", "S2"),
+        event("c1", "2025-01-08 10:05", "add_to_cart", "S2"),
+        event("c1", "2025-01-09 20:00", "web_visit", "S3"),
+        event("c1", "2025-01-09 20:10", "add_to_cart", "S3"),
         event("c1", "2025-01-15 11:00", "web_visit", "S4"),
         event("c1", "2025-01-16 11:00", "web_visit"),  # a visit without a session id: a session of its own
-        event("c1", "2025-01-31 23:00", "web_visit", "S5"), event("c1", "2025-01-31 23:01", "add_to_cart", "S5"),
-        event("c1", "2025-02-01 09:00", "web_visit", "S6"), event("c1", "2025-02-01 09:01", "add_to_cart", "S6"),
+        event("c1", "2025-01-31 23:00", "web_visit", "S5"),
+        event("c1", "2025-01-31 23:01", "add_to_cart", "S5"),
+        event("c1", "2025-02-01 09:00", "web_visit", "S6"),
+        event("c1", "2025-02-01 09:01", "add_to_cart", "S6"),
         *[event("c1", f"2025-01-{d:02d} 07:00", "email_sent") for d in (2, 9, 16, 23)],
-        event("c1", "2025-01-02 08:00", "email_open"), event("c1", "2025-01-09 08:00", "email_open"),
-        event("c1", "2025-01-09 08:01", "email_click"), event("c1", "2025-02-05 07:00", "email_sent"),
+        event("c1", "2025-01-02 08:00", "email_open"),
+        event("c1", "2025-01-09 08:00", "email_open"),
+        event("c1", "2025-01-09 08:01", "email_click"),
+        event("c1", "2025-02-05 07:00", "email_sent"),
         event("c3", "2025-01-11 10:00", "web_visit", "S7"),
     ]
     tickets = [{"customer_id": "c1", "opened_at": t} for t in ("2025-01-06", "2025-01-31 22:00", "2025-02-01")]
-    load(warehouse, customers=table("customers", *customers),
-         transactions=table("transactions", *numbered("transaction", transactions)),
-         events=table("events", *numbered("event", events)),
-         tickets=table("tickets", *numbered("ticket", tickets)))
+    load(
+        warehouse,
+        customers=table("customers", *customers),
+        transactions=table("transactions", *numbered("transaction", transactions)),
+        events=table("events", *numbered("event", events)),
+        tickets=table("tickets", *numbered("ticket", tickets)),
+    )
     return customer_features(warehouse, END)
 
 
@@ -89,10 +107,26 @@ def test_features_of_the_buyers_by_end_only(hand_made):
 
 def test_features_of_a_busy_customer(hand_made):
     c1 = hand_made.loc["c1"]
-    expected = {"frequency": 1, "recency": 5, "T": 26, "monetary_value": 50, "recency_days": 21, "spend": 130,
-                "avg_spend": 65, "categories": 2, "refunds": 2, "sessions": 6, "product_views": 1, "add_to_cart": 4,
-                "abandoned_carts": 2, "emails_sent": 4, "email_open_rate": 0.5, "email_click_rate": 0.25,
-                "tickets": 2, "tenure_days": 30}
+    expected = {
+        "frequency": 1,
+        "recency": 5,
+        "T": 26,
+        "monetary_value": 50,
+        "recency_days": 21,
+        "spend": 130,
+        "avg_spend": 65,
+        "categories": 2,
+        "refunds": 2,
+        "sessions": 6,
+        "product_views": 1,
+        "add_to_cart": 4,
+        "abandoned_carts": 2,
+        "emails_sent": 4,
+        "email_open_rate": 0.5,
+        "email_click_rate": 0.25,
+        "tickets": 2,
+        "tenure_days": 30,
+    }
     assert {k: c1[k] for k in expected} == expected
 
 
@@ -106,6 +140,7 @@ def test_features_of_quiet_customers(hand_made):
 
 # Clusters on planted groups.
 
+
 def planted(n: int = 150, seed: int = 1) -> tuple[pd.DataFrame, pd.Series]:
     """Three planted groups: recent frequent big spenders who open e-mails, lapsed one-off small spenders who
     ignore e-mails, and browsers who abandon carts; the other features come from one distribution for all."""
@@ -117,20 +152,24 @@ def planted(n: int = 150, seed: int = 1) -> tuple[pd.DataFrame, pd.Series]:
     }
     frames = []
     for name, g in groups.items():
-        frames.append(pd.DataFrame({
-            "frequency": rng.poisson(g["frequency"], n).astype(float),
-            "avg_spend": np.exp(rng.normal(g["avg_spend"], 0.3, n)),
-            "recency_days": rng.uniform(*g["recency"], n),
-            "tenure_days": rng.normal(500, 60, n),
-            "categories": 1 + rng.poisson(4, n),
-            "sessions": rng.poisson(g["sessions"], n),
-            "abandoned_carts": rng.poisson(g["carts"], n),
-            "email_open_rate": rng.beta(*g["open"], n),
-            "email_click_rate": rng.beta(5, 20, n),
-            "tickets": rng.poisson(3, n),
-            "refunds": rng.poisson(2, n),
-            "group": name,
-        }))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "frequency": rng.poisson(g["frequency"], n).astype(float),
+                    "avg_spend": np.exp(rng.normal(g["avg_spend"], 0.3, n)),
+                    "recency_days": rng.uniform(*g["recency"], n),
+                    "tenure_days": rng.normal(500, 60, n),
+                    "categories": 1 + rng.poisson(4, n),
+                    "sessions": rng.poisson(g["sessions"], n),
+                    "abandoned_carts": rng.poisson(g["carts"], n),
+                    "email_open_rate": rng.beta(*g["open"], n),
+                    "email_click_rate": rng.beta(5, 20, n),
+                    "tickets": rng.poisson(3, n),
+                    "refunds": rng.poisson(2, n),
+                    "group": name,
+                }
+            )
+        )
     frame = pd.concat(frames, ignore_index=True)
     frame.index = pd.Index([f"c{i:04d}" for i in range(len(frame))], name="customer_id")
     frame.loc[frame.sample(frac=0.2, random_state=seed).index, ["email_open_rate", "email_click_rate"]] = np.nan
@@ -165,9 +204,11 @@ def test_descriptions_tell_the_planted_differences(planted_result):
     _, groups, result = planted_result
     cluster = cluster_of(groups, result.labels)
     said = {g: (result.descriptions.loc[c, "en"], result.descriptions.loc[c, "id"]) for g, c in cluster.items()}
-    for words, group in ((("Frequent", "high-spending", "recent", "open e-mails"), "vip"),
-                         (("nfrequent", "low-spending", "lapsed", "ignore e-mails"), "lapsed"),
-                         (("browse often", "abandon carts"), "browser")):
+    for words, group in (
+        (("Frequent", "high-spending", "recent", "open e-mails"), "vip"),
+        (("nfrequent", "low-spending", "lapsed", "ignore e-mails"), "lapsed"),
+        (("browse often", "abandon carts"), "browser"),
+    ):
         for word in words:
             assert word in said[group][0], (group, said[group])
     assert said["vip"][1].startswith("Pembeli sering, belanja tinggi")
@@ -206,15 +247,20 @@ def test_the_silhouette_sample_is_seeded(planted_result, monkeypatch):
 
 # Descriptions, scaling and refusals.
 
+
 def test_description_wording():
     z = pd.Series({"frequency": 0.2, "sessions": -0.9, "tickets": 1.5})
-    assert describe(z, "en") == ("Buyers who rarely visit and contact customer service",
-                                 "Buyers who rarely visit and contact customer service")
+    assert describe(z, "en") == (
+        "Buyers who rarely visit and contact customer service",
+        "Buyers who rarely visit and contact customer service",
+    )
     assert describe(z, "id")[1] == "Pembeli yang jarang berkunjung dan sering menghubungi layanan pelanggan"
     assert describe(pd.Series({"frequency": 0.1, "tickets": -2.0}), "en")[0] == "Typical buyers"  # nothing to say
     many = pd.Series({"frequency": 0.6, "avg_spend": 2.0, "recency_days": -1.5, "sessions": 1.0, "tickets": 0.7})
-    assert describe(many, "en") == ("High-spending, recent buyers",
-                                    "High-spending, recent buyers who browse often and contact customer service")
+    assert describe(many, "en") == (
+        "High-spending, recent buyers",
+        "High-spending, recent buyers who browse often and contact customer service",
+    )
 
 
 def test_clusters_with_the_same_name_are_told_apart():
@@ -225,8 +271,9 @@ def test_clusters_with_the_same_name_are_told_apart():
 
 
 def test_scaling_logs_counts_and_fills_missing_rates():
-    scaled = scaled_features(pd.DataFrame({"frequency": [0.0, np.e - 1, np.e ** 2 - 1],
-                                           "email_open_rate": [0.0, np.nan, 1.0]}))
+    scaled = scaled_features(
+        pd.DataFrame({"frequency": [0.0, np.e - 1, np.e**2 - 1], "email_open_rate": [0.0, np.nan, 1.0]})
+    )
     assert scaled["frequency"].round(6).tolist() == pytest.approx([-1.224745, 0.0, 1.224745])
     assert scaled["email_open_rate"].tolist() == pytest.approx([-1.224745, 0.0, 1.224745])
     signed = scaled_features(pd.DataFrame({"avg_spend": [-(np.e - 1), 0.0, np.e - 1]}))  # a refund beyond the sales
@@ -248,6 +295,7 @@ def test_too_few_or_identical_customers_are_refused():
 
 
 # On realistic data.
+
 
 @pytest.fixture(scope="module")
 def synthetic(sample_warehouse) -> Warehouse:

@@ -7,7 +7,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crmlib.analyze.cohorts import (
-    average_retention, cohort_retention, cohort_sizes, cohort_table, retention_curves,
+    average_retention,
+    cohort_retention,
+    cohort_sizes,
+    cohort_table,
+    retention_curves,
 )
 from crmlib.errors import ParamsError
 
@@ -48,8 +52,11 @@ def sample(sample_warehouse):
 
 def test_toy_retention_matrix(toy):
     matrix = cohort_retention(toy, "2025-03-31")
-    expected = pd.DataFrame([[1.0, 0.5, 1.0], [1.0, 0.5, np.nan], [1.0, np.nan, np.nan]],
-                            index=pd.to_datetime(["2025-01-01", "2025-02-01", "2025-03-01"]), columns=[0, 1, 2])
+    expected = pd.DataFrame(
+        [[1.0, 0.5, 1.0], [1.0, 0.5, np.nan], [1.0, np.nan, np.nan]],
+        index=pd.to_datetime(["2025-01-01", "2025-02-01", "2025-03-01"]),
+        columns=[0, 1, 2],
+    )
     pd.testing.assert_frame_equal(matrix, expected, check_names=False, check_index_type=False)
     assert matrix.columns.name == "months_since_first_purchase"
 
@@ -86,16 +93,17 @@ def test_bad_freq_is_a_params_error(toy):
         cohort_retention(toy, "2025-03-31", freq="D")
 
 
-histories = st.lists(st.tuples(st.sampled_from("PQRSTU"), st.integers(0, 400), st.booleans()), min_size=1,
-                     max_size=25)
+histories = st.lists(st.tuples(st.sampled_from("PQRSTU"), st.integers(0, 400), st.booleans()), min_size=1, max_size=25)
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(histories, st.integers(30, 420))
 def test_random_histories_keep_the_retention_rules(csv_warehouse, rows, end_offset):
     start = pd.Timestamp("2024-01-01 12:00")
-    lines = [f"t{i},{c},{start + pd.Timedelta(days=d)},{100 if sale else -100},{'sale' if sale else 'refund'}"
-             for i, (c, d, sale) in enumerate(rows)]
+    lines = [
+        f"t{i},{c},{start + pd.Timedelta(days=d)},{100 if sale else -100},{'sale' if sale else 'refund'}"
+        for i, (c, d, sale) in enumerate(rows)
+    ]
     end = start.normalize() + pd.Timedelta(days=end_offset)
     transactions = "transaction_id,customer_id,ts,amount,kind\n" + "\n".join(lines) + "\n"
     warehouse = csv_warehouse(customers=customers_of(transactions), transactions=transactions)

@@ -50,15 +50,35 @@ def test_the_referral_chain(toy):
     assert list(frame.columns) == [*COMPONENTS, "total"]
     assert frame.to_dict("index") == {
         # A: half of B's 40 (D signed up after the end, E has no lifetime value); repeat day net 50; 2 responses
-        "A": {"lifetime_value": 100.0, "referral_value": 20.0, "loyalty_value": 50.0, "feedback_value": 50_000.0,
-              "total": 50_170.0},
+        "A": {
+            "lifetime_value": 100.0,
+            "referral_value": 20.0,
+            "loyalty_value": 50.0,
+            "feedback_value": 50_000.0,
+            "total": 50_170.0,
+        },
         # B: half of C's 10; one purchase day by the end; one response and one ticket
-        "B": {"lifetime_value": 40.0, "referral_value": 5.0, "loyalty_value": 0.0, "feedback_value": 35_000.0,
-              "total": 35_045.0},
-        "C": {"lifetime_value": 10.0, "referral_value": 0.0, "loyalty_value": 0.0, "feedback_value": 0.0,
-              "total": 10.0},
-        "D": {"lifetime_value": 1000.0, "referral_value": 0.0, "loyalty_value": 0.0, "feedback_value": 0.0,
-              "total": 1000.0},
+        "B": {
+            "lifetime_value": 40.0,
+            "referral_value": 5.0,
+            "loyalty_value": 0.0,
+            "feedback_value": 35_000.0,
+            "total": 35_045.0,
+        },
+        "C": {
+            "lifetime_value": 10.0,
+            "referral_value": 0.0,
+            "loyalty_value": 0.0,
+            "feedback_value": 0.0,
+            "total": 10.0,
+        },
+        "D": {
+            "lifetime_value": 1000.0,
+            "referral_value": 0.0,
+            "loyalty_value": 0.0,
+            "feedback_value": 0.0,
+            "total": 1000.0,
+        },
     }
 
 
@@ -76,8 +96,10 @@ def test_referral_value_counts_direct_referrals_only():
     assert referral_value(clv, referred_by, share=0.25).to_dict() == {"a": 0.5, "b": 3.0, "c": 0.0, "d": 0.0}
 
 
-@pytest.mark.parametrize("bad", [{"referral_share": 1.5}, {"value_per_response": -1.0}, {"referal_share": 0.5},
-                                 {"value_per_response": "25000"}])
+@pytest.mark.parametrize(
+    "bad",
+    [{"referral_share": 1.5}, {"value_per_response": -1.0}, {"referal_share": 0.5}, {"value_per_response": "25000"}],
+)
 def test_options_reject_bad_values_and_unknown_keys(bad):
     with pytest.raises(ValidationError):
         ComponentOptions.model_validate(bad)

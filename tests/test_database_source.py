@@ -18,46 +18,71 @@ def shop_db(postgres_url):
     with engine.begin() as con:
         con.execute(sa.text("DROP SCHEMA IF EXISTS sales CASCADE; CREATE SCHEMA sales"))
         con.execute(sa.text("DROP TABLE IF EXISTS customers"))
-        pd.DataFrame({"customer_id": ["C1", "C2"], "signup_date": pd.to_datetime(["2025-01-01", "2025-01-02"]),
-                      "city": ["Surabaya", "Medan"]}).to_sql("customers", con, index=False)
-        pd.DataFrame({"order_no": [1, 2, 3, 2], "buyer": ["C1", "C2", "C3", "C1"],
-                      "ordered_at": pd.to_datetime(["2025-02-01 10:00", "2025-02-02 00:00", "2025-02-03 00:00", "2025-02-04 00:00"]),
-                      "total": [150000.0, -5000.0, 1.0, 2.0]}).to_sql("orders", con, schema="sales", index=False)
+        pd.DataFrame(
+            {
+                "customer_id": ["C1", "C2"],
+                "signup_date": pd.to_datetime(["2025-01-01", "2025-01-02"]),
+                "city": ["Surabaya", "Medan"],
+            }
+        ).to_sql("customers", con, index=False)
+        pd.DataFrame(
+            {
+                "order_no": [1, 2, 3, 2],
+                "buyer": ["C1", "C2", "C3", "C1"],
+                "ordered_at": pd.to_datetime(
+                    ["2025-02-01 10:00", "2025-02-02 00:00", "2025-02-03 00:00", "2025-02-04 00:00"]
+                ),
+                "total": [150000.0, -5000.0, 1.0, 2.0],
+            }
+        ).to_sql("orders", con, schema="sales", index=False)
     yield postgres_url
     engine.dispose()
 
 
-OPTIONS = IngestOptions(database_tables={"transactions": "sales.orders"}, columns={"transactions": {
-    "order_no": "transaction_id", "buyer": "customer_id", "ordered_at": "ts", "total": "amount"}})
+OPTIONS = IngestOptions(
+    database_tables={"transactions": "sales.orders"},
+    columns={
+        "transactions": {"order_no": "transaction_id", "buyer": "customer_id", "ordered_at": "ts", "total": "amount"}
+    },
+)
 
 
 def test_postgres_tables_load_with_mapping_and_quarantine(shop_db, tmp_path, monkeypatch):
     monkeypatch.setenv("CRM_DATABASE_URL", shop_db)
     warehouse = Warehouse(tmp_path / "w.duckdb")
     report = ingest_database(warehouse, OPTIONS, now=NOW)
-    assert report.counts == {"customers": {"rows": 2, "loaded": 2, "guest": 0, "quarantined": 0},
-                             "transactions": {"rows": 4, "loaded": 1, "guest": 0, "quarantined": 3}}
+    assert report.counts == {
+        "customers": {"rows": 2, "loaded": 2, "guest": 0, "quarantined": 0},
+        "transactions": {"rows": 4, "loaded": 1, "guest": 0, "quarantined": 3},
+    }
     loaded = warehouse.query("SELECT transaction_id, customer_id, amount, kind FROM transactions ORDER BY 1")
     assert loaded.values.tolist() == [["1", "C1", 150000.0, "sale"]]
     q = warehouse.query("SELECT source, row_number, reason FROM quarantine ORDER BY row_number")
     assert q["row_number"].tolist() == [2, 3, 4]
     assert q["reason"][1].startswith("customer_id 'C3' is not in customers")
-    assert q["reason"][0] == q["reason"][2] == ("transaction_id '2' names two customers: 'C2' (row 2) and 'C1' (row 4); "
-                                                "the lines of one order belong to one customer: correct the customer_id")
+    assert (
+        q["reason"][0]
+        == q["reason"][2]
+        == (
+            "transaction_id '2' names two customers: 'C2' (row 2) and 'C1' (row 4); "
+            "the lines of one order belong to one customer: correct the customer_id"
+        )
+    )
     assert "sales.orders" in q["source"][0]
     assert "unused-secret" not in q["source"][0]  # the password never reaches the warehouse
 
 
-def test_cli_reads_the_url_from_the_environment_and_never_prints_the_password(shop_db, tmp_path, monkeypatch,
-                                                                                 capsys):
+def test_cli_reads_the_url_from_the_environment_and_never_prints_the_password(shop_db, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("SHOP_DB", shop_db)
     project = tmp_path / "project"
     (project / "params").mkdir(parents=True)
     (project / "params" / "default.yaml").write_text(
         "ingest:\n  database_url_env: SHOP_DB\n  database_tables: {transactions: sales.orders}\n"
-        "  columns:\n    transactions: {order_no: transaction_id, buyer: customer_id, ordered_at: ts, total: amount}\n")
-    code = main(["--project", str(project), "ingest", "--database", "--warehouse", str(tmp_path / "w.duckdb"),
-                 "--json"])
+        "  columns:\n    transactions: {order_no: transaction_id, buyer: customer_id, ordered_at: ts, total: amount}\n"
+    )
+    code = main(
+        ["--project", str(project), "ingest", "--database", "--warehouse", str(tmp_path / "w.duckdb"), "--json"]
+    )
     out = capsys.readouterr()
     assert code == 0
     assert '"transactions": {"rows": 4, "loaded": 1, "guest": 0, "quarantined": 3}' in out.out

@@ -7,7 +7,13 @@ import pytest
 from pydantic import ValidationError
 
 from crmlib.analyze.drivers import (
-    DriverOptions, Feature, Outcome, fit_drivers, nps_drivers, nps_features, spend_drivers,
+    DriverOptions,
+    Feature,
+    Outcome,
+    fit_drivers,
+    nps_drivers,
+    nps_features,
+    spend_drivers,
 )
 from crmlib.errors import ModelError
 
@@ -88,19 +94,32 @@ def test_too_few_respondents_is_a_clear_error(toy, sample):
 def test_fit_recovers_a_known_linear_world_and_drops_constant_features():
     rng = np.random.default_rng(0)
     n = 400
-    data = pd.DataFrame({"x": rng.normal(size=n), "flag": rng.random(n) < 0.3, "constant": 1.0,
-                         "rare": np.r_[np.ones(3), np.zeros(n - 3)],
-                         "channel": rng.choice(["web", "store", "tiny"], n, p=[0.6, 0.39, 0.01])})
+    data = pd.DataFrame(
+        {
+            "x": rng.normal(size=n),
+            "flag": rng.random(n) < 0.3,
+            "constant": 1.0,
+            "rare": np.r_[np.ones(3), np.zeros(n - 3)],
+            "channel": rng.choice(["web", "store", "tiny"], n, p=[0.6, 0.39, 0.01]),
+        }
+    )
     data["y"] = 1.0 + 0.5 * data["x"] - 2.0 * data["flag"] + 0.8 * (data["channel"] == "store")
     data["y"] += rng.normal(0, 0.1, n)
-    features = {"x": Feature("sessions"), "flag": Feature("no_emails"), "constant": Feature("categories"),
-                "rare": Feature("purchase_days")}
+    features = {
+        "x": Feature("sessions"),
+        "flag": Feature("no_emails"),
+        "constant": Feature("categories"),
+        "rare": Feature("purchase_days"),
+    }
     result = fit_drivers(data, Outcome("y", "driver.points"), features, ["channel"], DriverOptions())
     table = result.table.set_index("term")
     # "tiny" (a handful of rows) is merged into "other", which is then too rare to keep
     assert (data["channel"] == "tiny").sum() < DriverOptions().min_count
-    assert result.dropped == {"constant": "too little variance", "rare": "too little variance",
-                              "channel=other": "too little variance"}
+    assert result.dropped == {
+        "constant": "too little variance",
+        "rare": "too little variance",
+        "channel=other": "too little variance",
+    }
     assert set(table.index) == {"x", "flag", "channel=store"}
     assert table.loc["x", "coefficient"] == pytest.approx(0.5, abs=0.03)
     assert table.loc["flag", "coefficient"] == pytest.approx(-2.0, abs=0.05)
@@ -115,8 +134,10 @@ def test_effects_read_in_points_or_percent():
     tickets, tenure = Feature("tickets", {"window": 120}), Feature("tenure_years")
     assert Outcome("nps_score", "driver.points").effect(0.8, tickets) == "+0.80 points per extra ticket"
     assert Outcome("nps_score", "driver.points").effect(0.8, tickets, "id") == "+0,80 poin per tiket tambahan"
-    assert (Outcome("log_revenue", "driver.spend", logged=True).effect(np.log(0.9), tenure)
-            == "-10.0% spend per extra year as a customer")
+    assert (
+        Outcome("log_revenue", "driver.spend", logged=True).effect(np.log(0.9), tenure)
+        == "-10.0% spend per extra year as a customer"
+    )
     assert tickets.label("id") == "Tiket dalam 120 hari sebelum menjawab"
 
 
@@ -175,5 +196,6 @@ def test_the_interval_is_in_the_unit_of_the_effect(sample):
     row = table.loc["email_open_rate"]  # told "per 10 points more e-mails opened", in percent of spend
     told = float(row["effect"].split("%")[0])
     assert row["ci_low"] <= told <= row["ci_high"]
-    assert row["ci_low"] == pytest.approx(100 * np.expm1(spend_drivers(sample, "2025-06").fit.conf_int().loc[
-        "email_open_rate", 0] * 0.1))
+    assert row["ci_low"] == pytest.approx(
+        100 * np.expm1(spend_drivers(sample, "2025-06").fit.conf_int().loc["email_open_rate", 0] * 0.1)
+    )

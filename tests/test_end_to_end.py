@@ -1,8 +1,8 @@
 """End to end through the `crm` command: sample data, ingest, run a period, publish HTML without code."""
 
 import csv
-import re
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -19,8 +19,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def crm(*args, cwd=None, check=True) -> subprocess.CompletedProcess:
-    run = subprocess.run([sys.executable, "-m", "crmlib.cli", *map(str, args)], cwd=cwd, capture_output=True,
-                         text=True, timeout=900)
+    run = subprocess.run(
+        [sys.executable, "-m", "crmlib.cli", *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=900
+    )
     if check:
         assert run.returncode == 0, run.stderr
     return run
@@ -50,8 +51,19 @@ def project(tmp_path_factory):
     root = tmp_path_factory.mktemp("project")
     shutil.copytree(ROOT / "params", root / "params")
     shutil.copytree(ROOT / "notebooks", root / "notebooks")
-    crm("--project", root, "sample", "--customers", 400, "--months", 12, "--end", "2025-06",
-        "--out", root / "data" / "raw")
+    crm(
+        "--project",
+        root,
+        "sample",
+        "--customers",
+        400,
+        "--months",
+        12,
+        "--end",
+        "2025-06",
+        "--out",
+        root / "data" / "raw",
+    )
     crm("--project", root, "ingest", root / "data" / "raw")
     return root
 
@@ -86,8 +98,16 @@ def test_the_analysis_page_and_its_stored_results(project):
     crm("--project", project, "run", "--period", "2025-06")
     page = (project / "reports" / "2025-06" / "03_analysis.html").read_text(encoding="utf-8")
     assert "Analisis Pelanggan · Juni 2025" in page
-    for section in ("Uji model pada data yang disisihkan", "Model terpilih", "Risiko churn", "Retensi per kohort",
-                    "Perjalanan pelanggan", "Indikator loyalitas", "Komponen nilai pelanggan", "Apa yang menggerakkan NPS"):
+    for section in (
+        "Uji model pada data yang disisihkan",
+        "Model terpilih",
+        "Risiko churn",
+        "Retensi per kohort",
+        "Perjalanan pelanggan",
+        "Indikator loyalitas",
+        "Komponen nilai pelanggan",
+        "Apa yang menggerakkan NPS",
+    ):
         assert section in page, section
     assert page.count("<img") == 7 and "lifetime_value(" not in page  # tracking … components
     assert stored_result(project, "customer_value", "2025-06") == stored_result(project, "transactions", None)
@@ -96,11 +116,23 @@ def test_the_analysis_page_and_its_stored_results(project):
 
 def stored_result(project, name, period) -> int:
     """Rows of a stored stage result (or distinct buyers when `period` is None), read in a fresh process."""
-    sql = (f"SELECT count(*) FROM {name} WHERE period = '{period}'" if period else
-           "SELECT count(DISTINCT customer_id) FROM transactions WHERE kind = 'sale' AND ts < '2025-07-01'")
-    out = subprocess.run([sys.executable, "-c", "import duckdb, sys; "
-                          "print(duckdb.connect(sys.argv[1], read_only=True).execute(sys.argv[2]).fetchone()[0])",
-                          str(project / "data" / "warehouse.duckdb"), sql], capture_output=True, text=True, check=True)
+    sql = (
+        f"SELECT count(*) FROM {name} WHERE period = '{period}'"
+        if period
+        else "SELECT count(DISTINCT customer_id) FROM transactions WHERE kind = 'sale' AND ts < '2025-07-01'"
+    )
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys; print(duckdb.connect(sys.argv[1], read_only=True).execute(sys.argv[2]).fetchone()[0])",
+            str(project / "data" / "warehouse.duckdb"),
+            sql,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return int(out.stdout)
 
 
@@ -124,13 +156,27 @@ def test_a_failing_run_exits_non_zero_and_keeps_the_last_good_report(project):
 
 def test_notebook_runs_on_its_defaults_as_an_analyst_opens_it(project, tmp_path):
     """No parameters given, working folder = notebooks/, as in JupyterLab: it finds the project and period."""
-    papermill.execute_notebook(str(project / "notebooks" / "01_data_collection.ipynb"),
-                               str(tmp_path / "out.ipynb"), cwd=str(project / "notebooks"), kernel_name="python3",
-                               progress_bar=False)
-    stored = subprocess.run([sys.executable, "-c", (
-        "from crmlib.collect import Warehouse; import sys; "
-        f"print(len(Warehouse(sys.argv[1]).read_result('collection_summary', '2025-06')))"),
-        str(project / "data" / "warehouse.duckdb")], capture_output=True, text=True, check=True)
+    papermill.execute_notebook(
+        str(project / "notebooks" / "01_data_collection.ipynb"),
+        str(tmp_path / "out.ipynb"),
+        cwd=str(project / "notebooks"),
+        kernel_name="python3",
+        progress_bar=False,
+    )
+    stored = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            (
+                "from crmlib.collect import Warehouse; import sys; "
+                "print(len(Warehouse(sys.argv[1]).read_result('collection_summary', '2025-06')))"
+            ),
+            str(project / "data" / "warehouse.duckdb"),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert stored.stdout.strip() == str(len(TABLES))
 
 
@@ -155,8 +201,11 @@ def test_crm_data_never_replaces_a_business_s_own_data(tmp_path):
     project = tmp_path / "shop"
     shutil.copytree(ROOT / "params", project / "params")
     (project / "params" / "default.yaml").write_text(
-        (ROOT / "params" / "default.yaml").read_text().replace("customers: 2000", "customers: 150")
-        .replace("months: 24 ", "months: 6 "))
+        (ROOT / "params" / "default.yaml")
+        .read_text()
+        .replace("customers: 2000", "customers: 150")
+        .replace("months: 24 ", "months: 6 ")
+    )
     first = crm("--project", project, "data")
     assert "data contoh sintetis ditulis" in first.stdout  # the project speaks id
     assert (project / "data" / "raw" / ".synthetic-sample").is_file()
@@ -189,8 +238,23 @@ def lines_project(tmp_path_factory):
     default = yaml.safe_load((root / "params" / "default.yaml").read_text())
     (root / "params" / "default.yaml").write_text(yaml.safe_dump(deep_merge(default, readme_order_line_mapping())))
     for layout in ("lines", "tidy"):
-        crm("--project", root, "sample", "--customers", 500, "--months", 12, "--seed", 5, "--end", "2025-06",
-            "--layout", layout, "--out", root / layout)
+        crm(
+            "--project",
+            root,
+            "sample",
+            "--customers",
+            500,
+            "--months",
+            12,
+            "--seed",
+            5,
+            "--end",
+            "2025-06",
+            "--layout",
+            layout,
+            "--out",
+            root / layout,
+        )
     crm("--project", root, "ingest", root / "lines")  # into the project's warehouse
     crm("--project", root, "ingest", root / "tidy", "--warehouse", root / "tidy.duckdb")
     return root
@@ -201,15 +265,18 @@ def test_an_order_line_export_gives_the_tidy_layout_s_orders_revenue_and_rfm(lin
     from crmlib.segment.summary import rfm_summary
 
     lines, tidy = Warehouse(lines_project / "data" / "warehouse.duckdb"), Warehouse(lines_project / "tidy.duckdb")
-    orders = ("SELECT transaction_id, customer_id, date_trunc('minute', ts) AS ts, amount, kind FROM orders "
-              "ORDER BY transaction_id")
+    orders = (
+        "SELECT transaction_id, customer_id, date_trunc('minute', ts) AS ts, amount, kind FROM orders "
+        "ORDER BY transaction_id"
+    )
     assert lines.query(orders).equals(tidy.query(orders))  # the export is stamped to the minute
     assert lines.query("SELECT count(*) AS n FROM transactions")["n"][0] > 1.5 * len(tidy.query(orders))
     revenue = "SELECT sum(amount) AS revenue, sum(amount) FILTER (customer_id IS NULL) AS guests FROM orders"
     assert lines.query(revenue).equals(tidy.query(revenue))
     assert rfm_summary(lines, "2025-06", freq="W").equals(rfm_summary(tidy, "2025-06", freq="W"))
-    balance = lines.query("SELECT outcome, sum(rows) AS rows FROM reconciliation WHERE table_name = 'transactions' "
-                          "GROUP BY ALL")
+    balance = lines.query(
+        "SELECT outcome, sum(rows) AS rows FROM reconciliation WHERE table_name = 'transactions' GROUP BY ALL"
+    )
     assert set(balance["outcome"]) == {"loaded", "guest"}  # rows in = loaded + guest, nothing quarantined
 
 
@@ -255,10 +322,15 @@ def sentences(language: str) -> set[str]:
     def pieces(text):
         return {p.strip(" .,;:()") for p in re.split(r"{\w+}|\*\*|`|\n", text)}
 
-    others = set().union(*(pieces(v) for lang in catalogue.LANGUAGES if lang != language
-                           for v in catalogue.texts(lang).values()))
-    return {p for text in catalogue.texts(language).values() for p in pieces(text)
-            if len(re.findall(r"[^\W\d_]{2,}", p)) >= 4 and p not in others}
+    others = set().union(
+        *(pieces(v) for lang in catalogue.LANGUAGES if lang != language for v in catalogue.texts(lang).values())
+    )
+    return {
+        p
+        for text in catalogue.texts(language).values()
+        for p in pieces(text)
+        if len(re.findall(r"[^\W\d_]{2,}", p)) >= 4 and p not in others
+    }
 
 
 def test_every_page_speaks_only_its_language(project):

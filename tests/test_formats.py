@@ -7,42 +7,62 @@ import math
 import pytest
 
 from crmlib import catalogue
+from crmlib.formats import (
+    format_money,
+    format_money_short,
+    format_number,
+    format_percent,
+    label,
+    month_name,
+    stage_title,
+)
 from crmlib.periods import Period
-from crmlib.formats import (format_money, format_money_short, format_number, format_percent, label, month_name,
-                                   stage_title)
 
 
-@pytest.mark.parametrize("amount, currency, language, expected", [
-    (1234567, "IDR", "id", "Rp1.234.567"),
-    (1234567, "IDR", "en", "IDR 1,234,567"),
-    (1234567.6, "IDR", "id", "Rp1.234.568"),
-    (-2500, "IDR", "id", "-Rp2.500"),
-    (1234.5, "USD", "en", "$1,234.50"),
-    (1234.5, "USD", "id", "US$1.234,50"),
-    (1234.5, "SGD", "en", "SGD 1,234.50"),
-    (0, "IDR", "en", "IDR 0"),
-    (None, "IDR", "id", "–"),
-    (math.nan, "USD", "en", "–"),
-])
+@pytest.mark.parametrize(
+    "amount, currency, language, expected",
+    [
+        (1234567, "IDR", "id", "Rp1.234.567"),
+        (1234567, "IDR", "en", "IDR 1,234,567"),
+        (1234567.6, "IDR", "id", "Rp1.234.568"),
+        (-2500, "IDR", "id", "-Rp2.500"),
+        (1234.5, "USD", "en", "$1,234.50"),
+        (1234.5, "USD", "id", "US$1.234,50"),
+        (1234.5, "SGD", "en", "SGD 1,234.50"),
+        (0, "IDR", "en", "IDR 0"),
+        (None, "IDR", "id", "–"),
+        (math.nan, "USD", "en", "–"),
+    ],
+)
 def test_format_money(amount, currency, language, expected):
     assert format_money(amount, currency, language) == expected
 
 
-@pytest.mark.parametrize("amount, language, expected", [
-    (2_460_000_000, "id", "Rp2,5 M"), (250_000_000, "id", "Rp250 jt"), (2_460_000_000, "en", "IDR 2.5B"),
-    (-250_000, "en", "-IDR 250K"), (900, "id", "Rp900"), (None, "id", "–"),
-])
+@pytest.mark.parametrize(
+    "amount, language, expected",
+    [
+        (2_460_000_000, "id", "Rp2,5 M"),
+        (250_000_000, "id", "Rp250 jt"),
+        (2_460_000_000, "en", "IDR 2.5B"),
+        (-250_000, "en", "-IDR 250K"),
+        (900, "id", "Rp900"),
+        (None, "id", "–"),
+    ],
+)
 def test_compact_money_for_tiles_and_axes(amount, language, expected):
     assert format_money_short(amount, "IDR", language) == expected
 
 
-@pytest.mark.parametrize("fraction, language, decimals, expected", [
-    (0.125, "id", 1, "12,5%"),
-    (0.125, "en", 1, "12.5%"),
-    (1.5, "id", 0, "150%"),
-    (-0.031, "en", 1, "-3.1%"),
-    (None, "en", 1, "–"),
-])
+@pytest.mark.parametrize(
+    "fraction, language, decimals, expected",
+    [
+        (0.125, "id", 1, "12,5%"),
+        (0.125, "en", 1, "12.5%"),
+        (1.5, "id", 0, "150%"),
+        (-0.031, "en", 1, "-3.1%"),
+        (None, "en", 1, "–"),
+    ],
+)
 def test_format_percent(fraction, language, decimals, expected):
     assert format_percent(fraction, language, decimals) == expected
 
@@ -62,9 +82,21 @@ def test_month_names():
 
 
 def test_labels_exist_in_every_language():
-    for key in ["stage.data_collection", "stage.segmentation", "stage.analysis", "kind.profile",
-                "kind.transactional", "kind.engagement", "kind.feedback", "customers", "transactions", "loaded",
-                "quarantined", "reason", "period"]:
+    for key in [
+        "stage.data_collection",
+        "stage.segmentation",
+        "stage.analysis",
+        "kind.profile",
+        "kind.transactional",
+        "kind.engagement",
+        "kind.feedback",
+        "customers",
+        "transactions",
+        "loaded",
+        "quarantined",
+        "reason",
+        "period",
+    ]:
         assert all(label(key, lang) for lang in catalogue.LANGUAGES)
     assert label("period", "id") == "Periode"
     assert label("stage.analysis", "en") == "Customer Analysis"

@@ -26,8 +26,9 @@ def validation(cdnow):
 
 def test_split_on_cdnow(cdnow):
     split = calibration_holdout(cdnow, CALIBRATION_END, HOLDOUT_END, freq="W")
-    pd.testing.assert_frame_equal(split[["frequency", "recency", "T", "monetary_value"]],
-                                  rfm_summary(cdnow, end=CALIBRATION_END, freq="W"))
+    pd.testing.assert_frame_equal(
+        split[["frequency", "recency", "T", "monetary_value"]], rfm_summary(cdnow, end=CALIBRATION_END, freq="W")
+    )
     assert (split["duration_holdout"] == 39).all()
     # Independent count: distinct (customer, calendar day) pairs among the holdout transactions.
     holdout = cdnow[(cdnow["ts"] > CALIBRATION_END) & (cdnow["ts"] < "1998-07-01")]
@@ -38,9 +39,11 @@ def test_split_on_cdnow(cdnow):
 
 def test_split_in_days_and_from_the_warehouse(cdnow, tmp_path):
     warehouse = Warehouse(tmp_path / "w.duckdb")
-    warehouse.replace_tables({"transactions": cdnow}, pd.DataFrame(columns=[
-        "table_name", "source", "row_number", "column_name", "check_name", "reason", "record"]),
-        pd.DataFrame(columns=["table_name", "source", "sha256", "rows", "loaded", "quarantined", "ignored_columns"]))
+    warehouse.replace_tables(
+        {"transactions": cdnow},
+        pd.DataFrame(columns=["table_name", "source", "row_number", "column_name", "check_name", "reason", "record"]),
+        pd.DataFrame(columns=["table_name", "source", "sha256", "rows", "loaded", "quarantined", "ignored_columns"]),
+    )
     days = calibration_holdout(warehouse, CALIBRATION_END, HOLDOUT_END, freq="D")
     weeks = calibration_holdout(cdnow, CALIBRATION_END, HOLDOUT_END, freq="W")
     assert (days["duration_holdout"] == 273).all()
@@ -49,24 +52,39 @@ def test_split_in_days_and_from_the_warehouse(cdnow, tmp_path):
 
 
 def test_holdout_follows_the_summary_day_rule():
-    ts = pd.to_datetime(["2025-01-05 10:00", "2025-01-31 23:59",  # calibration, up to the end of its last day
-                         "2025-02-01 09:00", "2025-02-01 17:00",  # two sales on one day: one purchase day
-                         "2025-02-03 10:00", "2025-02-03 12:00",  # a sale and a smaller refund on one day: one
-                         "2025-02-05 10:00",  # a refund-only day: none
-                         "2025-02-28 23:00",  # the holdout's last day: counted
-                         "2025-03-01 10:00",  # after the holdout: ignored
-                         "2025-02-10 10:00"])  # a customer new in the holdout: not followed
-    transactions = pd.DataFrame({
-        "customer_id": ["a", "b", "a", "a", "b", "b", "a", "b", "a", "new"], "ts": ts,
-        "amount": [10.0, 5, 20, 30, 40, -15, -10, 8, 9, 50],
-        "kind": ["sale", "sale", "sale", "sale", "sale", "refund", "refund", "sale", "sale", "sale"]})
+    ts = pd.to_datetime(
+        [
+            "2025-01-05 10:00",
+            "2025-01-31 23:59",  # calibration, up to the end of its last day
+            "2025-02-01 09:00",
+            "2025-02-01 17:00",  # two sales on one day: one purchase day
+            "2025-02-03 10:00",
+            "2025-02-03 12:00",  # a sale and a smaller refund on one day: one
+            "2025-02-05 10:00",  # a refund-only day: none
+            "2025-02-28 23:00",  # the holdout's last day: counted
+            "2025-03-01 10:00",  # after the holdout: ignored
+            "2025-02-10 10:00",
+        ]
+    )  # a customer new in the holdout: not followed
+    transactions = pd.DataFrame(
+        {
+            "customer_id": ["a", "b", "a", "a", "b", "b", "a", "b", "a", "new"],
+            "ts": ts,
+            "amount": [10.0, 5, 20, 30, 40, -15, -10, 8, 9, 50],
+            "kind": ["sale", "sale", "sale", "sale", "sale", "refund", "refund", "sale", "sale", "sale"],
+        }
+    )
     split = calibration_holdout(transactions, "2025-01-31", "2025-02-28", freq="D")
     assert split.index.tolist() == ["a", "b"]
     assert split["frequency_holdout"].tolist() == [1.0, 2.0]
     assert split["duration_holdout"].tolist() == [28.0, 28.0]
     days = holdout_purchase_days(transactions, "2025-01-31", "2025-02-28")
     assert sorted(zip(days["customer_id"], days["day"].dt.strftime("%m-%d"))) == [
-        ("a", "02-01"), ("b", "02-03"), ("b", "02-28"), ("new", "02-10")]
+        ("a", "02-01"),
+        ("b", "02-03"),
+        ("b", "02-28"),
+        ("new", "02-10"),
+    ]
     # Periods name their last day, and zoned times count in their own zone's calendar days.
     pd.testing.assert_frame_equal(calibration_holdout(transactions, "2025-01", "2025-02", freq="D"), split)
     zoned = transactions.assign(ts=transactions["ts"].dt.tz_localize("Asia/Jakarta"))
@@ -82,7 +100,7 @@ def test_validation_table_and_choice(validation):
     for name, check in validation.checks.items():
         errors = check.predicted - validation.cal_holdout["frequency_holdout"]
         assert check.mae == pytest.approx(errors.abs().mean())
-        assert check.rmse == pytest.approx(np.sqrt((errors ** 2).mean()))
+        assert check.rmse == pytest.approx(np.sqrt((errors**2).mean()))
         assert check.predicted_total == pytest.approx(check.predicted.sum())
         assert check.model.log_likelihood == pytest.approx(fit_purchases(validation.cal_holdout, name).log_likelihood)
 

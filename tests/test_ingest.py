@@ -30,8 +30,10 @@ def quarantine(warehouse, table):
 
 def test_mixed_errors_are_quarantined_with_reasons_and_nothing_is_lost(warehouse):
     report = ingest("mixed_errors", warehouse)
-    assert report.counts == {"customers": {"rows": 8, "loaded": 3, "guest": 0, "quarantined": 5},
-                             "transactions": {"rows": 12, "loaded": 3, "guest": 1, "quarantined": 8}}
+    assert report.counts == {
+        "customers": {"rows": 8, "loaded": 3, "guest": 0, "quarantined": 5},
+        "transactions": {"rows": 12, "loaded": 3, "guest": 1, "quarantined": 8},
+    }
 
     customers = quarantine(warehouse, "customers")
     reasons = dict(zip(customers["row_number"], customers["reason"]))
@@ -49,27 +51,50 @@ def test_mixed_errors_are_quarantined_with_reasons_and_nothing_is_lost(warehouse
     assert reasons[5].startswith("customer_id 'C999' is not in customers")
     assert "in the future" in reasons[6]
     assert "amount 'seratus ribu' is not a number" in reasons[7]
-    both = ("transaction_id 'T001' names two customers: 'C001' (row 2) and 'C002' (row 8); the lines of one order "
-            "belong to one customer: correct the customer_id")
+    both = (
+        "transaction_id 'T001' names two customers: 'C001' (row 2) and 'C002' (row 8); the lines of one order "
+        "belong to one customer: correct the customer_id"
+    )
     assert reasons[2] == reasons[8] == both
     assert 9 not in reasons  # T007 has no customer: a guest sale, loaded
     assert "quantity '1.5' is not a whole number" in reasons[10]
     assert reasons[11] == "kind 'return' must be one of sale, refund"
     assert reasons[13].startswith("customer_id 'C003' is not in customers")  # C003 itself was quarantined
-    assert tx["check_name"].tolist() == ["conflict", "unknown_customer", "future", "unparsable", "conflict",
-                                         "unparsable", "rule", "unknown_customer"]
+    assert tx["check_name"].tolist() == [
+        "conflict",
+        "unknown_customer",
+        "future",
+        "unparsable",
+        "conflict",
+        "unparsable",
+        "rule",
+        "unknown_customer",
+    ]
     record = json.loads(tx.set_index("row_number").loc[7, "record"])
-    assert record == {"transaction_id": "T006", "customer_id": "C002", "ts": "2025-01-12",
-                      "amount": "seratus ribu", "quantity": "1", "category": "Elektronik", "kind": "sale"}
+    assert record == {
+        "transaction_id": "T006",
+        "customer_id": "C002",
+        "ts": "2025-01-12",
+        "amount": "seratus ribu",
+        "quantity": "1",
+        "category": "Elektronik",
+        "kind": "sale",
+    }
     assert set(tx["source"]) == {str(CORPUS / "mixed_errors" / "transactions.csv")}
 
     loaded = warehouse.query("SELECT transaction_id, customer_id, amount, kind FROM transactions ORDER BY 1")
     assert loaded.astype(object).where(loaded.notna(), None).values.tolist() == [
-        ["T002", "C001", 50000.0, "sale"], ["T003", "C002", -25000.0, "refund"], ["T007", None, 100000.0, "sale"],
-        ["T010", "C006", -75000.0, "refund"]]
+        ["T002", "C001", 50000.0, "sale"],
+        ["T003", "C002", -25000.0, "refund"],
+        ["T007", None, 100000.0, "sale"],
+        ["T010", "C006", -75000.0, "refund"],
+    ]
     consent = warehouse.query("SELECT customer_id, consent_email, consent_whatsapp FROM customers ORDER BY 1")
     assert consent.astype(object).where(consent.notna(), None).values.tolist() == [
-        ["C001", True, False], ["C002", True, False], ["C006", None, None]]
+        ["C001", True, False],
+        ["C002", True, False],
+        ["C006", None, None],
+    ]
 
 
 def test_reingesting_the_same_files_leaves_the_warehouse_as_it_was(warehouse):
@@ -107,8 +132,9 @@ def test_customers_loaded_earlier_are_kept_and_checked_against(tmp_path, warehou
     ingest("mixed_errors", warehouse)
     only_tx = tmp_path / "later"
     only_tx.mkdir()
-    (only_tx / "transactions.csv").write_text("transaction_id,customer_id,ts,amount\nX1,C001,2025-03-01,5\n"
-                                              "X2,C404,2025-03-01,5\n")
+    (only_tx / "transactions.csv").write_text(
+        "transaction_id,customer_id,ts,amount\nX1,C001,2025-03-01,5\nX2,C404,2025-03-01,5\n"
+    )
     report = ingest_dir(only_tx, warehouse, now=NOW, replace=True)  # 2 rows replace 4: on purpose
     assert report.counts["transactions"] == {"rows": 2, "loaded": 1, "guest": 0, "quarantined": 1}
     assert len(warehouse.query("SELECT * FROM customers")) == 3  # the profile data was not replaced
@@ -150,8 +176,13 @@ def test_dayfirst_dates_without_a_declared_format(warehouse):
 def test_refund_semantics(warehouse):
     ingest("refunds", warehouse)
     rows = warehouse.query("SELECT transaction_id, amount, kind FROM transactions ORDER BY 1").values.tolist()
-    assert rows == [["T1", 100000.0, "sale"], ["T2", -40000.0, "refund"], ["T3", -30000.0, "refund"],
-                    ["T4", -10000.0, "refund"], ["T5", 0.0, "sale"]]
+    assert rows == [
+        ["T1", 100000.0, "sale"],
+        ["T2", -40000.0, "refund"],
+        ["T3", -30000.0, "refund"],
+        ["T4", -10000.0, "refund"],
+        ["T5", 0.0, "sale"],
+    ]
 
 
 def test_zoned_times_become_local_time_and_quoted_delimiters_stay(warehouse):
@@ -172,32 +203,56 @@ def test_missing_required_column_is_a_one_line_error_naming_file_and_column(ware
 
 def test_column_mapping_from_the_parameters(tmp_path, warehouse):
     (tmp_path / "transactions.csv").write_text("Order No,Buyer,Order Date,Total,Notes\nA1,B1,2025-01-02,10,x\n")
-    report = ingest_dir(tmp_path, warehouse, IngestOptions(columns={"transactions": {
-        "order no": "transaction_id", "Buyer": "customer_id", "order_date": "ts", "total": "amount"}}), now=NOW)
+    report = ingest_dir(
+        tmp_path,
+        warehouse,
+        IngestOptions(
+            columns={
+                "transactions": {
+                    "order no": "transaction_id",
+                    "Buyer": "customer_id",
+                    "order_date": "ts",
+                    "total": "amount",
+                }
+            }
+        ),
+        now=NOW,
+    )
     assert report.counts["transactions"]["loaded"] == 1
     assert any("ignored columns not in the contract: notes" in n for n in report.notes)
 
 
 def test_excel_and_parquet_sources(tmp_path, warehouse):
-    frame = pd.DataFrame({"transaction_id": ["T1", "T2", "T3"], "customer_id": [1, 2, 3],
-                          "ts": pd.to_datetime(["2025-01-01", "2025-01-02", "2030-01-01"]),
-                          "amount": [10.5, -2.0, 3.0]})
+    frame = pd.DataFrame(
+        {
+            "transaction_id": ["T1", "T2", "T3"],
+            "customer_id": [1, 2, 3],
+            "ts": pd.to_datetime(["2025-01-01", "2025-01-02", "2030-01-01"]),
+            "amount": [10.5, -2.0, 3.0],
+        }
+    )
     frame.to_parquet(tmp_path / "transactions.parquet")
-    frame.rename(columns={"transaction_id": "event_id", "amount": "event_type"}).assign(event_type="web_visit") \
-        .to_excel(tmp_path / "events.xlsx", sheet_name="events", index=False)
+    frame.rename(columns={"transaction_id": "event_id", "amount": "event_type"}).assign(
+        event_type="web_visit"
+    ).to_excel(tmp_path / "events.xlsx", sheet_name="events", index=False)
     report = ingest_dir(tmp_path, warehouse, now=NOW)
-    assert report.counts == {"transactions": {"rows": 3, "loaded": 2, "guest": 0, "quarantined": 1},
-                             "events": {"rows": 3, "loaded": 2, "guest": 0, "quarantined": 1}}
+    assert report.counts == {
+        "transactions": {"rows": 3, "loaded": 2, "guest": 0, "quarantined": 1},
+        "events": {"rows": 3, "loaded": 2, "guest": 0, "quarantined": 1},
+    }
     assert warehouse.query("SELECT customer_id FROM transactions ORDER BY 1")["customer_id"].tolist() == ["1", "2"]
     q = warehouse.query("SELECT table_name, row_number FROM quarantine ORDER BY 1").values.tolist()
     assert q == [["events", 4], ["transactions", 3]]  # Excel counts its header row, Parquet does not
 
 
-@pytest.mark.parametrize("name, content", [
-    ("transactions.parquet", b"PAR1 this is not really parquet"),
-    ("transactions.xlsx", b"PK\x03\x04 a broken zip"),
-    ("transactions.csv", b""),
-])
+@pytest.mark.parametrize(
+    "name, content",
+    [
+        ("transactions.parquet", b"PAR1 this is not really parquet"),
+        ("transactions.xlsx", b"PK\x03\x04 a broken zip"),
+        ("transactions.csv", b""),
+    ],
+)
 def test_unreadable_files_fail_with_one_line(tmp_path, warehouse, name, content):
     (tmp_path / name).write_bytes(content)
     with pytest.raises(SourceError) as err:

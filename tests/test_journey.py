@@ -69,8 +69,14 @@ def test_stage_counts_on_the_hand_made_journey(toy):
     # aware: A-H and K (events before signup count); consideration: C, K by views, D-H by buying (E bought
     # offline); conversion D-H; repeat E, F, G; loyal F (4 days; G has 3 days from 4 sales); churned F (last day
     # exactly 180 days before the end) and H (a refund-only day is no purchase)
-    assert counts(funnel) == {"awareness": 9, "consideration": 7, "conversion": 5, "repeat": 3, "loyal": 1,
-                              "churned": 2}
+    assert counts(funnel) == {
+        "awareness": 9,
+        "consideration": 7,
+        "conversion": 5,
+        "repeat": 3,
+        "loyal": 1,
+        "churned": 2,
+    }
     row = funnel.set_index("stage")
     assert row.loc["consideration", "rate_from_previous"] == pytest.approx(7 / 9)
     assert row.loc["repeat", "rate_from_awareness"] == pytest.approx(3 / 9)
@@ -101,8 +107,9 @@ def test_churn_from_p_alive(toy):
         customer_journey(toy, END, p_alive=p_alive.drop("E"))
 
 
-@pytest.mark.parametrize("kwargs", [{"loyal_days": 1}, {"churn_days": 0}, {"loyal_days": 2.5},
-                                    {"p_alive_threshold": 1.0}])
+@pytest.mark.parametrize(
+    "kwargs", [{"loyal_days": 1}, {"churn_days": 0}, {"loyal_days": 2.5}, {"p_alive_threshold": 1.0}]
+)
 def test_bad_parameters_are_params_errors(toy, kwargs):
     with pytest.raises(ParamsError, match="journey"):
         journey_funnel(toy, END, **kwargs)
@@ -110,13 +117,17 @@ def test_bad_parameters_are_params_errors(toy, kwargs):
 
 @given(st.lists(st.tuples(st.sampled_from(STAGES), st.booleans()), max_size=40))
 def test_funnel_counts_never_rise_along_the_stages(rows):
-    journey = pd.DataFrame({"stage": pd.Categorical([s for s, _ in rows], categories=STAGES, ordered=True),
-                            "churned": [c for _, c in rows]})
+    journey = pd.DataFrame(
+        {
+            "stage": pd.Categorical([s for s, _ in rows], categories=STAGES, ordered=True),
+            "churned": [c for _, c in rows],
+        }
+    )
     funnel = funnel_table(journey)
-    stages = funnel["customers"].iloc[:len(STAGES)]
+    stages = funnel["customers"].iloc[: len(STAGES)]
     assert stages.is_monotonic_decreasing
     assert stages.iloc[0] == len(rows)
-    assert (funnel["drop_off"].iloc[1:len(STAGES)] >= 0).all()
+    assert (funnel["drop_off"].iloc[1 : len(STAGES)] >= 0).all()
 
 
 @pytest.mark.parametrize("end", ["2024-03-31", "2024-12-31", "2025-06-30"])

@@ -18,20 +18,30 @@ from hypothesis import strategies as st
 from lifetimes import BetaGeoFitter, ModifiedBetaGeoFitter, ParetoNBDFitter
 from scipy.special import gammaln
 
-from crmlib.analyze import (MODELS, IndependenceWarning, ModelError, PurchaseModel, customer_value, fit_purchases,
-                            fit_spend)
+from crmlib.analyze import (
+    MODELS,
+    IndependenceWarning,
+    ModelError,
+    PurchaseModel,
+    customer_value,
+    fit_purchases,
+    fit_spend,
+)
 from crmlib.analyze.purchases import total_log_likelihood
-from crmlib.units import DAYS_PER_MONTH
 from crmlib.collect import load_cdnow
 from crmlib.errors import CrmError
 from crmlib.segment.summary import rfm_summary
+from crmlib.units import DAYS_PER_MONTH
 
 CALIBRATION_END = "1997-09-30"
 PAPER_BGNBD = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
 PAPER_PNBD = {"r": 0.553, "alpha": 10.578, "s": 0.606, "beta": 11.669}
 # The reference: lifetimes' fitter for each model, its fit options, and whether its penalty is on the total.
-LIFETIMES = {"bgnbd": (BetaGeoFitter, {}, False), "mbgnbd": (ModifiedBetaGeoFitter, {}, False),
-             "pnbd": (ParetoNBDFitter, {"initial_params": np.ones(4), "tol": 1e-9, "maxiter": 10_000}, True)}
+LIFETIMES = {
+    "bgnbd": (BetaGeoFitter, {}, False),
+    "mbgnbd": (ModifiedBetaGeoFitter, {}, False),
+    "pnbd": (ParetoNBDFitter, {"initial_params": np.ones(4), "tol": 1e-9, "maxiter": 10_000}, True),
+}
 
 
 @pytest.fixture(scope="module")
@@ -51,8 +61,10 @@ def spend(weeks):
 
 # --- published parameters and log-likelihoods --------------------------------------------------------------------
 
-@pytest.mark.parametrize("model, published, log_likelihood", [("bgnbd", PAPER_BGNBD, -9582.4),
-                                                              ("pnbd", PAPER_PNBD, -9595.0)])
+
+@pytest.mark.parametrize(
+    "model, published, log_likelihood", [("bgnbd", PAPER_BGNBD, -9582.4), ("pnbd", PAPER_PNBD, -9595.0)]
+)
 def test_purchase_models_reproduce_the_papers(fits, model, published, log_likelihood):
     fit = fits[model]
     assert list(fit.params) == list(published)
@@ -84,8 +96,15 @@ def test_gamma_gamma_reproduces_the_note(spend, weeks):
     x, z = repeat["frequency"].to_numpy(), repeat["monetary_value"].to_numpy()
 
     def log_likelihood(p, q, v):
-        return (gammaln(p * x + q) - gammaln(p * x) - gammaln(q) + q * np.log(v) + (p * x - 1) * np.log(z)
-                + p * x * np.log(x) - (p * x + q) * np.log(v + x * z)).sum()
+        return (
+            gammaln(p * x + q)
+            - gammaln(p * x)
+            - gammaln(q)
+            + q * np.log(v)
+            + (p * x - 1) * np.log(z)
+            + p * x * np.log(x)
+            - (p * x + q) * np.log(v + x * z)
+        ).sum()
 
     best = log_likelihood(**spend.params)
     assert spend.log_likelihood == pytest.approx(best, abs=1e-6)
@@ -118,6 +137,7 @@ def test_the_papers_cumulative_tracking_at_week_78(fits, weeks):
 
 
 # --- behaviour --------------------------------------------------------------------------------------------------
+
 
 def test_mbgnbd_lets_customers_without_repeat_be_inactive(fits, weeks):
     once = weeks[weeks["frequency"] == 0]
@@ -190,8 +210,14 @@ def test_bad_input_gives_crm_errors(weeks):
 def test_spend_warns_when_frequency_and_spend_correlate():
     rng = np.random.default_rng(3)
     frequency = rng.integers(1, 20, 500).astype(float)
-    summary = pd.DataFrame({"frequency": frequency, "recency": frequency, "T": frequency + 5,
-                            "monetary_value": 20 * frequency * rng.gamma(20, 1 / 20, 500)})
+    summary = pd.DataFrame(
+        {
+            "frequency": frequency,
+            "recency": frequency,
+            "T": frequency + 5,
+            "monetary_value": 20 * frequency * rng.gamma(20, 1 / 20, 500),
+        }
+    )
     with pytest.warns(IndependenceWarning, match="assumes they are independent"):
         model = fit_spend(summary)
     assert not model.independence_ok and model.frequency_spend_correlation > 0.3
@@ -213,6 +239,7 @@ def test_expected_spend_of_one_time_buyers_is_the_population_mean(spend, weeks):
 
 # --- customer_value -------------------------------------------------------------------------------------------
 
+
 def test_without_discount_value_is_purchases_times_spend(fits, spend, weeks):
     for fit in fits.values():
         value = customer_value(fit, spend, weeks, months=12, annual_discount_rate=0.0, freq="W")
@@ -233,8 +260,11 @@ def test_value_by_hand_for_one_month():
 
 
 def test_value_grows_with_months_and_falls_with_discount(fits, spend, weeks):
-    value = {(months, rate): customer_value(fits["pnbd"], spend, weeks, months, rate, "W")
-             for months in (6, 12, 24) for rate in (0.0, 0.1, 0.3)}
+    value = {
+        (months, rate): customer_value(fits["pnbd"], spend, weeks, months, rate, "W")
+        for months in (6, 12, 24)
+        for rate in (0.0, 0.1, 0.3)
+    }
     for rate in (0.0, 0.1, 0.3):
         assert (value[6, rate] <= value[12, rate]).all() and (value[12, rate] <= value[24, rate]).all()
         assert (value[24, rate] > value[12, rate]).all()
@@ -262,18 +292,35 @@ def test_value_rejects_bad_arguments(fits, spend, weeks):
 def summaries(draw):
     """Random weekly RFM summaries as rfm_summary makes them: whole days / 7, T up to two years, purchase days
     distinct (so recency is at least frequency days), spend only for repeat customers."""
-    rows = draw(st.lists(st.tuples(st.integers(0, 730), st.integers(0, 40), st.floats(0.0, 1.0),
-                                   st.floats(0.01, 5000.0)), min_size=1, max_size=30))
+    rows = draw(
+        st.lists(
+            st.tuples(st.integers(0, 730), st.integers(0, 40), st.floats(0.0, 1.0), st.floats(0.01, 5000.0)),
+            min_size=1,
+            max_size=30,
+        )
+    )
     age, frequency, share, spend = (np.array(column, dtype=float) for column in zip(*rows))
     frequency = np.minimum(frequency, age)
     recency = np.where(frequency > 0, np.round(frequency + share * (age - frequency)), 0.0)
-    return pd.DataFrame({"frequency": frequency, "recency": recency / 7, "T": age / 7,
-                         "monetary_value": np.where(frequency > 0, spend, 0.0)})
+    return pd.DataFrame(
+        {
+            "frequency": frequency,
+            "recency": recency / 7,
+            "T": age / 7,
+            "monetary_value": np.where(frequency > 0, spend, 0.0),
+        }
+    )
 
 
 @settings(max_examples=100, deadline=None)
-@given(summary=summaries(), model=st.sampled_from(list(MODELS)), months=st.integers(1, 36),
-       more=st.integers(1, 24), rate=st.floats(0.0, 1.0), higher=st.floats(0.001, 1.0))
+@given(
+    summary=summaries(),
+    model=st.sampled_from(list(MODELS)),
+    months=st.integers(1, 36),
+    more=st.integers(1, 24),
+    rate=st.floats(0.0, 1.0),
+    higher=st.floats(0.001, 1.0),
+)
 def test_value_properties(fits, spend, summary, model, months, more, rate, higher):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # hypergeometric terms at extreme inputs

@@ -4,9 +4,8 @@ import pandas as pd
 import pytest
 
 from crmlib.analyze.loyalty import loyalty_indicators, per_customer_loyalty, summarise_loyalty
-from crmlib.periods import end_day
 from crmlib.errors import ParamsError
-from crmlib.periods import Period
+from crmlib.periods import Period, end_day
 
 END = "2025-06-30"
 
@@ -53,10 +52,19 @@ def test_per_customer_figures(toy):
 
 def test_indicators(toy):
     indicators = loyalty_indicators(toy, END)
-    assert indicators.to_dict() == pytest.approx({
-        "customers": 5, "buyers": 3, "repeat_purchase_rate": 2 / 3, "mean_purchase_days": 2.0,
-        "cross_category_rate": 2 / 3, "mean_categories": 5 / 3, "referrers": 2, "referred_customers": 3,
-        "referred_share": 3 / 5})
+    assert indicators.to_dict() == pytest.approx(
+        {
+            "customers": 5,
+            "buyers": 3,
+            "repeat_purchase_rate": 2 / 3,
+            "mean_purchase_days": 2.0,
+            "cross_category_rate": 2 / 3,
+            "mean_categories": 5 / 3,
+            "referrers": 2,
+            "referred_customers": 3,
+            "referred_share": 3 / 5,
+        }
+    )
 
 
 def test_an_end_before_everything_gives_no_buyers(toy):

@@ -5,18 +5,38 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crmlib.segment import (ENTERED, EXITED, SegmentRules, default_segment_rules, movement_summary,
-                            segment_movement)
+from crmlib.segment import ENTERED, EXITED, SegmentRules, default_segment_rules, movement_summary, segment_movement
 
 KEYS = default_segment_rules().keys
 
 
 @pytest.fixture
 def periods() -> tuple[pd.Series, pd.Series]:
-    previous = pd.Series({"a": "champions", "b": "champions", "c": "loyal", "d": "at_risk", "e": "lost",
-                          "f": "new", "g": "hibernating", "h": "cant_lose_them"})
-    current = pd.Series({"a": "champions", "b": "loyal", "c": "champions", "d": "lost", "e": "lost",
-                         "f": "potential_loyalist", "g": "about_to_sleep", "x": "new", "y": "new"})
+    previous = pd.Series(
+        {
+            "a": "champions",
+            "b": "champions",
+            "c": "loyal",
+            "d": "at_risk",
+            "e": "lost",
+            "f": "new",
+            "g": "hibernating",
+            "h": "cant_lose_them",
+        }
+    )
+    current = pd.Series(
+        {
+            "a": "champions",
+            "b": "loyal",
+            "c": "champions",
+            "d": "lost",
+            "e": "lost",
+            "f": "potential_loyalist",
+            "g": "about_to_sleep",
+            "x": "new",
+            "y": "new",
+        }
+    )
     return previous, current  # h is missing now; x and y are new
 
 
@@ -24,9 +44,17 @@ def test_the_matrix_counts_each_move(periods):
     matrix = segment_movement(*periods)
     assert list(matrix.index) == KEYS + [ENTERED] and list(matrix.columns) == KEYS + [EXITED]
     moves = {(p, c): int(n) for (p, c), n in matrix.stack().items() if n}
-    assert moves == {("champions", "champions"): 1, ("champions", "loyal"): 1, ("loyal", "champions"): 1,
-                     ("at_risk", "lost"): 1, ("lost", "lost"): 1, ("new", "potential_loyalist"): 1,
-                     ("hibernating", "about_to_sleep"): 1, ("cant_lose_them", EXITED): 1, (ENTERED, "new"): 2}
+    assert moves == {
+        ("champions", "champions"): 1,
+        ("champions", "loyal"): 1,
+        ("loyal", "champions"): 1,
+        ("at_risk", "lost"): 1,
+        ("lost", "lost"): 1,
+        ("new", "potential_loyalist"): 1,
+        ("hibernating", "about_to_sleep"): 1,
+        ("cant_lose_them", EXITED): 1,
+        (ENTERED, "new"): 2,
+    }
 
 
 def test_row_sums_are_previous_counts_and_column_sums_current_counts(periods):
@@ -48,9 +76,15 @@ def test_the_summary_counts_stays_ups_and_downs(periods):
 
 
 def test_the_order_of_the_rules_decides_up_and_down():
-    rules = SegmentRules.model_validate({"bins": 2, "rules": [
-        {"key": "gold", "name": "Gold", "r": [2, 2], "fm": [1, 2]},
-        {"key": "tin", "name": "Tin", "r": [1, 1], "fm": [1, 2]}]})
+    rules = SegmentRules.model_validate(
+        {
+            "bins": 2,
+            "rules": [
+                {"key": "gold", "name": "Gold", "r": [2, 2], "fm": [1, 2]},
+                {"key": "tin", "name": "Tin", "r": [1, 1], "fm": [1, 2]},
+            ],
+        }
+    )
     previous, current = pd.Series({"a": "tin", "b": "gold"}), pd.Series({"a": "gold", "b": "gold"})
     matrix = segment_movement(previous, current, rules)
     assert list(matrix.columns) == ["gold", "tin", EXITED]
@@ -72,10 +106,13 @@ def test_empty_periods_give_an_empty_matrix():
     assert movement_summary(matrix).sum() == 0
 
 
-@pytest.mark.parametrize("previous, current, message", [
-    ({"a": "vip"}, {"a": "lost"}, "previous holds segment.*'vip'"),
-    ({"a": "lost"}, {"a": "gold", "b": "silver"}, "current holds segment.*'gold', 'silver'"),
-])
+@pytest.mark.parametrize(
+    "previous, current, message",
+    [
+        ({"a": "vip"}, {"a": "lost"}, "previous holds segment.*'vip'"),
+        ({"a": "lost"}, {"a": "gold", "b": "silver"}, "current holds segment.*'gold', 'silver'"),
+    ],
+)
 def test_unknown_segments_are_refused(previous, current, message):
     with pytest.raises(ValueError, match=message):
         segment_movement(pd.Series(previous), pd.Series(current))
@@ -94,8 +131,10 @@ def test_reserved_keys_and_foreign_matrices_are_refused():
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.dictionaries(st.sampled_from("abcdefghijklmnop"), st.sampled_from(KEYS)),
-       st.dictionaries(st.sampled_from("abcdefghijklmnop"), st.sampled_from(KEYS)))
+@given(
+    st.dictionaries(st.sampled_from("abcdefghijklmnop"), st.sampled_from(KEYS)),
+    st.dictionaries(st.sampled_from("abcdefghijklmnop"), st.sampled_from(KEYS)),
+)
 def test_every_customer_is_accounted_for(previous, current):
     previous, current = pd.Series(previous, dtype=object), pd.Series(current, dtype=object)
     matrix = segment_movement(previous, current)

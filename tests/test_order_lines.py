@@ -8,8 +8,7 @@ import pandas as pd
 import pytest
 
 from crmlib.analyze.loyalty import per_customer_loyalty
-from crmlib.collect import IngestOptions, Warehouse, ingest_dir
-from crmlib.collect import profile
+from crmlib.collect import IngestOptions, Warehouse, ingest_dir, profile
 from crmlib.errors import ParamsError, SourceError
 from crmlib.report.params import load_params
 from crmlib.segment.summary import rfm_summary
@@ -30,8 +29,9 @@ def load(tmp_path, transactions: str, customers: str | None = CUSTOMERS, replace
 
 
 def quarantined(warehouse):
-    return warehouse.query("SELECT row_number, check_name, reason FROM quarantine WHERE table_name = 'transactions' "
-                           "ORDER BY row_number")
+    return warehouse.query(
+        "SELECT row_number, check_name, reason FROM quarantine WHERE table_name = 'transactions' ORDER BY row_number"
+    )
 
 
 LINES = """transaction_id,customer_id,ts,quantity,unit_price,product_id,category
@@ -45,11 +45,13 @@ LINES = """transaction_id,customer_id,ts,quantity,unit_price,product_id,category
 def test_lines_of_one_order_are_one_order_with_the_sum_of_its_lines(tmp_path):
     warehouse, report = load(tmp_path, LINES, non_product_codes=["POST"])
     assert report.counts["transactions"] == {"rows": 4, "loaded": 4, "guest": 0, "quarantined": 0}
-    orders = warehouse.query("SELECT transaction_id, customer_id, ts, amount, quantity, lines, kind FROM orders "
-                             "ORDER BY 1")
+    orders = warehouse.query(
+        "SELECT transaction_id, customer_id, ts, amount, quantity, lines, kind FROM orders ORDER BY 1"
+    )
     assert orders.values.tolist() == [
         ["1001", "A", pd.Timestamp("2025-03-01 10:00"), 129000.0, 3, 3, "sale"],  # 2 x 50,000 + 20,000 + 9,000
-        ["1002", "B", pd.Timestamp("2025-03-02 09:00"), 75000.0, 1, 1, "sale"]]
+        ["1002", "B", pd.Timestamp("2025-03-02 09:00"), 75000.0, 1, 1, "sale"],
+    ]
     lines = warehouse.query("SELECT amount, ts, is_product FROM transactions WHERE transaction_id = '1001' ORDER BY 1")
     assert lines["amount"].tolist() == [9000.0, 20000.0, 100000.0]  # amount = quantity x unit_price
     assert (lines["ts"] == pd.Timestamp("2025-03-01 10:00")).all()  # every line takes the order's first time
@@ -86,15 +88,19 @@ def test_lines_of_one_order_naming_two_customers_are_quarantined_naming_both_row
     assert report.counts["transactions"]["quarantined"] == 2
     q = quarantined(warehouse)
     assert q["row_number"].tolist() == [5, 6] and set(q["check_name"]) == {"conflict"}
-    assert q["reason"][0] == ("transaction_id '1002' names two customers: 'B' (row 5) and 'A' (row 6); the lines of "
-                              "one order belong to one customer: correct the customer_id")
+    assert q["reason"][0] == (
+        "transaction_id '1002' names two customers: 'B' (row 5) and 'A' (row 6); the lines of "
+        "one order belong to one customer: correct the customer_id"
+    )
     assert warehouse.query("SELECT transaction_id FROM orders")["transaction_id"].tolist() == ["1001"]
 
 
 def test_a_line_that_leaves_order_fields_blank_inherits_them(tmp_path):
     """Shopify writes the customer, channel and campaign on an order's first line only."""
-    text = ("transaction_id,customer_id,ts,amount,channel,campaign_id\n"
-            "S1,A,2025-03-01 10:00,100,web,CMP1\nS1,,2025-03-01 10:00,50,,\n")
+    text = (
+        "transaction_id,customer_id,ts,amount,channel,campaign_id\n"
+        "S1,A,2025-03-01 10:00,100,web,CMP1\nS1,,2025-03-01 10:00,50,,\n"
+    )
     warehouse, report = load(tmp_path, text)
     assert report.counts["transactions"] == {"rows": 2, "loaded": 2, "guest": 0, "quarantined": 0}
     lines = warehouse.query("SELECT customer_id, channel, campaign_id FROM transactions")
@@ -119,7 +125,8 @@ def test_guests_can_be_quarantined_instead(tmp_path):
     warehouse, report = load(tmp_path, text, guests="quarantine")
     assert report.counts["transactions"] == {"rows": 5, "loaded": 4, "guest": 0, "quarantined": 1}
     assert quarantined(warehouse)["reason"].tolist() == [
-        "customer_id is missing: a guest sale (set ingest.guests: load to count guest sales as revenue)"]
+        "customer_id is missing: a guest sale (set ingest.guests: load to count guest sales as revenue)"
+    ]
 
 
 def test_customers_are_derived_without_guests(tmp_path):
@@ -129,44 +136,71 @@ def test_customers_are_derived_without_guests(tmp_path):
 
 
 def test_cancellations_are_refunds_of_that_customer(tmp_path):
-    text = (LINES + "C1004,A,2025-03-05 08:00,-1,20000,ELK-7,Elektronik\n"  # the UCI way: C prefix, quantity < 0
-            + "1005,B,2025-03-06 08:00,-1,75000,FSH-2,Fashion\n"  # a negative quantity alone
-            + "C1006,B,2025-03-07 08:00,1,10000,FSH-2,Fashion\n")  # the prefix alone
+    text = (
+        LINES
+        + "C1004,A,2025-03-05 08:00,-1,20000,ELK-7,Elektronik\n"  # the UCI way: C prefix, quantity < 0
+        + "1005,B,2025-03-06 08:00,-1,75000,FSH-2,Fashion\n"  # a negative quantity alone
+        + "C1006,B,2025-03-07 08:00,1,10000,FSH-2,Fashion\n"
+    )  # the prefix alone
     warehouse, _ = load(tmp_path, text, cancellation_prefix="C")
-    refunds = warehouse.query("SELECT transaction_id, customer_id, amount, kind FROM orders WHERE transaction_id "
-                              "IN ('C1004', '1005', 'C1006') ORDER BY 1")
-    assert refunds.values.tolist() == [["1005", "B", -75000.0, "refund"], ["C1004", "A", -20000.0, "refund"],
-                                       ["C1006", "B", -10000.0, "refund"]]
+    refunds = warehouse.query(
+        "SELECT transaction_id, customer_id, amount, kind FROM orders WHERE transaction_id "
+        "IN ('C1004', '1005', 'C1006') ORDER BY 1"
+    )
+    assert refunds.values.tolist() == [
+        ["1005", "B", -75000.0, "refund"],
+        ["C1004", "A", -20000.0, "refund"],
+        ["C1006", "B", -10000.0, "refund"],
+    ]
     summary = rfm_summary(warehouse, end="2025-03-31")
     assert summary.loc["A", "frequency"] == 0  # a refund-only day is no purchase
 
 
 def test_a_computed_column_from_an_expression(tmp_path):
-    text = ("order,customer,time,qty,price,discount\n"
-            "1,A,2025-03-01,2,50000,10000\n2,A,2025-03-08,1,30000,\n3,B,2025-03-09,1,abc,0\n")
-    columns = {"transactions": {"order": "transaction_id", "customer": "customer_id", "time": "ts", "qty": "quantity",
-                                "price": "unit_price"}}
-    warehouse, report = load(tmp_path, text, columns=columns,
-                             computed={"transactions": {"amount": "quantity * unit_price - coalesce(discount, 0)"}})
+    text = (
+        "order,customer,time,qty,price,discount\n"
+        "1,A,2025-03-01,2,50000,10000\n2,A,2025-03-08,1,30000,\n3,B,2025-03-09,1,abc,0\n"
+    )
+    columns = {
+        "transactions": {
+            "order": "transaction_id",
+            "customer": "customer_id",
+            "time": "ts",
+            "qty": "quantity",
+            "price": "unit_price",
+        }
+    }
+    warehouse, report = load(
+        tmp_path,
+        text,
+        columns=columns,
+        computed={"transactions": {"amount": "quantity * unit_price - coalesce(discount, 0)"}},
+    )
     amounts = warehouse.query("SELECT transaction_id, amount FROM transactions ORDER BY 1").values.tolist()
     assert amounts == [["1", 90000.0], ["2", 30000.0]]
     reason = quarantined(warehouse)["reason"][0]
     assert "unit_price 'abc' is not a number" in reason and "amount is required but missing" in reason
 
 
-@pytest.mark.parametrize("expression, message", [
-    ("quantity * * unit_price", "ingest.computed: transactions.amount: 'quantity * * unit_price' is not a valid "
-                                "expression"),
-    ("__import__('os')", "'__import__' is not an allowed function"),
-    ("__import__('os').system('ls')", "is not allowed in an expression"),
-    ("quantity.real", "'quantity.real' is not allowed in an expression"),
-    ("read_csv('x.csv')", "'read_csv' is not an allowed function"),
-    ("'text'", "\"'text'\" is not allowed"),
-])
+@pytest.mark.parametrize(
+    "expression, message",
+    [
+        (
+            "quantity * * unit_price",
+            "ingest.computed: transactions.amount: 'quantity * * unit_price' is not a valid expression",
+        ),
+        ("__import__('os')", "'__import__' is not an allowed function"),
+        ("__import__('os').system('ls')", "is not allowed in an expression"),
+        ("quantity.real", "'quantity.real' is not allowed in an expression"),
+        ("read_csv('x.csv')", "'read_csv' is not an allowed function"),
+        ("'text'", "\"'text'\" is not allowed"),
+    ],
+)
 def test_a_bad_expression_is_a_one_line_error_naming_the_key(tmp_path, expression, message):
     (tmp_path / "params").mkdir()
     (tmp_path / "params" / "default.yaml").write_text(
-        f"ingest:\n  computed:\n    transactions:\n      amount: \"{expression}\"\n")
+        f'ingest:\n  computed:\n    transactions:\n      amount: "{expression}"\n'
+    )
     with pytest.raises(ParamsError) as err:
         load_params(tmp_path)
     assert message in str(err.value) and str(err.value).startswith("params/default.yaml: ingest.computed")
@@ -174,12 +208,20 @@ def test_a_bad_expression_is_a_one_line_error_naming_the_key(tmp_path, expressio
 
 
 def test_an_expression_naming_a_column_the_source_lacks_stops_before_loading(tmp_path):
-    with pytest.raises(SourceError, match=r"ingest.computed.transactions.amount \('qty \* price'\) reads column "
-                                          r"'price', which the source does not have"):
-        load(tmp_path, "transaction_id,customer_id,ts,qty\n1,A,2025-03-01,2\n",
-             computed={"transactions": {"amount": "qty * price"}})
-    assert not (tmp_path / "w.duckdb").exists() or Warehouse(tmp_path / "w.duckdb").query(
-        "SELECT count(*) AS n FROM transactions")["n"][0] == 0
+    with pytest.raises(
+        SourceError,
+        match=r"ingest.computed.transactions.amount \('qty \* price'\) reads column "
+        r"'price', which the source does not have",
+    ):
+        load(
+            tmp_path,
+            "transaction_id,customer_id,ts,qty\n1,A,2025-03-01,2\n",
+            computed={"transactions": {"amount": "qty * price"}},
+        )
+    assert (
+        not (tmp_path / "w.duckdb").exists()
+        or Warehouse(tmp_path / "w.duckdb").query("SELECT count(*) AS n FROM transactions")["n"][0] == 0
+    )
 
 
 def test_other_columns_cannot_be_computed():
@@ -190,10 +232,13 @@ def test_other_columns_cannot_be_computed():
 
 
 def test_every_load_reconciles_in_rows_and_money_per_month(tmp_path):
-    text = (LINES + "1003,,2025-04-03 12:00,1,40000,FSH-4,Fashion\n"
-            + "1004,A,2025-04-04 12:00,1,abc,FSH-4,Fashion\n"  # unreadable price: quarantined, money unknown
-            + "1005,Z,2025-04-05 12:00,2,30000,FSH-4,Fashion\n"  # unknown customer: quarantined with its money
-            + "1006,A,kemarin,1,5000,FSH-4,Fashion\n")  # unreadable time: no month
+    text = (
+        LINES
+        + "1003,,2025-04-03 12:00,1,40000,FSH-4,Fashion\n"
+        + "1004,A,2025-04-04 12:00,1,abc,FSH-4,Fashion\n"  # unreadable price: quarantined, money unknown
+        + "1005,Z,2025-04-05 12:00,2,30000,FSH-4,Fashion\n"  # unknown customer: quarantined with its money
+        + "1006,A,kemarin,1,5000,FSH-4,Fashion\n"
+    )  # unreadable time: no month
     warehouse, report = load(tmp_path, text)
     balance = profile.reconciliation(warehouse).set_index("month")
     march, april = balance.loc[pd.Timestamp("2025-03-01")], balance.loc[pd.Timestamp("2025-04-01")]
@@ -202,8 +247,11 @@ def test_every_load_reconciles_in_rows_and_money_per_month(tmp_path):
     assert (april["guest_amount"], april["quarantined_amount"]) == (40000.0, 60000.0)
     unknown = balance.loc[balance.index.isna()].iloc[0]
     assert (unknown["source_rows"], unknown["quarantined_rows"], unknown["quarantined_amount"]) == (1, 1, 5000.0)
-    assert balance["source_rows"].sum() == 8 == sum(report.counts["transactions"][k]
-                                                    for k in ("loaded", "guest", "quarantined"))
+    assert (
+        balance["source_rows"].sum()
+        == 8
+        == sum(report.counts["transactions"][k] for k in ("loaded", "guest", "quarantined"))
+    )
     money = report.money["transactions"]
     assert money["source"] == money["loaded"] + money["guest"] + money["quarantined"] == 309000.0
 
@@ -214,7 +262,8 @@ def test_a_load_that_quarantines_too_much_warns(tmp_path):
     assert report.warnings == [
         "transactions: 1 of 5 rows (20.0%) and 60,000.00 of 264,000.00 in money (22.7%) were quarantined, more than "
         "ingest.max_quarantine_share = 5%; the figures of this period leave them out (see the quarantine table for "
-        "the reasons)"]
+        "the reasons)"
+    ]
     (tmp_path / "again").mkdir()
     _, quiet = load(tmp_path / "again", text, max_quarantine_share=0.25)
     assert quiet.warnings == []
@@ -231,8 +280,11 @@ def test_a_header_only_source_does_not_wipe_the_history(tmp_path):
 
 def test_a_source_that_shrinks_its_table_a_lot_stops(tmp_path):
     warehouse, _ = load(tmp_path, LINES)
-    with pytest.raises(SourceError, match=r"would shrink transactions from 4 to 2 rows \(2 lost, more than "
-                                          r"ingest.max_shrink = 20%\)"):
+    with pytest.raises(
+        SourceError,
+        match=r"would shrink transactions from 4 to 2 rows \(2 lost, more than "
+        r"ingest.max_shrink = 20%\)",
+    ):
         load(tmp_path, "\n".join(LINES.splitlines()[:3]) + "\n")
     load(tmp_path, LINES.rsplit("\n", 2)[0] + "\n", max_shrink=0.5)  # 3 of 4: within the allowed share
 
@@ -259,8 +311,11 @@ def test_every_page_of_the_period_warns_when_a_load_quarantined_too_much(tmp_pat
     load(tmp_path, LINES + "1005,Z,2025-04-05 12:00,2,30000,FSH-4,Fashion\n")  # 20% of rows, 23% of money
     title = open_period("2025-04", tmp_path).title("stage.segmentation").data
     assert title.startswith("# Customer Segmentation · April 2025")
-    assert ("**Warning:** at loading, 20.0% of the rows and 22.7% of the money of Transactions were quarantined "
-            "(more than 5%)") in title
-    (tmp_path / "params" / "default.yaml").write_text("language: id\nwarehouse: w.duckdb\n"
-                                                      "ingest: {max_quarantine_share: 0.5}\n")
+    assert (
+        "**Warning:** at loading, 20.0% of the rows and 22.7% of the money of Transactions were quarantined "
+        "(more than 5%)"
+    ) in title
+    (tmp_path / "params" / "default.yaml").write_text(
+        "language: id\nwarehouse: w.duckdb\ningest: {max_quarantine_share: 0.5}\n"
+    )
     assert "Perhatian" not in open_period("2025-04", tmp_path).title("stage.analysis").data

@@ -43,12 +43,19 @@ def test_period_override_merges_over_default(project):
     assert load_params(project, "2025-05").language == "id"  # no override file for May
 
 
-@pytest.mark.parametrize("name, text, expected", [
-    ("default.yaml", "langauge: en\n", "params/default.yaml: unknown key 'langauge' at top level "
-                                        "(did you mean 'language'? known keys: language, locale, currency,"),
-    ("2025-06.yaml", "sample:\n  custs: 5\n", "params/2025-06.yaml: unknown key 'custs' at sample"),
-    ("2025-06.yaml", "ingest:\n  colums: {}\n", "params/2025-06.yaml: unknown key 'colums' at ingest"),
-])
+@pytest.mark.parametrize(
+    "name, text, expected",
+    [
+        (
+            "default.yaml",
+            "langauge: en\n",
+            "params/default.yaml: unknown key 'langauge' at top level "
+            "(did you mean 'language'? known keys: language, locale, currency,",
+        ),
+        ("2025-06.yaml", "sample:\n  custs: 5\n", "params/2025-06.yaml: unknown key 'custs' at sample"),
+        ("2025-06.yaml", "ingest:\n  colums: {}\n", "params/2025-06.yaml: unknown key 'colums' at ingest"),
+    ],
+)
 def test_unknown_key_names_key_and_file(project, name, expected, text):
     write(project, name, text)
     with pytest.raises(ParamsError) as caught:
@@ -56,16 +63,29 @@ def test_unknown_key_names_key_and_file(project, name, expected, text):
     assert str(caught.value).startswith(expected)
 
 
-@pytest.mark.parametrize("name, text, expected", [
-    ("default.yaml", "sample:\n  customers: abc\n",
-     "params/default.yaml: sample.customers must be an integer, got 'abc'"),
-    ("2025-06.yaml", "seed: '7'\n", "params/2025-06.yaml: seed must be an integer, got '7'"),
-    ("2025-06.yaml", "language: fr\n", "params/2025-06.yaml: language: must be one of en, id (a catalogue in crmlib/locale), got 'fr'"),
-    ("2025-06.yaml", "currency: rupiah\n", "params/2025-06.yaml: currency must be a three-letter ISO 4217 code"),
-    ("2025-06.yaml", "ingest:\n  dayfirst: maybe\n", "params/2025-06.yaml: ingest.dayfirst must be true or false"),
-    ("2025-06.yaml", "ingest:\n  thousands: '.'\n  decimal: '.'\n",
-     "params/2025-06.yaml: ingest: decimal and thousands"),
-])
+@pytest.mark.parametrize(
+    "name, text, expected",
+    [
+        (
+            "default.yaml",
+            "sample:\n  customers: abc\n",
+            "params/default.yaml: sample.customers must be an integer, got 'abc'",
+        ),
+        ("2025-06.yaml", "seed: '7'\n", "params/2025-06.yaml: seed must be an integer, got '7'"),
+        (
+            "2025-06.yaml",
+            "language: fr\n",
+            "params/2025-06.yaml: language: must be one of en, id (a catalogue in crmlib/locale), got 'fr'",
+        ),
+        ("2025-06.yaml", "currency: rupiah\n", "params/2025-06.yaml: currency must be a three-letter ISO 4217 code"),
+        ("2025-06.yaml", "ingest:\n  dayfirst: maybe\n", "params/2025-06.yaml: ingest.dayfirst must be true or false"),
+        (
+            "2025-06.yaml",
+            "ingest:\n  thousands: '.'\n  decimal: '.'\n",
+            "params/2025-06.yaml: ingest: decimal and thousands",
+        ),
+    ],
+)
 def test_wrong_type_names_key_and_file(project, name, text, expected):
     write(project, name, text)
     with pytest.raises(ParamsError) as caught:
@@ -73,11 +93,14 @@ def test_wrong_type_names_key_and_file(project, name, text, expected):
     assert str(caught.value).startswith(expected)
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("sample:\n  customers: 3\n months: 4\n", "params/2025-06.yaml line 3, column 2: not valid YAML"),
-    ("seed: 1\nseed: 2\n", "params/2025-06.yaml line 2, column 1: not valid YAML (key 'seed' is given twice)"),
-    ("- a list\n", "params/2025-06.yaml: must hold `key: value` lines"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("sample:\n  customers: 3\n months: 4\n", "params/2025-06.yaml line 3, column 2: not valid YAML"),
+        ("seed: 1\nseed: 2\n", "params/2025-06.yaml line 2, column 1: not valid YAML (key 'seed' is given twice)"),
+        ("- a list\n", "params/2025-06.yaml: must hold `key: value` lines"),
+    ],
+)
 def test_bad_yaml_names_file_and_line(project, text, expected):
     write(project, "2025-06.yaml", text)
     with pytest.raises(ParamsError) as caught:

@@ -7,12 +7,15 @@ from crmlib.errors import ParamsError
 from crmlib.periods import Period, latest_complete_month, month_range
 
 
-@pytest.mark.parametrize("text, start, end", [
-    ("2025-06", "2025-06-01", "2025-07-01"),
-    ("2025-12", "2025-12-01", "2026-01-01"),
-    ("2025-Q4", "2025-10-01", "2026-01-01"),
-    ("2024", "2024-01-01", "2025-01-01"),
-])
+@pytest.mark.parametrize(
+    "text, start, end",
+    [
+        ("2025-06", "2025-06-01", "2025-07-01"),
+        ("2025-12", "2025-12-01", "2026-01-01"),
+        ("2025-Q4", "2025-10-01", "2026-01-01"),
+        ("2024", "2024-01-01", "2025-01-01"),
+    ],
+)
 def test_parse_bounds_and_round_trip(text, start, end):
     period = Period.parse(text)
     assert (period.start, period.end) == (pd.Timestamp(start), pd.Timestamp(end))
@@ -36,11 +39,14 @@ def test_month_range():
         month_range("2025-02", "2025-01")
 
 
-@pytest.mark.parametrize("last, expected", [
-    ("2025-06-30 23:59", "2025-06"),  # data reaches the month's last day: complete
-    ("2025-06-30 00:00", "2025-06"),
-    ("2025-06-29 12:00", "2025-05"),  # the month is not over yet in the data
-    ("2025-07-01 00:00", "2025-06"),
-])
+@pytest.mark.parametrize(
+    "last, expected",
+    [
+        ("2025-06-30 23:59", "2025-06"),  # data reaches the month's last day: complete
+        ("2025-06-30 00:00", "2025-06"),
+        ("2025-06-29 12:00", "2025-05"),  # the month is not over yet in the data
+        ("2025-07-01 00:00", "2025-06"),
+    ],
+)
 def test_latest_complete_month(last, expected):
     assert str(latest_complete_month(pd.Timestamp(last))) == expected

@@ -5,8 +5,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from crmlib.collect import Warehouse, ingest_dir
-from crmlib.collect import profile
+from crmlib.collect import Warehouse, ingest_dir, profile
 
 CORPUS = Path(__file__).parent / "corpus"
 UNTIL = pd.Timestamp("2025-02-01")  # the period January 2025
@@ -27,8 +26,12 @@ def test_collected_counts_rows_up_to_the_period_only(warehouse):
     assert tables.loc["events", "rows"] == 0
     assert tables.loc["transactions", "source"].endswith("mixed_errors/transactions.csv")
     kinds = profile.by_data_kind(tables.reset_index())
-    assert kinds.set_index("data_kind")["rows"].to_dict() == {"profile": 2, "transactional": 4, "engagement": 0,
-                                                              "feedback": 0}
+    assert kinds.set_index("data_kind")["rows"].to_dict() == {
+        "profile": 2,
+        "transactional": 4,
+        "engagement": 0,
+        "feedback": 0,
+    }
 
 
 def test_quarantine_by_kind_of_problem(warehouse):
@@ -54,12 +57,17 @@ def test_missing_values_share(warehouse):
 
 
 def test_shared_contacts_find_likely_duplicate_profiles(csv_warehouse):
-    wh = csv_warehouse(customers=(
-        "customer_id,signup_date,email,phone\nA,2025-01-01,Ani@Mail.id,+62 812-1111\n"
-        "B,2025-01-02,ani@mail.id ,\nC,2025-01-03,c@mail.id,0812 1111\nD,2025-01-04,d@mail.id,62-812-1111\n"))
+    wh = csv_warehouse(
+        customers=(
+            "customer_id,signup_date,email,phone\nA,2025-01-01,Ani@Mail.id,+62 812-1111\n"
+            "B,2025-01-02,ani@mail.id ,\nC,2025-01-03,c@mail.id,0812 1111\nD,2025-01-04,d@mail.id,62-812-1111\n"
+        )
+    )
     shared = profile.shared_contacts(wh)
     assert shared[["contact", "value", "customers", "ids"]].values.tolist() == [
-        ["email", "ani@mail.id", 2, "A, B"], ["phone", "628121111", 2, "A, D"]]
+        ["email", "ani@mail.id", 2, "A, B"],
+        ["phone", "628121111", 2, "A, D"],
+    ]
 
 
 def test_monthly_growth(warehouse):

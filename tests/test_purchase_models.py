@@ -25,9 +25,11 @@ from crmlib.analyze.purchases import PATTERN, total_log_likelihood, unique_rows
 from crmlib.collect import load_cdnow
 from crmlib.segment.summary import rfm_summary
 
-CDNOW = {"bgnbd": {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426},
-         "mbgnbd": {"r": 0.525, "alpha": 6.183, "a": 0.891, "b": 1.614},
-         "pnbd": {"r": 0.553, "alpha": 10.578, "s": 0.606, "beta": 11.669}}
+CDNOW = {
+    "bgnbd": {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426},
+    "mbgnbd": {"r": 0.525, "alpha": 6.183, "a": 0.891, "b": 1.614},
+    "pnbd": {"r": 0.553, "alpha": 10.578, "s": 0.606, "beta": 11.669},
+}
 FITTERS = {"bgnbd": BetaGeoFitter, "mbgnbd": ModifiedBetaGeoFitter, "pnbd": ParetoNBDFitter}
 
 
@@ -47,11 +49,15 @@ def test_predictions_equal_lifetimes(weeks, model):
     ours, theirs = PurchaseModel.from_params(model, CDNOW[model]), lifetimes_fitter(model, CDNOW[model])
     x, t_x, T = (weeks[c].to_numpy() for c in PATTERN)
     np.testing.assert_allclose(ours.p_alive(weeks), theirs.conditional_probability_alive(x, t_x, T), rtol=1e-9)
-    np.testing.assert_allclose(ours.expected_purchases(39, weeks),
-                               theirs.conditional_expected_number_of_purchases_up_to_time(39, x, t_x, T), rtol=1e-9)
+    np.testing.assert_allclose(
+        ours.expected_purchases(39, weeks),
+        theirs.conditional_expected_number_of_purchases_up_to_time(39, x, t_x, T),
+        rtol=1e-9,
+    )
     t = np.array([1.0, 13.0, 39.0, 78.0])
-    np.testing.assert_allclose(ours.expected_purchases_new_customer(t),
-                               theirs.expected_number_of_purchases_up_to_time(t), rtol=1e-9)
+    np.testing.assert_allclose(
+        ours.expected_purchases_new_customer(t), theirs.expected_number_of_purchases_up_to_time(t), rtol=1e-9
+    )
 
 
 @pytest.mark.parametrize("model", list(CDNOW))
@@ -79,12 +85,18 @@ def test_spend_model_equals_lifetimes(weeks):
     theirs = GammaGammaFitter()
     theirs.params_ = pd.Series(params)
     x, m = repeat["frequency"].to_numpy(), repeat["monetary_value"].to_numpy()
-    np.testing.assert_allclose(gamma_gamma.conditional_expected_spend(np.array(list(params.values())), x, m),
-                               theirs.conditional_expected_average_profit(x, m), rtol=1e-12)
+    np.testing.assert_allclose(
+        gamma_gamma.conditional_expected_spend(np.array(list(params.values())), x, m),
+        theirs.conditional_expected_average_profit(x, m),
+        rtol=1e-12,
+    )
 
 
-@pytest.mark.parametrize("family", [bgnbd.FAMILY, bgnbd.COMMON, mbgnbd.FAMILY, mbgnbd.COMMON, gamma_gamma.FAMILY],
-                         ids=["bgnbd", "bgnbd-common", "mbgnbd", "mbgnbd-common", "gamma-gamma"])
+@pytest.mark.parametrize(
+    "family",
+    [bgnbd.FAMILY, bgnbd.COMMON, mbgnbd.FAMILY, mbgnbd.COMMON, gamma_gamma.FAMILY],
+    ids=["bgnbd", "bgnbd-common", "mbgnbd", "mbgnbd-common", "gamma-gamma"],
+)
 def test_analytic_gradients_equal_numerical_derivatives(weeks, family):
     rng = np.random.default_rng(5)
     if family is gamma_gamma.FAMILY:
@@ -93,15 +105,17 @@ def test_analytic_gradients_equal_numerical_derivatives(weeks, family):
     else:
         data = tuple(weeks[c].to_numpy() / (38.86 if c != "frequency" else 1) for c in PATTERN)
     for _ in range(5):
-        theta = np.array([rng.uniform(0.05, 0.95) if k == "logit" else rng.uniform(0.2, 5.0)
-                          for k in family.parameter_kinds])
+        theta = np.array(
+            [rng.uniform(0.05, 0.95) if k == "logit" else rng.uniform(0.2, 5.0) for k in family.parameter_kinds]
+        )
         values, analytic = family.gradient(theta, *data)
         np.testing.assert_allclose(values, family.log_likelihood(theta, *data), rtol=1e-12, atol=1e-12)
         for i in range(len(theta)):
             step = np.zeros_like(theta)
             step[i] = 1e-6 * theta[i]
             numeric = (family.log_likelihood(theta + step, *data) - family.log_likelihood(theta - step, *data)) / (
-                2 * step[i])
+                2 * step[i]
+            )
             np.testing.assert_allclose(analytic[:, i], numeric, rtol=1e-5, atol=1e-6)
 
 
@@ -111,18 +125,27 @@ def test_the_common_dropout_limit_is_the_full_model_with_huge_a_and_b(weeks, mod
     r, alpha, p = 0.3, 2.0, 0.2
     # the gap shrinks like x^2 / (a + b); beyond 1e7 the log-gamma terms of the full model lose digits instead
     limit, huge = np.array([r, alpha, p]), np.array([r, alpha, p * 1e7, (1 - p) * 1e7])
-    np.testing.assert_allclose(module.FAMILY.log_likelihood(huge, x, t_x, T),
-                               module.COMMON.log_likelihood(limit, x, t_x, T), atol=1e-4)
-    np.testing.assert_allclose(module.FAMILY.p_alive(huge, x, t_x, T), module.COMMON.p_alive(limit, x, t_x, T),
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        module.FAMILY.log_likelihood(huge, x, t_x, T), module.COMMON.log_likelihood(limit, x, t_x, T), atol=1e-4
+    )
+    np.testing.assert_allclose(
+        module.FAMILY.p_alive(huge, x, t_x, T), module.COMMON.p_alive(limit, x, t_x, T), atol=1e-6
+    )
     big = np.array([r, alpha, p * 1e6, (1 - p) * 1e6])  # hyp2f1 stays accurate up to here
-    np.testing.assert_allclose(module.FAMILY.conditional_expected(big, 0.5, x, t_x, T),
-                               module.COMMON.conditional_expected(limit, 0.5, x, t_x, T), rtol=1e-4)
-    np.testing.assert_allclose(module.FAMILY.expected(big, np.array([0.5, 2.0])),
-                               module.COMMON.expected(limit, np.array([0.5, 2.0])), rtol=1e-4)
+    np.testing.assert_allclose(
+        module.FAMILY.conditional_expected(big, 0.5, x, t_x, T),
+        module.COMMON.conditional_expected(limit, 0.5, x, t_x, T),
+        rtol=1e-4,
+    )
+    np.testing.assert_allclose(
+        module.FAMILY.expected(big, np.array([0.5, 2.0])),
+        module.COMMON.expected(limit, np.array([0.5, 2.0])),
+        rtol=1e-4,
+    )
 
 
 # --- data where lifetimes' BG/NBD fails ---------------------------------------------------------------------
+
 
 def simulate(seed, n, weeks, r, alpha, a, b, existing, drop_at_first=True) -> pd.DataFrame:
     """An RFM summary (weeks, whole days) of a shop's customers after `weeks`: `existing` of them first buy in the

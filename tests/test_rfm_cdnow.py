@@ -32,9 +32,11 @@ def test_weekly_summary_equals_the_published_one(published):
 
 def test_the_same_summary_from_the_warehouse_table(published, tmp_path):
     warehouse = Warehouse(tmp_path / "w.duckdb")
-    warehouse.replace_tables({"transactions": load_cdnow()}, pd.DataFrame(columns=[
-        "table_name", "source", "row_number", "column_name", "check_name", "reason", "record"]),
-        pd.DataFrame(columns=["table_name", "source", "sha256", "rows", "loaded", "quarantined", "ignored_columns"]))
+    warehouse.replace_tables(
+        {"transactions": load_cdnow()},
+        pd.DataFrame(columns=["table_name", "source", "row_number", "column_name", "check_name", "reason", "record"]),
+        pd.DataFrame(columns=["table_name", "source", "sha256", "rows", "loaded", "quarantined", "ignored_columns"]),
+    )
     check_equal(rfm_summary(warehouse, end=CALIBRATION_END, freq="W"), published)
 
 

@@ -26,11 +26,13 @@ plt.show()"""
 
 def make_notebook(path: Path, code: str = STAGE_CODE) -> Path:
     """A stage notebook: a `parameters` cell, a markdown cell, then `code` (STAGE in it becomes the file's stem)."""
-    nb = new_notebook(cells=[
-        new_code_cell("period = None\nproject_dir = None", metadata={"tags": ["parameters"]}),
-        new_markdown_cell("Stage narrative"),
-        new_code_cell(code.replace("STAGE", path.stem)),
-    ])
+    nb = new_notebook(
+        cells=[
+            new_code_cell("period = None\nproject_dir = None", metadata={"tags": ["parameters"]}),
+            new_markdown_cell("Stage narrative"),
+            new_code_cell(code.replace("STAGE", path.stem)),
+        ]
+    )
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     path.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, path)
@@ -70,7 +72,7 @@ def test_pages_show_outputs_and_chart_but_no_code(published):
         html = (folder / page).read_text()
         assert f"PERIOD-MARK {PERIOD}" in html and "Stage narrative" in html
         assert "data:image/png;base64," in html
-        assert CHART_CODE not in html and "import pathlib" not in html and "jp-InputPrompt\"" not in html
+        assert CHART_CODE not in html and "import pathlib" not in html and 'jp-InputPrompt"' not in html
         assert "STDERR-NOISE" not in html
         assert str(published) not in html  # the injected-parameters cell is gone
         assert '<html lang="id"' in html
@@ -128,15 +130,21 @@ def test_backfill_runs_each_month_newest_first_in_index(tmp_path):
     backfill("2025-04", PERIOD, project, log=lambda _: None)
     reports = project / "reports"
     assert sorted(p.name for p in reports.iterdir() if not p.name.startswith(".")) == [
-        "2025-04", "2025-05", "2025-06", "index.html"]
+        "2025-04",
+        "2025-05",
+        "2025-06",
+        "index.html",
+    ]
     top = (reports / "index.html").read_text()
     assert top.index("2025-06/index.html") < top.index("2025-05/index.html") < top.index("2025-04/index.html")
 
 
 def test_backfill_stops_at_first_failure(tmp_path):
     project = make_project(tmp_path, names=())
-    make_notebook(project / "notebooks" / "01_data_collection.ipynb",
-                  STAGE_CODE + '\nif period == "2025-05": raise RuntimeError("no data")')
+    make_notebook(
+        project / "notebooks" / "01_data_collection.ipynb",
+        STAGE_CODE + '\nif period == "2025-05": raise RuntimeError("no data")',
+    )
     with pytest.raises(RunError, match="2025-05.*RuntimeError: no data"):
         backfill("2025-04", PERIOD, project, log=lambda _: None)
     assert (project / "reports" / "2025-04").is_dir()

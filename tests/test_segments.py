@@ -3,32 +3,49 @@
 import numpy as np
 import pandas as pd
 import pytest
-
-from crmlib import catalogue
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from crmlib import catalogue
 from crmlib.collect import Warehouse
-from crmlib.segment import (SegmentRules, assign_segments, default_segment_rules, quantile_scores,
-                            rfm_scores, rfm_summary, segment_action, segment_name, segment_summary)
+from crmlib.segment import (
+    SegmentRules,
+    assign_segments,
+    default_segment_rules,
+    quantile_scores,
+    rfm_scores,
+    rfm_summary,
+    segment_action,
+    segment_name,
+    segment_summary,
+)
 
 STANDARD = {  # key: (English name, Indonesian name), in value order
-    "champions": ("Champions", "Juara"), "loyal": ("Loyal", "Setia"),
-    "potential_loyalist": ("Potential loyalist", "Calon setia"), "new": ("New", "Baru"),
-    "promising": ("Promising", "Menjanjikan"), "need_attention": ("Need attention", "Perlu perhatian"),
-    "about_to_sleep": ("About to sleep", "Hampir tidur"), "at_risk": ("At risk", "Berisiko"),
-    "cant_lose_them": ("Can't lose them", "Jangan sampai hilang"), "hibernating": ("Hibernating", "Tidur"),
+    "champions": ("Champions", "Juara"),
+    "loyal": ("Loyal", "Setia"),
+    "potential_loyalist": ("Potential loyalist", "Calon setia"),
+    "new": ("New", "Baru"),
+    "promising": ("Promising", "Menjanjikan"),
+    "need_attention": ("Need attention", "Perlu perhatian"),
+    "about_to_sleep": ("About to sleep", "Hampir tidur"),
+    "at_risk": ("At risk", "Berisiko"),
+    "cant_lose_them": ("Can't lose them", "Jangan sampai hilang"),
+    "hibernating": ("Hibernating", "Tidur"),
     "lost": ("Lost", "Hilang"),
 }
 
 
 def summary_of(frequency, recency, T, monetary_value) -> pd.DataFrame:
-    return pd.DataFrame({"frequency": frequency, "recency": recency, "T": T, "monetary_value": monetary_value},
-                        index=pd.Index([f"c{i}" for i in range(len(frequency))], name="customer_id"), dtype=float)
+    return pd.DataFrame(
+        {"frequency": frequency, "recency": recency, "T": T, "monetary_value": monetary_value},
+        index=pd.Index([f"c{i}" for i in range(len(frequency))], name="customer_id"),
+        dtype=float,
+    )
 
 
 # Scores.
+
 
 def test_quantile_scores_split_distinct_values_evenly():
     assert quantile_scores(pd.Series(range(10)), bins=5).tolist() == [1, 1, 2, 2, 3, 3, 4, 4, 5, 5]
@@ -51,8 +68,12 @@ def test_quantile_scores_refuse_missing_values_and_bad_bins():
 
 
 def test_rfm_scores_on_a_hand_made_summary():
-    summary = summary_of(frequency=[0, 1, 3, 9, 3], recency=[0, 10, 30, 50, 20], T=[60, 40, 60, 55, 21],
-                         monetary_value=[0, 20, 10, 40, 10])
+    summary = summary_of(
+        frequency=[0, 1, 3, 9, 3],
+        recency=[0, 10, 30, 50, 20],
+        T=[60, 40, 60, 55, 21],
+        monetary_value=[0, 20, 10, 40, 10],
+    )
     scores = rfm_scores(summary, bins=5)
     assert scores["recency_days"].tolist() == [60, 30, 30, 5, 1]
     assert scores["purchase_days"].tolist() == [1, 2, 4, 10, 4]
@@ -87,6 +108,7 @@ def test_a_summary_without_its_columns_is_refused():
 
 # The default rules.
 
+
 def test_the_default_rules_are_the_standard_eleven_in_value_order():
     rules = default_segment_rules()
     assert rules.bins == 5 and rules.fm_score == "fm"
@@ -96,16 +118,33 @@ def test_the_default_rules_are_the_standard_eleven_in_value_order():
         assert (segment_name(key, "en"), segment_name(key, "id")) == (en, id_)
         assert segment_action(key, "en") and segment_action(key, "id")
         assert segment_action(key, "en") != segment_action(key, "id")
-    assert {k.split('.')[1] for k in catalogue.keys() if k.startswith('segment.')} == set(STANDARD)
+    assert {k.split(".")[1] for k in catalogue.message_ids() if k.startswith("segment.")} == set(STANDARD)
 
 
-@pytest.mark.parametrize("r, fm, key", [
-    (5, 5, "champions"), (5, 4, "champions"), (4, 5, "loyal"), (3, 4, "loyal"), (5, 2, "potential_loyalist"),
-    (4, 3, "potential_loyalist"), (5, 1, "new"), (4, 1, "promising"), (3, 3, "need_attention"),
-    (3, 1, "about_to_sleep"), (3, 2, "about_to_sleep"), (2, 3, "at_risk"), (1, 4, "at_risk"),
-    (1, 5, "cant_lose_them"), (2, 5, "cant_lose_them"), (2, 1, "hibernating"), (2, 2, "hibernating"),
-    (1, 1, "lost"), (1, 2, "lost"),
-])
+@pytest.mark.parametrize(
+    "r, fm, key",
+    [
+        (5, 5, "champions"),
+        (5, 4, "champions"),
+        (4, 5, "loyal"),
+        (3, 4, "loyal"),
+        (5, 2, "potential_loyalist"),
+        (4, 3, "potential_loyalist"),
+        (5, 1, "new"),
+        (4, 1, "promising"),
+        (3, 3, "need_attention"),
+        (3, 1, "about_to_sleep"),
+        (3, 2, "about_to_sleep"),
+        (2, 3, "at_risk"),
+        (1, 4, "at_risk"),
+        (1, 5, "cant_lose_them"),
+        (2, 5, "cant_lose_them"),
+        (2, 1, "hibernating"),
+        (2, 2, "hibernating"),
+        (1, 1, "lost"),
+        (1, 2, "lost"),
+    ],
+)
 def test_the_default_grid(r, fm, key):
     assert assign_segments(pd.DataFrame({"r": [r], "fm": [fm]}, index=["x"])).tolist() == [key]
     assert default_segment_rules().grid().loc[r, fm] == key
@@ -115,36 +154,49 @@ def test_the_default_grid_covers_every_cell():
     grid = default_segment_rules().grid()
     assert grid.shape == (5, 5) and (grid != "").all().all()
     assert grid.stack().value_counts().to_dict() == {
-        "loyal": 4, "potential_loyalist": 4, "at_risk": 4, "champions": 2, "about_to_sleep": 2,
-        "cant_lose_them": 2, "hibernating": 2, "lost": 2, "new": 1, "promising": 1, "need_attention": 1}
+        "loyal": 4,
+        "potential_loyalist": 4,
+        "at_risk": 4,
+        "champions": 2,
+        "about_to_sleep": 2,
+        "cant_lose_them": 2,
+        "hibernating": 2,
+        "lost": 2,
+        "new": 1,
+        "promising": 1,
+        "need_attention": 1,
+    }
 
 
 # Rules as parameters.
+
 
 def rules_dict(*rules, **top) -> dict:
     return {**top, "rules": [{"key": k, "name": k.title(), "r": r, "fm": fm} for k, r, fm in rules]}
 
 
 def test_rules_read_from_parameters():
-    rules = SegmentRules.model_validate(rules_dict(("best", [2, 2], [1, 2]), ("rest", 1, [1, 2]), bins=2,
-                                                   fm_score="f"))
+    rules = SegmentRules.model_validate(rules_dict(("best", [2, 2], [1, 2]), ("rest", 1, [1, 2]), bins=2, fm_score="f"))
     assert rules.keys == ["best", "rest"] and rules.rules[1].r == [1, 1]
     scores = pd.DataFrame({"r": [2, 1, 2], "f": [1, 2, 2], "fm": [9, 9, 9]}, index=["a", "b", "c"])
     assert assign_segments(scores, rules).tolist() == ["best", "rest", "best"]  # reads f, not fm
 
 
-@pytest.mark.parametrize("data, message", [
-    ({"bins": 5, "colour": "red"}, "Extra inputs"),
-    ({"bins": "5"}, "valid integer"),
-    ({"bins": 1}, "greater than or equal to 2"),
-    ({"bins": 4}, "default segment rules are for bins: 5"),
-    (rules_dict(("a b", [1, 2], [1, 2]), bins=2), "snake_case.*'a_b'"),
-    (rules_dict(("a", [2, 1], [1, 2]), bins=2), r"runs backwards.*\[1, 2\]"),
-    (rules_dict(("a", [1, 3], [1, 2]), bins=2), r"'a': r range \[1, 3\] lies outside the scores 1..2"),
-    (rules_dict(("a", [1, 1], [1, 2]), ("a", [2, 2], [1, 2]), bins=2), "'a' is given twice"),
-    (rules_dict(("a", [1, 2, 3], [1, 2]), bins=2), "at most 2"),
-    ({"rules": [{"key": "a", "name": "A", "r": [1, 5]}]}, "fm"),
-])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        ({"bins": 5, "colour": "red"}, "Extra inputs"),
+        ({"bins": "5"}, "valid integer"),
+        ({"bins": 1}, "greater than or equal to 2"),
+        ({"bins": 4}, "default segment rules are for bins: 5"),
+        (rules_dict(("a b", [1, 2], [1, 2]), bins=2), "snake_case.*'a_b'"),
+        (rules_dict(("a", [2, 1], [1, 2]), bins=2), r"runs backwards.*\[1, 2\]"),
+        (rules_dict(("a", [1, 3], [1, 2]), bins=2), r"'a': r range \[1, 3\] lies outside the scores 1..2"),
+        (rules_dict(("a", [1, 1], [1, 2]), ("a", [2, 2], [1, 2]), bins=2), "'a' is given twice"),
+        (rules_dict(("a", [1, 2, 3], [1, 2]), bins=2), "at most 2"),
+        ({"rules": [{"key": "a", "name": "A", "r": [1, 5]}]}, "fm"),
+    ],
+)
 def test_bad_rules_are_refused_with_a_message_saying_what(data, message):
     with pytest.raises(ValidationError, match=message):
         SegmentRules.model_validate(data)
@@ -171,10 +223,18 @@ def test_assign_segments_refuses_scores_of_another_grid():
 
 # The segment summary.
 
+
 def test_segment_summary_counts_shares_means_and_value():
-    scores = pd.DataFrame({"recency_days": [1.0, 3.0, 90.0, 50.0], "purchase_days": [8, 6, 1, 3],
-                           "monetary": [5.0, 7.0, 2.0, 4.0], "r": [5, 5, 1, 2], "fm": [5, 4, 1, 3]},
-                          index=["a", "b", "c", "d"])
+    scores = pd.DataFrame(
+        {
+            "recency_days": [1.0, 3.0, 90.0, 50.0],
+            "purchase_days": [8, 6, 1, 3],
+            "monetary": [5.0, 7.0, 2.0, 4.0],
+            "r": [5, 5, 1, 2],
+            "fm": [5, 4, 1, 3],
+        },
+        index=["a", "b", "c", "d"],
+    )
     segments = assign_segments(scores)
     assert segments.tolist() == ["champions", "champions", "lost", "at_risk"]
     value = pd.Series({"a": 60.0, "b": 20.0, "c": 0.0, "d": 20.0, "not_a_customer": 1e9})
@@ -205,6 +265,7 @@ def test_names_of_segments_of_ones_own():
 
 # Properties: for any valid grid of 2..7 bins and any summary, every customer lands in exactly one segment.
 
+
 @st.composite
 def tilings(draw, bins: int) -> SegmentRules:
     """A random valid rule set: the grid cut into rectangles by repeated straight cuts."""
@@ -220,8 +281,14 @@ def tilings(draw, bins: int) -> SegmentRules:
         cut = draw(st.integers(lo, hi - 1))
         halves = [(lo, cut), (cut + 1, hi)]
         todo += [(h, (f0, f1)) if axis == "r" else ((r0, r1), h) for h in halves]
-    return SegmentRules.model_validate({"bins": bins, "rules": [
-        {"key": f"s{i}", "name": f"S{i}", "r": list(r), "fm": list(fm)} for i, (r, fm) in enumerate(done)]})
+    return SegmentRules.model_validate(
+        {
+            "bins": bins,
+            "rules": [
+                {"key": f"s{i}", "name": f"S{i}", "r": list(r), "fm": list(fm)} for i, (r, fm) in enumerate(done)
+            ],
+        }
+    )
 
 
 values = st.lists(st.floats(0, 50).map(lambda x: round(x / 5) * 5), min_size=1, max_size=60)  # ties are common
@@ -249,8 +316,11 @@ def test_every_customer_lands_in_exactly_one_segment(data):
     segments = assign_segments(scores, rules)
     assert segments.index.equals(scores.index) and segments.isin(rules.keys).all()
     for customer, key in segments.items():
-        owning = [r.key for r in rules.rules if r.r[0] <= scores.loc[customer, "r"] <= r.r[1]
-                  and r.fm[0] <= scores.loc[customer, "fm"] <= r.fm[1]]
+        owning = [
+            r.key
+            for r in rules.rules
+            if r.r[0] <= scores.loc[customer, "r"] <= r.r[1] and r.fm[0] <= scores.loc[customer, "fm"] <= r.fm[1]
+        ]
         assert owning == [key]
     table = segment_summary(scores, segments, rules=rules)
     assert table["customers"].sum() == n and table["share"].sum() == pytest.approx(1)
@@ -264,8 +334,14 @@ def test_a_broken_rule_set_is_refused_naming_its_cells(data):
     raw = [rule.model_dump() for rule in rules.rules]
     if data.draw(st.booleans(), label="drop a rule") and len(raw) > 1:
         dropped = raw.pop(data.draw(st.integers(0, len(raw) - 1)))
-        expect, cells = "in no segment", [(r, fm) for r in range(dropped["r"][0], dropped["r"][1] + 1)
-                                          for fm in range(dropped["fm"][0], dropped["fm"][1] + 1)]
+        expect, cells = (
+            "in no segment",
+            [
+                (r, fm)
+                for r in range(dropped["r"][0], dropped["r"][1] + 1)
+                for fm in range(dropped["fm"][0], dropped["fm"][1] + 1)
+            ],
+        )
     else:
         r, fm = data.draw(st.integers(1, bins)), data.draw(st.integers(1, bins))
         raw.append({"key": "extra", "name": "Extra", "r": [r, r], "fm": [fm, fm]})
@@ -279,6 +355,7 @@ def test_a_broken_rule_set_is_refused_naming_its_cells(data):
 
 
 # On realistic data: summary, scores, segments and their summary fit together.
+
 
 @pytest.fixture(scope="module")
 def synthetic(sample_warehouse) -> Warehouse:

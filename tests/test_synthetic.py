@@ -118,8 +118,13 @@ def test_parquet_holds_the_same_rows_as_csv(tmp_path):
     for name in TABLE_ORDER:
         from_parquet = pq.read_table(tmp_path / "pq" / f"{name}.parquet")
         assert from_parquet.column_names == list(TABLES[name].names)
-        options = pacsv.ConvertOptions(column_types=from_parquet.schema, strings_can_be_null=True,
-                                       null_values=[""], true_values=["true"], false_values=["false"])
+        options = pacsv.ConvertOptions(
+            column_types=from_parquet.schema,
+            strings_can_be_null=True,
+            null_values=[""],
+            true_values=["true"],
+            false_values=["false"],
+        )
         from_csv = pacsv.read_csv(tmp_path / "csv" / f"{name}.csv", convert_options=options)
         assert from_csv.num_rows == from_parquet.num_rows > 0, name
         assert from_csv.equals(from_parquet), name
@@ -134,8 +139,15 @@ def test_parquet_is_written_in_row_groups_per_chunk(tmp_path, monkeypatch):
 # ---------------------------------------------------------------------------------------------
 # The contract's rules
 # ---------------------------------------------------------------------------------------------
-ID_PATTERNS = {"customers": r"C\d{7}", "campaigns": r"CMP\d{3}", "transactions": r"[TC]\d{9}", "events": r"E\d{10}",
-               "feedback": r"R\d{8}", "tickets": r"K\d{8}", "opportunities": r"O\d{7}"}
+ID_PATTERNS = {
+    "customers": r"C\d{7}",
+    "campaigns": r"CMP\d{3}",
+    "transactions": r"[TC]\d{9}",
+    "events": r"E\d{10}",
+    "feedback": r"R\d{8}",
+    "tickets": r"K\d{8}",
+    "opportunities": r"O\d{7}",
+}
 
 
 def test_ids_are_unique_and_well_formed(world):
@@ -191,8 +203,13 @@ def test_all_times_lie_inside_the_window(world):
 
 def test_nothing_happens_before_the_customer_signed_up(world):
     signup = world["customers"].set_index("customer_id")["signup_date"]
-    for name, column in (("transactions", "ts"), ("events", "ts"), ("feedback", "ts"), ("tickets", "opened_at"),
-                         ("opportunities", "created_at")):
+    for name, column in (
+        ("transactions", "ts"),
+        ("events", "ts"),
+        ("feedback", "ts"),
+        ("tickets", "opened_at"),
+        ("opportunities", "created_at"),
+    ):
         df = world[name].dropna(subset=["customer_id"])
         assert (df[column] >= df["customer_id"].map(signup)).all(), name
 
@@ -227,8 +244,15 @@ def test_pipeline_stages_agree_with_closing(world):
 
 def test_profiles_look_indonesian(world):
     c = world["customers"]
-    regions = {"Jakarta": "DKI Jakarta", "Surabaya": "Jawa Timur", "Bandung": "Jawa Barat", "Medan": "Sumatera Utara",
-               "Makassar": "Sulawesi Selatan", "Denpasar": "Bali", "Yogyakarta": "DI Yogyakarta"}
+    regions = {
+        "Jakarta": "DKI Jakarta",
+        "Surabaya": "Jawa Timur",
+        "Bandung": "Jawa Barat",
+        "Medan": "Sumatera Utara",
+        "Makassar": "Sulawesi Selatan",
+        "Denpasar": "Bali",
+        "Yogyakarta": "DI Yogyakarta",
+    }
     known = c[c["city"].isin(list(regions))]
     assert (known["region"] == known["city"].map(regions)).all() and len(known) > 100
     assert c["phone"].str.fullmatch(r"\+628\d{9,11}").all()
@@ -236,8 +260,14 @@ def test_profiles_look_indonesian(world):
     assert set(c["gender"]) == {"F", "M"}
     age = (c["signup_date"] - c["birth_date"]).dt.days / 365.25
     assert age.between(16.9, 70.1).all()
-    assert set(c["acquisition_channel"]) == {"organic", "paid_search", "social_media", "marketplace", "referral",
-                                             "offline_store"}
+    assert set(c["acquisition_channel"]) == {
+        "organic",
+        "paid_search",
+        "social_media",
+        "marketplace",
+        "referral",
+        "offline_store",
+    }
 
 
 def test_chunks_join_into_one_consistent_world(tmp_path, monkeypatch):
@@ -264,11 +294,18 @@ def test_default_end_is_the_last_complete_month(tmp_path):
         assert w[name][column].min() >= first and w[name][column].max() < this_month, name
 
 
-@pytest.mark.parametrize("kwargs", [
-    {"end": (pd.Timestamp.now() + pd.DateOffset(months=1)).strftime("%Y-%m")},
-    {"end": pd.Timestamp.now().strftime("%Y-%m")},  # not complete yet
-    {"end": "2025-13"}, {"end": "2025-Q1"}, {"fmt": "xlsx"}, {"customers": 0}, {"months": 0},
-])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"end": (pd.Timestamp.now() + pd.DateOffset(months=1)).strftime("%Y-%m")},
+        {"end": pd.Timestamp.now().strftime("%Y-%m")},  # not complete yet
+        {"end": "2025-13"},
+        {"end": "2025-Q1"},
+        {"fmt": "xlsx"},
+        {"customers": 0},
+        {"months": 0},
+    ],
+)
 def test_bad_arguments_are_params_errors(tmp_path, kwargs):
     with pytest.raises(ParamsError):
         write_sample(tmp_path, **{"customers": 10, "months": 2, "end": "2025-03", **kwargs})
@@ -283,7 +320,8 @@ def test_refunds_are_negative_later_copies_of_sales(world):
     assert (refunds["amount"] < 0).all() and (sales["amount"] > 0).all()
     assert 0.01 <= len(refunds) / len(sales) <= 0.05
     pairs = refunds.assign(amount=-refunds["amount"]).merge(
-        sales, on=["customer_id", "product_id", "amount"], suffixes=("_refund", "_sale"))
+        sales, on=["customer_id", "product_id", "amount"], suffixes=("_refund", "_sale")
+    )
     pairs = pairs[pairs["ts_refund"].dt.normalize() > pairs["ts_sale"].dt.normalize()]
     assert pairs["transaction_id_refund"].nunique() == len(refunds)
 
@@ -365,12 +403,13 @@ def test_holdout_customers_get_no_message(big):
 
 def test_campaigns_lift_purchases_over_the_control_group(big):
     e, c, s = big["events"], big["campaigns"], sales_of(big)
-    groups = pd.concat([
-        e[e["event_type"].isin(SEND_EVENTS)][["customer_id", "campaign_id"]].assign(treated=True),
-        e[e["event_type"] == "campaign_holdout"][["customer_id", "campaign_id"]].assign(treated=False),
-    ]).merge(c[["campaign_id", "start_date", "end_date"]], on="campaign_id")
-    pairs = groups.merge(s[["customer_id", "ts", "campaign_id"]], on="customer_id", how="left",
-                         suffixes=("", "_sale"))
+    groups = pd.concat(
+        [
+            e[e["event_type"].isin(SEND_EVENTS)][["customer_id", "campaign_id"]].assign(treated=True),
+            e[e["event_type"] == "campaign_holdout"][["customer_id", "campaign_id"]].assign(treated=False),
+        ]
+    ).merge(c[["campaign_id", "start_date", "end_date"]], on="campaign_id")
+    pairs = groups.merge(s[["customer_id", "ts", "campaign_id"]], on="customer_id", how="left", suffixes=("", "_sale"))
     in_window = (pairs["ts"] >= pairs["start_date"]) & (pairs["ts"] < pairs["end_date"] + pd.Timedelta(days=1))
     bought = pairs.assign(bought=in_window).groupby(["campaign_id", "customer_id", "treated"])["bought"].any()
     rate = bought.groupby("treated").agg(["mean", "size"])
@@ -419,8 +458,13 @@ def test_some_customers_never_return_after_their_first_order(tmp_path):
     """MBG/NBD drop-out: a customer may leave right after the first purchase; the truth file says who left."""
     write_sample(tmp_path / "raw", customers=2000, months=12, seed=5, end=END, truth_dir=tmp_path / "truth")
     truth = pd.read_csv(tmp_path / "truth" / "truth.csv", parse_dates=["dropped_out_at"])
-    assert list(truth.columns) == ["customer_id", "buyer", "purchase_rate_per_day", "dropout_probability",
-                                   "dropped_out_at"]
+    assert list(truth.columns) == [
+        "customer_id",
+        "buyer",
+        "purchase_rate_per_day",
+        "dropout_probability",
+        "dropped_out_at",
+    ]
     assert len(truth) == 2000 and truth["customer_id"].is_unique
     t = pd.read_csv(tmp_path / "raw" / "transactions.csv", parse_dates=["ts"])
     sales = t[(t["kind"] == "sale") & t["customer_id"].notna()]
@@ -448,8 +492,19 @@ def test_the_order_line_layout_holds_the_same_orders(tmp_path):
     with pytest.raises(UnicodeDecodeError):
         raw.decode("utf-8")  # Windows-1252, as such exports are
     lines = pd.read_csv(tmp_path / "lines" / "transactions.csv", encoding="cp1252", dtype={"CustomerID": str})
-    assert list(lines.columns) == ["InvoiceNo", "StockCode", "Description", "Category", "Quantity", "InvoiceDate",
-                                   "UnitPrice", "CustomerID", "Country", "Channel", "Campaign"]
+    assert list(lines.columns) == [
+        "InvoiceNo",
+        "StockCode",
+        "Description",
+        "Category",
+        "Quantity",
+        "InvoiceDate",
+        "UnitPrice",
+        "CustomerID",
+        "Country",
+        "Channel",
+        "Campaign",
+    ]
     assert line_rows["transactions"] == len(lines) > 1.5 * tidy_rows["transactions"]
     totals = (lines["Quantity"] * lines["UnitPrice"]).groupby(lines["InvoiceNo"]).sum()
     assert totals.reindex(tidy["transaction_id"]).tolist() == tidy["amount"].tolist()  # Rupiah for Rupiah

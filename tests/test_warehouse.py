@@ -19,8 +19,11 @@ def test_new_warehouse_has_every_canonical_table_typed(tmp_path):
     wh = Warehouse(tmp_path / "w.duckdb")
     for name, spec in TABLES.items():
         assert tuple(wh.query(f"SELECT * FROM {name}").columns) == tuple(c.name for c in spec.stored)
-    types = dict(wh.query("SELECT column_name, data_type FROM information_schema.columns "
-                          "WHERE table_name = 'transactions'").values)
+    types = dict(
+        wh.query(
+            "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'transactions'"
+        ).values
+    )
     assert types["ts"] == "TIMESTAMP" and types["amount"] == "DOUBLE" and types["quantity"] == "BIGINT"
 
 
@@ -42,9 +45,8 @@ def test_last_complete_month_needs_transactions(tmp_path):
 
 def test_a_busy_warehouse_waits_then_says_so(tmp_path):
     wh = Warehouse(tmp_path / "w.duckdb", timeout=0.2)
-    with FileLock(str(wh.path) + ".lock"):
-        with pytest.raises(WarehouseError, match="is busy"):
-            wh.query("SELECT 1")
+    with FileLock(str(wh.path) + ".lock"), pytest.raises(WarehouseError, match="is busy"):
+        wh.query("SELECT 1")
     assert wh.query("SELECT 1 AS one")["one"][0] == 1
 
 
@@ -53,10 +55,26 @@ def test_two_processes_ingesting_at_once_both_succeed(tmp_path):
     folders differ in size, and a smaller one may replace a bigger one here on purpose.)"""
     target = tmp_path / "w.duckdb"
     Warehouse(target)
-    runs = [subprocess.Popen([sys.executable, "-m", "crmlib.cli", "ingest", str(CORPUS / case),
-                              "--warehouse", str(target), "--json", "--replace"],
-                             cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-            for case in ["mixed_errors", "latin1_semicolon", "mixed_errors", "latin1_semicolon"]]
+    runs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "crmlib.cli",
+                "ingest",
+                str(CORPUS / case),
+                "--warehouse",
+                str(target),
+                "--json",
+                "--replace",
+            ],
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for case in ["mixed_errors", "latin1_semicolon", "mixed_errors", "latin1_semicolon"]
+    ]
     outcomes = [run.communicate(timeout=120) for run in runs]
     assert [run.returncode for run in runs] == [0, 0, 0, 0], [err for _, err in outcomes]
     ids = set(Warehouse(target).query("SELECT transaction_id FROM transactions")["transaction_id"])

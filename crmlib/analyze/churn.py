@@ -56,13 +56,16 @@ def churn_tiers(p_alive: pd.Series, thresholds=(0.5, 0.8)) -> pd.Series:
     try:
         low, high = ChurnOptions(thresholds=thresholds).thresholds
     except ValidationError as err:
-        raise ParamsError(t("error.churn.thresholds", problem=err.errors()[0]["msg"].removeprefix("Value error, "))) \
-            from None
+        raise ParamsError(
+            t("error.churn.thresholds", problem=err.errors()[0]["msg"].removeprefix("Value error, "))
+        ) from None
     values = pd.to_numeric(p_alive, errors="coerce").astype(float)
     bad = values.isna() | (values < 0) | (values > 1)
     if bad.any():
-        raise ValueError(f"p_alive must be a probability (0 to 1) for every customer; {int(bad.sum())} are not, "
-                         f"e.g. {list(p_alive[bad].index[:3])}")
+        raise ValueError(
+            f"p_alive must be a probability (0 to 1) for every customer; {int(bad.sum())} are not, "
+            f"e.g. {list(p_alive[bad].index[:3])}"
+        )
     codes = np.select([values < low, values < high], [0, 1], 2)
     tiers = pd.Categorical.from_codes(codes, categories=list(TIERS), ordered=True)
     return pd.Series(tiers, index=p_alive.index, name="churn_risk")
@@ -83,7 +86,9 @@ def churn_summary(tiers: pd.Series, value: pd.Series | None = None) -> pd.DataFr
     return summary.rename_axis("churn_risk")
 
 
-def alive_matrix(summary: pd.DataFrame, p_alive: pd.Series, max_frequency: int = 10, recency_bins: int = 8) -> pd.DataFrame:
+def alive_matrix(
+    summary: pd.DataFrame, p_alive: pd.Series, max_frequency: int = 10, recency_bins: int = 8
+) -> pd.DataFrame:
     """Mean P(alive) by repeat purchases (rows, the last one "N+") and recency (columns, equal-width bins of the
     summary's time unit): who is still likely to buy, at a glance.
 

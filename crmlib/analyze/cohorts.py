@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import pandas as pd
 
+from crmlib.catalogue import t
+from crmlib.collect.warehouse import Warehouse
+from crmlib.errors import ParamsError
 from crmlib.segment.purchase_days import PURCHASE_DAYS
 from crmlib.sql import run_sql
-from crmlib.collect.warehouse import Warehouse
-from crmlib.catalogue import t
-from crmlib.errors import ParamsError
 
 UNITS = {"W": "week", "M": "month", "Q": "quarter"}
 

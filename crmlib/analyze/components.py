@@ -22,8 +22,8 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from crmlib.analyze.loyalty import per_customer_loyalty
-from crmlib.sql import run_sql
 from crmlib.collect.warehouse import Warehouse
+from crmlib.sql import run_sql
 
 COMPONENTS = ("lifetime_value", "referral_value", "loyalty_value", "feedback_value")
 
@@ -61,22 +61,28 @@ def referral_value(clv: pd.Series, referred_by: pd.Series, share: float = 0.5) -
     return (share * brought.reindex(clv.index, fill_value=0.0)).rename("referral_value")
 
 
-def value_components(clv: pd.Series, warehouse: Warehouse, end, options: ComponentOptions | None = None
-                     ) -> pd.DataFrame:
+def value_components(
+    clv: pd.Series, warehouse: Warehouse, end, options: ComponentOptions | None = None
+) -> pd.DataFrame:
     """The four value components and their total for each customer of `clv` (index customer_id), from the
     warehouse up to `end` (see the module's definitions)."""
     options = options or ComponentOptions()
     if clv.isna().any():
-        raise ValueError(f"clv has no value for {int(clv.isna().sum())} customers, e.g. "
-                         f"{list(clv.index[clv.isna()][:3])}: give every customer a lifetime value (0 if none)")
+        raise ValueError(
+            f"clv has no value for {int(clv.isna().sum())} customers, e.g. "
+            f"{list(clv.index[clv.isna()][:3])}: give every customer a lifetime value (0 if none)"
+        )
     clv = clv.astype(float).rename_axis("customer_id")
     loyalty = per_customer_loyalty(warehouse, end)
     voice = run_sql(warehouse, _VOICE_SQL, end).astype({"customer_id": str}).set_index("customer_id")
     voice = voice.reindex(clv.index, fill_value=0)
-    frame = pd.DataFrame({
-        "lifetime_value": clv,
-        "referral_value": referral_value(clv, loyalty["referred_by"].dropna(), options.referral_share),
-        "loyalty_value": loyalty["repeat_revenue"].reindex(clv.index, fill_value=0.0),
-        "feedback_value": voice["responses"] * options.value_per_response + voice["tickets"] * options.value_per_ticket,
-    })
+    frame = pd.DataFrame(
+        {
+            "lifetime_value": clv,
+            "referral_value": referral_value(clv, loyalty["referred_by"].dropna(), options.referral_share),
+            "loyalty_value": loyalty["repeat_revenue"].reindex(clv.index, fill_value=0.0),
+            "feedback_value": voice["responses"] * options.value_per_response
+            + voice["tickets"] * options.value_per_ticket,
+        }
+    )
     return frame.assign(total=frame[list(COMPONENTS)].sum(axis=1))

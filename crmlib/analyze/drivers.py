@@ -30,14 +30,13 @@ from babel.numbers import format_decimal, format_percent
 from pydantic import BaseModel, ConfigDict, Field
 
 from crmlib import catalogue
-from crmlib.catalogue import t
-
 from crmlib.analyze.loyalty import per_customer_loyalty
+from crmlib.catalogue import t
+from crmlib.collect.warehouse import Warehouse
+from crmlib.errors import ModelError
 from crmlib.periods import end_day
 from crmlib.segment.purchase_days import IS_SALE
 from crmlib.sql import run_sql
-from crmlib.collect.warehouse import Warehouse
-from crmlib.errors import ModelError
 
 DAYS_PER_YEAR = 365.25
 
@@ -100,8 +99,11 @@ class Outcome:
     def effect(self, change: float, feature: Feature, language: str = "en") -> str:
         pattern = "+#,##0.0%;-#,##0.0%" if self.logged else "+#,##0.00;-#,##0.00"
         value = self.scaled(change) / 100 if self.logged else change
-        number = (format_percent(value, format=pattern, locale=catalogue.locale(language)) if self.logged
-                  else format_decimal(value, format=pattern, locale=catalogue.locale(language)))
+        number = (
+            format_percent(value, format=pattern, locale=catalogue.locale(language))
+            if self.logged
+            else format_decimal(value, format=pattern, locale=catalogue.locale(language))
+        )
         return t("driver.effect", language, number=number, unit=t(self.unit, language), per=feature.per(language))
 
 
@@ -168,9 +170,14 @@ def nps_features(warehouse: Warehouse, end, options: DriverOptions | None = None
     """One row per respondent up to `end` (index customer_id): their latest nps_score and the features
     `nps_drivers` uses, measured at the time of that answer (see the module's definitions)."""
     options = options or DriverOptions()
-    frame = run_sql(warehouse, _NPS_SQL, end, window=options.window_days,
-                    slow_reply=float(options.slow_first_response_hours),
-                    slow_fix=float(options.slow_resolution_hours))
+    frame = run_sql(
+        warehouse,
+        _NPS_SQL,
+        end,
+        window=options.window_days,
+        slow_reply=float(options.slow_first_response_hours),
+        slow_fix=float(options.slow_resolution_hours),
+    )
     return frame.astype({"customer_id": str}).set_index("customer_id")
 
 
@@ -204,13 +211,20 @@ def nps_drivers(warehouse: Warehouse, end, options: DriverOptions | None = None,
         "log_order_value": Feature("log_order_value", step=np.log(2)),
         "tenure_years": _TENURE,
     }
-    return fit_drivers(nps_features(warehouse, end, options), Outcome("nps_score", "driver.points"), features,
-                       _categorical(options), options, language,
-                       what=t("drivers.nps_rows", end=f"{end_day(end):%Y-%m-%d}"))
+    return fit_drivers(
+        nps_features(warehouse, end, options),
+        Outcome("nps_score", "driver.points"),
+        features,
+        _categorical(options),
+        options,
+        language,
+        what=t("drivers.nps_rows", end=f"{end_day(end):%Y-%m-%d}"),
+    )
 
 
-def spend_drivers(warehouse: Warehouse, end, options: DriverOptions | None = None,
-                  language: str = "en") -> DriverResult:
+def spend_drivers(
+    warehouse: Warehouse, end, options: DriverOptions | None = None, language: str = "en"
+) -> DriverResult:
     """What goes with higher spend: OLS (HC3) of log net revenue per buyer up to `end` on their features.
     The table reads in `language` ("en" or "id")."""
     options = options or DriverOptions()
@@ -221,17 +235,30 @@ def spend_drivers(warehouse: Warehouse, end, options: DriverOptions | None = Non
         "sessions": Feature("sessions"),
         "categories": Feature("categories"),
     }
-    return fit_drivers(spend_features(warehouse, end), Outcome("log_revenue", "driver.spend", logged=True), features,
-                       _categorical(options), options, language,
-                       what=t("drivers.spend_rows", end=f"{end_day(end):%Y-%m-%d}"))
+    return fit_drivers(
+        spend_features(warehouse, end),
+        Outcome("log_revenue", "driver.spend", logged=True),
+        features,
+        _categorical(options),
+        options,
+        language,
+        what=t("drivers.spend_rows", end=f"{end_day(end):%Y-%m-%d}"),
+    )
 
 
 def _categorical(options: DriverOptions) -> list[str]:
     return ["acquisition_channel"] + (["region"] if options.include_region else [])
 
 
-def fit_drivers(data: pd.DataFrame, outcome: Outcome, features: dict[str, Feature], categorical: list[str],
-                options: DriverOptions, language: str = "en", what: str = "") -> DriverResult:
+def fit_drivers(
+    data: pd.DataFrame,
+    outcome: Outcome,
+    features: dict[str, Feature],
+    categorical: list[str],
+    options: DriverOptions,
+    language: str = "en",
+    what: str = "",
+) -> DriverResult:
     """OLS with HC3 standard errors of `outcome` on the numeric `features` and the `categorical` columns of
     `data`; rows missing any of them are left out. Raises ModelError when fewer than `options.min_rows`
     rows remain."""
@@ -247,16 +274,18 @@ def fit_drivers(data: pd.DataFrame, outcome: Outcome, features: dict[str, Featur
             term = f"{name}={level}"
             columns[term] = dummies[level]
             key = name if catalogue.known(f"driver.{name}") else "level"  # a column without words of its own
-            labels[term] = Feature(key, {"name": name, "level": level, "reference": reference},
-                                   per_key="driver.level.per")
+            labels[term] = Feature(
+                key, {"name": name, "level": level, "reference": reference}, per_key="driver.level.per"
+            )
     design = pd.DataFrame(columns, index=data.index)
     dropped = {term: "too little variance" for term in design if _too_uniform(design[term], options.min_count)}
     design = design.drop(columns=list(dropped))
     if n <= design.shape[1] + 1:
         raise ModelError(t("error.drivers.features", what=what, n=n, features=design.shape[1]))
     fit = sm.OLS(data[outcome.column].astype(float), sm.add_constant(design, has_constant="add")).fit(cov_type="HC3")
-    return DriverResult(table=_table(fit, labels, outcome, language), r_squared=float(fit.rsquared), n=n, fit=fit,
-                        dropped=dropped)
+    return DriverResult(
+        table=_table(fit, labels, outcome, language), r_squared=float(fit.rsquared), n=n, fit=fit, dropped=dropped
+    )
 
 
 def _dummies(values: pd.Series, min_count: int) -> tuple[pd.DataFrame, str]:
@@ -280,14 +309,16 @@ def _table(fit, labels: dict[str, Feature], outcome: Outcome, language: str) -> 
     """The readable coefficient table, intercept left out, sorted by |t|."""
     terms = [term for term in fit.params.index if term != "const"]
     ci = fit.conf_int(0.05)
-    table = pd.DataFrame({
-        "feature": [labels[term].label(language) for term in terms],
-        "coefficient": fit.params[terms].to_numpy(),
-        "ci_low": [outcome.scaled(ci.loc[term, 0] * labels[term].step) for term in terms],
-        "ci_high": [outcome.scaled(ci.loc[term, 1] * labels[term].step) for term in terms],
-        "p_value": fit.pvalues[terms].to_numpy(),
-        "effect": [outcome.effect(fit.params[term] * labels[term].step, labels[term], language) for term in terms],
-        "term": terms,
-    })
+    table = pd.DataFrame(
+        {
+            "feature": [labels[term].label(language) for term in terms],
+            "coefficient": fit.params[terms].to_numpy(),
+            "ci_low": [outcome.scaled(ci.loc[term, 0] * labels[term].step) for term in terms],
+            "ci_high": [outcome.scaled(ci.loc[term, 1] * labels[term].step) for term in terms],
+            "p_value": fit.pvalues[terms].to_numpy(),
+            "effect": [outcome.effect(fit.params[term] * labels[term].step, labels[term], language) for term in terms],
+            "term": terms,
+        }
+    )
     order = np.argsort(-np.abs(fit.tvalues[terms].to_numpy()), kind="stable")
     return table.iloc[order].reset_index(drop=True)

@@ -37,7 +37,9 @@ def _window(calibration_end, holdout_end) -> tuple[pd.Timestamp, pd.Timestamp]:
     """The last days of calibration and holdout (dates, or periods such as "1998-06" for their last day)."""
     calibration_end, holdout_end = end_day(calibration_end), end_day(holdout_end)
     if holdout_end <= calibration_end:
-        raise ModelError(t("error.holdout.order", holdout=str(holdout_end.date()), calibration=str(calibration_end.date())))
+        raise ModelError(
+            t("error.holdout.order", holdout=str(holdout_end.date()), calibration=str(calibration_end.date()))
+        )
     return calibration_end, holdout_end
 
 
@@ -46,8 +48,10 @@ def holdout_purchase_days(transactions: pd.DataFrame | Warehouse, calibration_en
     calibration_end, holdout_end = _window(calibration_end, holdout_end)
     first_day, until = calibration_end + ONE_DAY, holdout_end + ONE_DAY
     if isinstance(transactions, Warehouse):  # only the holdout window's rows leave the warehouse
-        transactions = transactions.query("SELECT customer_id, ts, amount, kind FROM orders "
-                                          "WHERE ts >= ? AND ts < ? AND customer_id IS NOT NULL", [first_day.to_pydatetime(), until.to_pydatetime()])
+        transactions = transactions.query(
+            "SELECT customer_id, ts, amount, kind FROM orders WHERE ts >= ? AND ts < ? AND customer_id IS NOT NULL",
+            [first_day.to_pydatetime(), until.to_pydatetime()],
+        )
     wall_time = transactions["ts"].dt.tz_localize(None) if transactions["ts"].dt.tz else transactions["ts"]
     window = transactions.loc[(wall_time >= first_day) & (wall_time < until) & transactions["customer_id"].notna()]
     day_and_customer = window["ts"].dt.strftime("%Y-%m-%d") + "|" + window["customer_id"].astype(str)
@@ -71,8 +75,9 @@ def _split(transactions, calibration_end, holdout_end, freq: str) -> tuple[pd.Da
     return _with_holdout(summary, purchase_days, duration), purchase_days
 
 
-def calibration_holdout(transactions: pd.DataFrame | Warehouse, calibration_end, holdout_end,
-                        freq: str = "D") -> pd.DataFrame:
+def calibration_holdout(
+    transactions: pd.DataFrame | Warehouse, calibration_end, holdout_end, freq: str = "D"
+) -> pd.DataFrame:
     """The RFM summary up to `calibration_end`, plus each customer's purchase days in the holdout.
 
     Columns: frequency, recency, T, monetary_value (calibration), frequency_holdout (purchase days in
@@ -109,11 +114,21 @@ class Validation:
     @property
     def table(self) -> pd.DataFrame:
         """One row per model: log-likelihood, MAE, RMSE, actual and predicted holdout totals, total error in %."""
-        table = pd.DataFrame({name: {
-            "log_likelihood": check.model.log_likelihood, "mae": check.mae, "rmse": check.rmse,
-            "actual_total": check.actual_total, "predicted_total": check.predicted_total,
-            "total_error_pct": 100 * (check.predicted_total / check.actual_total - 1) if check.actual_total else np.nan,
-        } for name, check in self.checks.items()}).T
+        table = pd.DataFrame(
+            {
+                name: {
+                    "log_likelihood": check.model.log_likelihood,
+                    "mae": check.mae,
+                    "rmse": check.rmse,
+                    "actual_total": check.actual_total,
+                    "predicted_total": check.predicted_total,
+                    "total_error_pct": 100 * (check.predicted_total / check.actual_total - 1)
+                    if check.actual_total
+                    else np.nan,
+                }
+                for name, check in self.checks.items()
+            }
+        ).T
         table.index.name = "model"
         return table
 
@@ -121,8 +136,9 @@ class Validation:
     def tracking(self) -> pd.DataFrame:
         """Cumulative holdout purchases per period: date, actual, and one predicted column per model."""
         first = next(iter(self.checks.values())).tracking
-        return first[["date", "actual"]].assign(**{name: check.tracking["predicted"]
-                                                   for name, check in self.checks.items()})
+        return first[["date", "actual"]].assign(
+            **{name: check.tracking["predicted"] for name, check in self.checks.items()}
+        )
 
 
 def _tracking(model: PurchaseModel, cal_holdout: pd.DataFrame, days_after: np.ndarray, calibration_end, freq):
@@ -133,21 +149,34 @@ def _tracking(model: PurchaseModel, cal_holdout: pd.DataFrame, days_after: np.nd
     actual = np.searchsorted(np.sort(days_after), t * per + 1e-9, side="right")
     predicted = [model.expected_purchases(step, cal_holdout).sum() for step in t]
     dates = calibration_end + pd.to_timedelta(np.round(t * per), unit="D")
-    return pd.DataFrame({"date": dates, "actual": actual.astype(float), "predicted": predicted},
-                        index=pd.Index(t, name="t"))
+    return pd.DataFrame(
+        {"date": dates, "actual": actual.astype(float), "predicted": predicted}, index=pd.Index(t, name="t")
+    )
 
 
 def _check(model: PurchaseModel, cal_holdout: pd.DataFrame, days_after: np.ndarray, calibration_end, freq):
     duration = float(cal_holdout["duration_holdout"].iloc[0])
     predicted = model.expected_purchases(duration, cal_holdout)
     errors = predicted - cal_holdout["frequency_holdout"]
-    return ModelCheck(model, predicted, float(errors.abs().mean()), float(np.sqrt((errors ** 2).mean())),
-                      float(cal_holdout["frequency_holdout"].sum()), float(predicted.sum()),
-                      _tracking(model, cal_holdout, days_after, calibration_end, freq))
+    return ModelCheck(
+        model,
+        predicted,
+        float(errors.abs().mean()),
+        float(np.sqrt((errors**2).mean())),
+        float(cal_holdout["frequency_holdout"].sum()),
+        float(predicted.sum()),
+        _tracking(model, cal_holdout, days_after, calibration_end, freq),
+    )
 
 
-def validate(transactions: pd.DataFrame | Warehouse, calibration_end, holdout_end, freq: str = "W",
-             models=tuple(MODELS), penalizer: float = 0.0) -> Validation:
+def validate(
+    transactions: pd.DataFrame | Warehouse,
+    calibration_end,
+    holdout_end,
+    freq: str = "W",
+    models=tuple(MODELS),
+    penalizer: float = 0.0,
+) -> Validation:
     """Fit each of `models` on the purchases up to `calibration_end` and check its predictions up to `holdout_end`.
 
     >>> from crmlib.collect import load_cdnow
@@ -163,6 +192,8 @@ def validate(transactions: pd.DataFrame | Warehouse, calibration_end, holdout_en
     calibration_end, holdout_end = _window(calibration_end, holdout_end)
     cal_holdout, purchase_days = _split(transactions, calibration_end, holdout_end, freq)
     days_after = (purchase_days["day"] - calibration_end).dt.days.to_numpy()
-    checks = {name: _check(fit_purchases(cal_holdout, name, penalizer), cal_holdout, days_after, calibration_end,
-                           freq) for name in models}
+    checks = {
+        name: _check(fit_purchases(cal_holdout, name, penalizer), cal_holdout, days_after, calibration_end, freq)
+        for name in models
+    }
     return Validation(checks, cal_holdout)

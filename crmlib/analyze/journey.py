@@ -21,11 +21,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from crmlib.catalogue import t
+from crmlib.collect.warehouse import Warehouse
+from crmlib.errors import ParamsError
 from crmlib.segment.purchase_days import PURCHASE_DAYS
 from crmlib.sql import run_sql
-from crmlib.collect.warehouse import Warehouse
-from crmlib.catalogue import t
-from crmlib.errors import ParamsError
 
 STAGES = ("awareness", "consideration", "conversion", "repeat", "loyal")
 CONSIDERATION_EVENTS = ("product_view", "add_to_cart", "checkout_start")
@@ -49,8 +49,14 @@ ORDER BY k.customer_id
 """
 
 
-def customer_journey(warehouse: Warehouse, end, loyal_days: int = 4, churn_days: int = 180,
-                     p_alive: pd.Series | None = None, p_alive_threshold: float = 0.5) -> pd.DataFrame:
+def customer_journey(
+    warehouse: Warehouse,
+    end,
+    loyal_days: int = 4,
+    churn_days: int = 180,
+    p_alive: pd.Series | None = None,
+    p_alive_threshold: float = 0.5,
+) -> pd.DataFrame:
     """Per known customer (index customer_id): stage (the furthest reached, an ordered categorical),
     purchase_days, last_purchase and churned (see the module's definitions)."""
     if not (isinstance(loyal_days, (int, np.integer)) and loyal_days >= 2):
@@ -59,8 +65,9 @@ def customer_journey(warehouse: Warehouse, end, loyal_days: int = 4, churn_days:
         raise ParamsError(t("error.journey.churn_days", value=repr(churn_days)))
     if not 0 < p_alive_threshold < 1:
         raise ParamsError(t("error.journey.threshold", value=repr(p_alive_threshold)))
-    frame = run_sql(warehouse, _SQL, end, loyal=int(loyal_days), churn_days=int(churn_days),
-                    considering=list(CONSIDERATION_EVENTS))
+    frame = run_sql(
+        warehouse, _SQL, end, loyal=int(loyal_days), churn_days=int(churn_days), considering=list(CONSIDERATION_EVENTS)
+    )
     frame = frame.astype({"customer_id": str}).set_index("customer_id")
     converted = frame["purchase_days"] > 0
     if p_alive is None:
@@ -68,13 +75,21 @@ def customer_journey(warehouse: Warehouse, end, loyal_days: int = 4, churn_days:
     else:
         missing = frame.index[converted].difference(p_alive.index)
         if len(missing):
-            raise ValueError(f"p_alive lacks {len(missing)} customers who bought by {end}, e.g. {list(missing[:3])}: "
-                             "compute P(alive) for the same end")
+            raise ValueError(
+                f"p_alive lacks {len(missing)} customers who bought by {end}, e.g. {list(missing[:3])}: "
+                "compute P(alive) for the same end"
+            )
         churned = converted & (p_alive.reindex(frame.index) < p_alive_threshold)
     stage = pd.Categorical.from_codes(frame["level"].to_numpy(), categories=list(STAGES), ordered=True)
-    return pd.DataFrame({"stage": stage, "purchase_days": frame["purchase_days"],
-                         "last_purchase": frame["last_purchase"], "churned": churned.astype(bool)},
-                        index=frame.index)
+    return pd.DataFrame(
+        {
+            "stage": stage,
+            "purchase_days": frame["purchase_days"],
+            "last_purchase": frame["last_purchase"],
+            "churned": churned.astype(bool),
+        },
+        index=frame.index,
+    )
 
 
 def funnel_table(journey: pd.DataFrame) -> pd.DataFrame:
@@ -98,17 +113,25 @@ def funnel_table(journey: pd.DataFrame) -> pd.DataFrame:
     counts = np.array(reached + [int(journey["churned"].sum())], dtype=float)
     base = np.array([np.nan] + reached[:-1] + [reached[STAGES.index("conversion")]], dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return pd.DataFrame({
-            "stage": [*STAGES, "churned"],
-            "customers": counts.astype(int),
-            "base": [None, *STAGES[:-1], "conversion"],
-            "rate_from_previous": counts / base,
-            "rate_from_awareness": counts / reached[0] if reached[0] else np.nan,
-            "drop_off": np.append(base[:-1] - counts[:-1], np.nan),
-        })
+        return pd.DataFrame(
+            {
+                "stage": [*STAGES, "churned"],
+                "customers": counts.astype(int),
+                "base": [None, *STAGES[:-1], "conversion"],
+                "rate_from_previous": counts / base,
+                "rate_from_awareness": counts / reached[0] if reached[0] else np.nan,
+                "drop_off": np.append(base[:-1] - counts[:-1], np.nan),
+            }
+        )
 
 
-def journey_funnel(warehouse: Warehouse, end, loyal_days: int = 4, churn_days: int = 180,
-                   p_alive: pd.Series | None = None, p_alive_threshold: float = 0.3) -> pd.DataFrame:
+def journey_funnel(
+    warehouse: Warehouse,
+    end,
+    loyal_days: int = 4,
+    churn_days: int = 180,
+    p_alive: pd.Series | None = None,
+    p_alive_threshold: float = 0.3,
+) -> pd.DataFrame:
     """The journey funnel up to `end` (see the module's stage definitions and `funnel_table`'s columns)."""
     return funnel_table(customer_journey(warehouse, end, loyal_days, churn_days, p_alive, p_alive_threshold))

@@ -21,13 +21,12 @@ from crmlib.analyze.options import LifetimeValueOptions
 from crmlib.analyze.purchases import PurchaseModel, fit_purchases
 from crmlib.analyze.spend import IndependenceWarning, SpendModel, fit_spend
 from crmlib.analyze.value import customer_value
-from crmlib.units import DAYS_PER_MONTH
 from crmlib.catalogue import t
 from crmlib.collect.warehouse import Warehouse
 from crmlib.errors import ModelError
 from crmlib.periods import end_day
 from crmlib.segment.summary import rfm_summary
-from crmlib.units import DAYS_PER
+from crmlib.units import DAYS_PER, DAYS_PER_MONTH
 
 
 @dataclass
@@ -52,8 +51,14 @@ class LifetimeValue:
     def value(self) -> pd.Series:
         """Discounted expected value over the horizon, per customer."""
         o = self.options
-        return customer_value(self.purchases, self.spend, self.summary, months=o.months,
-                              annual_discount_rate=o.annual_discount_rate, freq=o.freq).rename("lifetime_value")
+        return customer_value(
+            self.purchases,
+            self.spend,
+            self.summary,
+            months=o.months,
+            annual_discount_rate=o.annual_discount_rate,
+            freq=o.freq,
+        ).rename("lifetime_value")
 
     def customers(self) -> pd.DataFrame:
         """Per customer: the summary, P(alive) (of the churn model), expected purchases and spend over the horizon (of
@@ -71,8 +76,9 @@ PENALIZERS = (0.0, 0.001, 0.01)
 """Small data may not converge without a penalty; each fit tries these in turn (0 first: the plain MLE)."""
 
 
-def lifetime_value(warehouse: Warehouse, end, options: LifetimeValueOptions | None = None,
-                   churn: ChurnOptions | None = None) -> LifetimeValue:
+def lifetime_value(
+    warehouse: Warehouse, end, options: LifetimeValueOptions | None = None, churn: ChurnOptions | None = None
+) -> LifetimeValue:
     """Validate, choose, fit and value, with data up to day `end` (a date or a period's last day).
 
     Each fit tries the penalizers in PENALIZERS in turn; the final purchase fit falls back to the other configured
@@ -81,9 +87,14 @@ def lifetime_value(warehouse: Warehouse, end, options: LifetimeValueOptions | No
     last = end_day(end)
     calibrated = calibration_end(last, options.holdout_months)
     try:
-        validation = _first_fit([lambda p=p: validate(warehouse, calibrated, last, freq=options.freq,
-                                                       models=tuple(options.models), penalizer=p)
-                                 for p in PENALIZERS])
+        validation = _first_fit(
+            [
+                lambda p=p: validate(
+                    warehouse, calibrated, last, freq=options.freq, models=tuple(options.models), penalizer=p
+                )
+                for p in PENALIZERS
+            ]
+        )
         chosen, note = validation.chosen, ""
     except ModelError as err:
         validation, chosen = None, options.models[0]
@@ -91,8 +102,13 @@ def lifetime_value(warehouse: Warehouse, end, options: LifetimeValueOptions | No
     summary = rfm_summary(warehouse, last, freq=options.freq)
     order = [chosen, *[m for m in options.models if m != chosen]]
     horizon = options.months * DAYS_PER_MONTH / DAYS_PER[options.freq]
-    purchases = _first_fit([lambda m=m, p=p: _predicting(fit_purchases(summary, m, penalizer=p), summary, horizon)
-                            for m in order for p in PENALIZERS])
+    purchases = _first_fit(
+        [
+            lambda m=m, p=p: _predicting(fit_purchases(summary, m, penalizer=p), summary, horizon)
+            for m in order
+            for p in PENALIZERS
+        ]
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", IndependenceWarning)  # reported through spend.independence_ok instead
         try:
@@ -110,8 +126,9 @@ DROP_AT_FIRST = ("mbgnbd", "pnbd")
 """The models in which a customer may be gone after the first purchase: the ones churn risk may read."""
 
 
-def _churn_model(purchases: PurchaseModel, validation: Validation | None, choice: str, summary: pd.DataFrame,
-                 horizon: float) -> PurchaseModel:
+def _churn_model(
+    purchases: PurchaseModel, validation: Validation | None, choice: str, summary: pd.DataFrame, horizon: float
+) -> PurchaseModel:
     """The value model when churn may read it, else the churn model asked for or the better checked one."""
     if choice == "auto" and purchases.model in DROP_AT_FIRST:
         return purchases
@@ -125,8 +142,13 @@ def _churn_model(purchases: PurchaseModel, validation: Validation | None, choice
         order = list(DROP_AT_FIRST)
     if purchases.model == order[0]:
         return purchases
-    return _first_fit([lambda m=m, p=p: _predicting(fit_purchases(summary, m, penalizer=p), summary, horizon)
-                       for m in order for p in PENALIZERS])
+    return _first_fit(
+        [
+            lambda m=m, p=p: _predicting(fit_purchases(summary, m, penalizer=p), summary, horizon)
+            for m in order
+            for p in PENALIZERS
+        ]
+    )
 
 
 class MeanSpend:
@@ -183,6 +205,6 @@ def top_share(values: pd.Series, fraction: float = 0.1) -> float:
     0.9
     """
     ordered = values.sort_values(ascending=False)
-    top = max(1, int(round(len(ordered) * fraction)))
+    top = max(1, round(len(ordered) * fraction))
     total = ordered.sum()
     return float(ordered.iloc[:top].sum() / total) if total else 0.0

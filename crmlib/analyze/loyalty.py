@@ -74,17 +74,21 @@ def summarise_loyalty(per_customer: pd.DataFrame) -> pd.Series:
     buyers = per_customer[per_customer["purchase_days"] > 0]
     customers = len(per_customer)
     referred = int(per_customer["referred_by"].notna().sum())
-    return pd.Series({
-        "customers": customers,
-        "buyers": len(buyers),
-        "repeat_purchase_rate": (buyers["purchase_days"] >= 2).mean() if len(buyers) else float("nan"),
-        "mean_purchase_days": buyers["purchase_days"].mean(),
-        "cross_category_rate": (buyers["categories"] >= 2).mean() if len(buyers) else float("nan"),
-        "mean_categories": buyers["categories"].mean(),
-        "referrers": int((per_customer["referrals"] > 0).sum()),
-        "referred_customers": referred,
-        "referred_share": referred / customers if customers else float("nan"),
-    }, name="value", dtype=float).rename_axis("indicator")
+    return pd.Series(
+        {
+            "customers": customers,
+            "buyers": len(buyers),
+            "repeat_purchase_rate": (buyers["purchase_days"] >= 2).mean() if len(buyers) else float("nan"),
+            "mean_purchase_days": buyers["purchase_days"].mean(),
+            "cross_category_rate": (buyers["categories"] >= 2).mean() if len(buyers) else float("nan"),
+            "mean_categories": buyers["categories"].mean(),
+            "referrers": int((per_customer["referrals"] > 0).sum()),
+            "referred_customers": referred,
+            "referred_share": referred / customers if customers else float("nan"),
+        },
+        name="value",
+        dtype=float,
+    ).rename_axis("indicator")
 
 
 def loyalty_indicators(warehouse: Warehouse, end) -> pd.Series:

@@ -11,6 +11,7 @@ from crmlib.analyze.components import ComponentOptions
 from crmlib.analyze.drivers import DriverOptions
 
 Model = Literal["bgnbd", "pnbd", "mbgnbd"]
+DEFAULT_MODELS: tuple[Model, ...] = ("bgnbd", "pnbd", "mbgnbd")
 
 
 class _Section(BaseModel):
@@ -20,7 +21,7 @@ class _Section(BaseModel):
 class LifetimeValueOptions(_Section):
     """How lifetime value is modelled and validated."""
 
-    models: list[Model] = Field(default_factory=lambda: ["bgnbd", "pnbd", "mbgnbd"], min_length=1)
+    models: list[Model] = Field(default_factory=lambda: list(DEFAULT_MODELS), min_length=1)
     """The purchase models to compare; the one with the lowest holdout error is used."""
     freq: Literal["D", "W"] = "W"
     """Model time in days (D) or weeks (W = days / 7), as in the BG/NBD papers."""

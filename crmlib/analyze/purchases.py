@@ -78,8 +78,14 @@ def check_summary(summary: pd.DataFrame, columns=PATTERN) -> None:
         problems["recency"] = (values["recency"] > values["T"]).to_numpy()
     for problem, rows in problems.items():
         if rows.any():
-            raise ModelError(t("error.model.summary", problem=t(f"error.model.summary.{problem}"),
-                               n=int(rows.sum()), example=repr(summary.index[rows][0])))
+            raise ModelError(
+                t(
+                    "error.model.summary",
+                    problem=t(f"error.model.summary.{problem}"),
+                    n=int(rows.sum()),
+                    example=repr(summary.index[rows][0]),
+                )
+            )
 
 
 def _time_scale(age: np.ndarray) -> float:
@@ -113,8 +119,9 @@ class PurchaseModel:
         """
         family = model_family(model)
         if sorted(params) != sorted(family.names):
-            raise ModelError(t("error.model.params", model=model, names=", ".join(family.names),
-                               given=", ".join(params)))
+            raise ModelError(
+                t("error.model.params", model=model, names=", ".join(family.names), given=", ".join(params))
+            )
         return cls(model, {n: float(params[n]) for n in family.names}, float("nan"), 0)
 
     @property
@@ -136,8 +143,11 @@ class PurchaseModel:
         if t == 0:
             check_summary(summary)
             return pd.Series(0.0, index=summary.index, name="expected_purchases")
-        return self._per_customer(lambda theta, scale, *pattern: self.family.conditional_expected(
-            theta, t * scale, *pattern), summary, "expected_purchases")
+        return self._per_customer(
+            lambda theta, scale, *pattern: self.family.conditional_expected(theta, t * scale, *pattern),
+            summary,
+            "expected_purchases",
+        )
 
     def expected_purchases_new_customer(self, t) -> np.ndarray:
         """Unconditional expected number of repeat purchases in a new customer's first `t` time units.
@@ -163,16 +173,20 @@ class PurchaseModel:
         frequency, recency, age = patterns.T
         scale = _time_scale(age)
         with np.errstate(all="ignore"):
-            values = np.asarray(compute(self.family.scaled(self.theta, scale), scale, frequency, recency * scale,
-                                        age * scale), dtype=float)
+            values = np.asarray(
+                compute(self.family.scaled(self.theta, scale), scale, frequency, recency * scale, age * scale),
+                dtype=float,
+            )
         return pd.Series(values.reshape(-1)[inverse], index=summary.index, name=name)
 
     def __repr__(self) -> str:
         params = ", ".join(f"{name}={value:.4g}" for name, value in self.params.items())
         if self.common_dropout is not None:
             params += f", p={self.common_dropout:.4g} (the same for every customer)"
-        return (f"PurchaseModel({self.model!r}, {params}, log_likelihood={self.log_likelihood:.2f}, "
-                f"n_customers={self.n_customers:,})")
+        return (
+            f"PurchaseModel({self.model!r}, {params}, log_likelihood={self.log_likelihood:.2f}, "
+            f"n_customers={self.n_customers:,})"
+        )
 
 
 def model_family(model: str) -> Family:
@@ -185,14 +199,26 @@ def model_family(model: str) -> Family:
 def _starts(family: Family, frequency, age, weights) -> list[np.ndarray]:
     """Start points in rescaled time: lifetimes' all-ones, and two from the observed purchase rate."""
     rate = max(float(weights @ frequency) / float(weights @ age), 1e-3)
-    guesses = {"r": (1.0, 0.5, 2.0), "alpha": (1.0, 0.5 / rate, 2.0 / rate), "a": (1.0, 0.8, 2.0),
-               "b": (1.0, 2.5, 10.0), "s": (1.0, 0.5, 2.0), "beta": (1.0, 0.5, 4.0), "p": (0.5, 0.2, 0.05)}
+    guesses = {
+        "r": (1.0, 0.5, 2.0),
+        "alpha": (1.0, 0.5 / rate, 2.0 / rate),
+        "a": (1.0, 0.8, 2.0),
+        "b": (1.0, 2.5, 10.0),
+        "s": (1.0, 0.5, 2.0),
+        "beta": (1.0, 0.5, 4.0),
+        "p": (0.5, 0.2, 0.05),
+    }
     return [np.array([guesses[n][k] for n in family.names]) for k in range(3)]
 
 
 _DIVERGENCE = {  # what a parameter running off says about the customers: the catalogue's words for a manager
-    ("r", "up"): "same_rate", ("alpha", "up"): "same_rate", ("s", "up"): "same_lifetime", ("beta", "up"): "same_lifetime",
-    ("a", "down"): "no_dropout", ("p", "down"): "no_dropout", ("s", "down"): "no_dropout",
+    ("r", "up"): "same_rate",
+    ("alpha", "up"): "same_rate",
+    ("s", "up"): "same_lifetime",
+    ("beta", "up"): "same_lifetime",
+    ("a", "down"): "no_dropout",
+    ("p", "down"): "no_dropout",
+    ("s", "down"): "no_dropout",
 }
 
 
@@ -201,8 +227,11 @@ def _no_optimum(model: str, fits: list[MLE], n: int, repeaters: int) -> ModelErr
     diverging = [d for fit in fits for d in fit.diverging]
     why = next((t(f"error.model.why.{_DIVERGENCE[d]}") for d in diverging if d in _DIVERGENCE), None)
     if why is None:
-        why = (t("error.model.why.runs_off", names=", ".join(sorted({name for name, _ in diverging})))
-               if diverging else t("error.model.why.no_maximum"))
+        why = (
+            t("error.model.why.runs_off", names=", ".join(sorted({name for name, _ in diverging})))
+            if diverging
+            else t("error.model.why.no_maximum")
+        )
     return ModelError(t("error.model.no_optimum", model=model, n=n, repeaters=repeaters, why=why))
 
 
@@ -227,15 +256,23 @@ def fit_purchases(summary: pd.DataFrame, model: str = "bgnbd", penalizer: float 
     fit = maximize(family, data, weights, _starts(family, frequency, data[2], weights), penalizer)
     values = dict(zip(family.names, fit.theta))
     near = not fit.converged or values.get("a", 0.0) + values.get("b", 0.0) > NEAR_BOUNDARY
-    limit = family.limit and near and maximize(family.limit, data, weights,
-                                               _starts(family.limit, frequency, data[2], weights), penalizer)
+    limit = (
+        family.limit
+        and near
+        and maximize(family.limit, data, weights, _starts(family.limit, frequency, data[2], weights), penalizer)
+    )
     unit_shift = float(weights @ frequency) * np.log(scale)  # log-likelihood in the summary's unit
     n, repeaters = int(weights.sum()), int(weights[frequency > 0].sum())
     interior_best = fit.converged and (not limit or fit.log_likelihood > limit.log_likelihood + BOUNDARY_TOLERANCE)
     if interior_best:
         theta = fit.theta / np.array([scale if name in family.rates else 1.0 for name in family.names])
-        return PurchaseModel(model, dict(zip(family.names, map(float, theta))), fit.log_likelihood + unit_shift, n,
-                             n_patterns=len(weights))
+        return PurchaseModel(
+            model,
+            dict(zip(family.names, map(float, theta))),
+            fit.log_likelihood + unit_shift,
+            n,
+            n_patterns=len(weights),
+        )
     # p running to 0 is still the supremum: nobody has visibly dropped out yet (a short history), p ~ 0 for all
     if limit and (limit.converged or limit.diverging == (("p", "down"),)):
         r, alpha, p = limit.theta
@@ -245,8 +282,9 @@ def fit_purchases(summary: pd.DataFrame, model: str = "bgnbd", penalizer: float 
     raise _no_optimum(model, [fit, limit] if limit else [fit], n, repeaters)
 
 
-def total_log_likelihood(model: str, params: dict[str, float], frequency, recency, age, weights,
-                         common_dropout: float | None = None) -> float:
+def total_log_likelihood(
+    model: str, params: dict[str, float], frequency, recency, age, weights, common_dropout: float | None = None
+) -> float:
     """The model's log-likelihood summed over customers (pattern rows times their weights), in the data's unit.
 
     >>> round(total_log_likelihood("bgnbd", {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426},
@@ -255,9 +293,11 @@ def total_log_likelihood(model: str, params: dict[str, float], frequency, recenc
     """
     family = model_family(model)
     if common_dropout is not None:
+        assert family.limit is not None, f"{model} has no common drop-out limit"
         family, params = family.limit, {**params, "p": common_dropout}
     theta = np.array([params[n] for n in family.names], dtype=float)
     with np.errstate(all="ignore"):
-        values = family.log_likelihood(theta, np.asarray(frequency, float), np.asarray(recency, float),
-                                       np.asarray(age, float))
+        values = family.log_likelihood(
+            theta, np.asarray(frequency, float), np.asarray(recency, float), np.asarray(age, float)
+        )
     return float(np.asarray(weights, float) @ values)

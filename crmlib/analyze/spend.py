@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+
 from crmlib.analyze.models import gamma_gamma
 from crmlib.analyze.models.mle import maximize
 from crmlib.analyze.purchases import ModelError, check_summary, unique_rows
@@ -74,8 +75,10 @@ class SpendModel:
 
     def __repr__(self) -> str:
         params = ", ".join(f"{name}={value:.4g}" for name, value in self.params.items())
-        return (f"SpendModel({params}, log_likelihood={self.log_likelihood:.2f}, n_customers={self.n_customers:,}, "
-                f"frequency_spend_correlation={self.frequency_spend_correlation:.2f})")
+        return (
+            f"SpendModel({params}, log_likelihood={self.log_likelihood:.2f}, n_customers={self.n_customers:,}, "
+            f"frequency_spend_correlation={self.frequency_spend_correlation:.2f})"
+        )
 
 
 def _pearson(x: np.ndarray, y: np.ndarray) -> float:
@@ -110,8 +113,14 @@ def fit_spend(summary: pd.DataFrame, penalizer: float = 0.0, max_correlation: fl
     correlation = _pearson(repeat["frequency"].to_numpy(float), repeat["monetary_value"].to_numpy(float))
     model = SpendModel(params, float(log_likelihood), len(repeat), correlation, max_correlation)
     if not model.independence_ok:
-        found = t("warning.spend.unmeasured") if np.isnan(correlation) else t("warning.spend.is",
-                                                                                  value=round(correlation, 2))
-        warnings.warn(t("warning.spend.correlated", n=len(repeat), found=found, limit=max_correlation),
-                      IndependenceWarning, stacklevel=2)
+        found = (
+            t("warning.spend.unmeasured")
+            if np.isnan(correlation)
+            else t("warning.spend.is", value=round(correlation, 2))
+        )
+        warnings.warn(
+            t("warning.spend.correlated", n=len(repeat), found=found, limit=max_correlation),
+            IndependenceWarning,
+            stacklevel=2,
+        )
     return model

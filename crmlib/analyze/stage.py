@@ -38,12 +38,12 @@ class Analysis:
 
     def store(self, warehouse: Warehouse, period: Period | str) -> None:
         """Write `customer_value` (per customer) and `lifetime_value_models` (the holdout check of each model)."""
-        warehouse.write_result(CUSTOMERS, period,
-                               self.customers.join(self.components.drop(columns="lifetime_value")))
+        warehouse.write_result(CUSTOMERS, period, self.customers.join(self.components.drop(columns="lifetime_value")))
         validation = self.value.validation
         if validation is not None:
-            warehouse.write_result(MODELS, period,
-                                   validation.table.assign(chosen=validation.table.index == validation.chosen))
+            warehouse.write_result(
+                MODELS, period, validation.table.assign(chosen=validation.table.index == validation.chosen)
+            )
 
 
 def analysis(warehouse: Warehouse, period: Period, options: AnalysisOptions | None = None) -> Analysis:

@@ -24,7 +24,6 @@ from crmlib.catalogue import t
 from crmlib.units import DAYS_PER, DAYS_PER_MONTH
 
 
-
 def monthly_discount_rate(annual_discount_rate: float) -> float:
     """The monthly rate that compounds to the annual one.
 
@@ -36,8 +35,14 @@ def monthly_discount_rate(annual_discount_rate: float) -> float:
     return (1 + annual_discount_rate) ** (1 / 12) - 1
 
 
-def customer_value(purchases: PurchaseModel, spend: SpendModel, summary: pd.DataFrame, months: int = 12,
-                   annual_discount_rate: float = 0.10, freq: str = "D") -> pd.Series:
+def customer_value(
+    purchases: PurchaseModel,
+    spend: SpendModel,
+    summary: pd.DataFrame,
+    months: int = 12,
+    annual_discount_rate: float = 0.10,
+    freq: str = "D",
+) -> pd.Series:
     """Discounted expected value of each customer over the next `months` months, in the amounts' currency.
 
     `freq` is the time unit of the summary ("D" days or "W" weeks), as given to `rfm_summary`.
@@ -52,8 +57,9 @@ def customer_value(purchases: PurchaseModel, spend: SpendModel, summary: pd.Data
     rows, _, inverse = unique_rows(summary, (*PATTERN, "monetary_value"))
     patterns = pd.DataFrame(rows, columns=[*PATTERN, "monetary_value"])
     month_length = DAYS_PER_MONTH / DAYS_PER[freq]
-    cumulative = np.column_stack([purchases.expected_purchases(m * month_length, patterns).to_numpy()
-                                  for m in range(months + 1)])
+    cumulative = np.column_stack(
+        [purchases.expected_purchases(m * month_length, patterns).to_numpy() for m in range(months + 1)]
+    )
     per_month = np.diff(cumulative, axis=1)
     values = per_month @ discount * spend.expected_spend(patterns).to_numpy()
     return pd.Series(values[inverse], index=summary.index, name="customer_value")

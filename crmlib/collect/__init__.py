@@ -6,5 +6,13 @@ from crmlib.collect.ingest import IngestReport, ingest_database, ingest_dir
 from crmlib.collect.options import IngestOptions
 from crmlib.collect.warehouse import Warehouse
 
-__all__ = ["TABLES", "TABLE_ORDER", "IngestOptions", "IngestReport", "Warehouse", "ingest_dir", "ingest_database",
-           "load_cdnow"]
+__all__ = [
+    "TABLES",
+    "TABLE_ORDER",
+    "IngestOptions",
+    "IngestReport",
+    "Warehouse",
+    "ingest_database",
+    "ingest_dir",
+    "load_cdnow",
+]

@@ -22,17 +22,30 @@ def load_cdnow(full: bool = False) -> pd.DataFrame:
     """
     folder = files("lifetimes") / "datasets"
     if full:
-        raw = pd.read_csv(folder / "CDNOW_master.txt", sep=r"\s+", skiprows=1, header=None, dtype=str,
-                          names=["customer", "date", "quantity", "amount"])
+        raw = pd.read_csv(
+            folder / "CDNOW_master.txt",
+            sep=r"\s+",
+            skiprows=1,
+            header=None,
+            dtype=str,
+            names=["customer", "date", "quantity", "amount"],
+        )
     else:
-        raw = pd.read_csv(folder / "CDNOW_sample.txt", sep=r"\s+", header=None, dtype=str,
-                          names=["master_id", "customer", "date", "quantity", "amount"])
-    transactions = pd.DataFrame({
-        "transaction_id": [f"{'M' if full else 'S'}{i:06d}" for i in range(1, len(raw) + 1)],
-        "customer_id": raw["customer"].astype(int).astype(str),
-        "ts": pd.to_datetime(raw["date"], format="%Y%m%d"),
-        "amount": raw["amount"].astype(float),
-        "quantity": raw["quantity"].astype(int),
-        "kind": "sale",
-    })
+        raw = pd.read_csv(
+            folder / "CDNOW_sample.txt",
+            sep=r"\s+",
+            header=None,
+            dtype=str,
+            names=["master_id", "customer", "date", "quantity", "amount"],
+        )
+    transactions = pd.DataFrame(
+        {
+            "transaction_id": [f"{'M' if full else 'S'}{i:06d}" for i in range(1, len(raw) + 1)],
+            "customer_id": raw["customer"].astype(int).astype(str),
+            "ts": pd.to_datetime(raw["date"], format="%Y%m%d"),
+            "amount": raw["amount"].astype(float),
+            "quantity": raw["quantity"].astype(int),
+            "kind": "sale",
+        }
+    )
     return conform(transactions, "transactions")

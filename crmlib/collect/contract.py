@@ -16,8 +16,14 @@ import pandera.pandas as pa
 
 # Column kinds and the DuckDB type each loads as.
 SQL_TYPES = {"str": "VARCHAR", "ts": "TIMESTAMP", "date": "DATE", "float": "DOUBLE", "int": "BIGINT", "bool": "BOOLEAN"}
-PANDAS_TYPES = {"str": "str", "ts": "datetime64[us]", "date": "datetime64[us]", "float": "float64", "int": "Int64",
-                "bool": "boolean"}
+PANDAS_TYPES = {
+    "str": "str",
+    "ts": "datetime64[us]",
+    "date": "datetime64[us]",
+    "float": "float64",
+    "int": "Int64",
+    "bool": "boolean",
+}
 
 
 @dataclass(frozen=True)
@@ -66,9 +72,12 @@ class Table:
         """The pandera schema of the table's loaded (typed) form."""
         return pa.DataFrameSchema(
             {
-                c.name: pa.Column(PANDAS_TYPES[c.kind], checks=[c.check] if c.check else [],
-                                  nullable=not c.required if c.nullable is None else c.nullable,
-                                  required=c.required)
+                c.name: pa.Column(
+                    PANDAS_TYPES[c.kind],
+                    checks=[c.check] if c.check else [],
+                    nullable=not c.required if c.nullable is None else c.nullable,
+                    required=c.required,
+                )
                 for c in self.columns
             },
             strict=False,
@@ -91,71 +100,116 @@ _SHARE = _between(0, 1)
 TABLES: dict[str, Table] = {
     t.name: t
     for t in [
-        Table("customers", "profile", (
-            Col("customer_id", required=True),
-            Col("signup_date", "ts", required=True, not_future=True),
-            Col("name"), Col("email"), Col("phone"),
-            Col("birth_date", "date", not_future=True),
-            Col("gender"), Col("city"), Col("region"), Col("acquisition_channel"), Col("referred_by"),
-            Col("consent_email", "bool"), Col("consent_whatsapp", "bool"),
-        ), customer_link=False),
-        Table("campaigns", "engagement", (
-            Col("campaign_id", required=True),
-            Col("name", required=True),
-            Col("type", required=True),
-            Col("channel", required=True),
-            Col("start_date", "date", required=True),
-            Col("end_date", "date"),
-            Col("cost", "float", check=_NON_NEGATIVE),
-            Col("control_share", "float", check=_SHARE),
-        ), customer_link=False),
+        Table(
+            "customers",
+            "profile",
+            (
+                Col("customer_id", required=True),
+                Col("signup_date", "ts", required=True, not_future=True),
+                Col("name"),
+                Col("email"),
+                Col("phone"),
+                Col("birth_date", "date", not_future=True),
+                Col("gender"),
+                Col("city"),
+                Col("region"),
+                Col("acquisition_channel"),
+                Col("referred_by"),
+                Col("consent_email", "bool"),
+                Col("consent_whatsapp", "bool"),
+            ),
+            customer_link=False,
+        ),
+        Table(
+            "campaigns",
+            "engagement",
+            (
+                Col("campaign_id", required=True),
+                Col("name", required=True),
+                Col("type", required=True),
+                Col("channel", required=True),
+                Col("start_date", "date", required=True),
+                Col("end_date", "date"),
+                Col("cost", "float", check=_NON_NEGATIVE),
+                Col("control_share", "float", check=_SHARE),
+            ),
+            customer_link=False,
+        ),
         # One row per order line: rows sharing a transaction_id are the lines of one order. A line without a
         # customer_id is a guest sale. amount may be left out when quantity and unit_price are given.
-        Table("transactions", "transactional", (
-            Col("transaction_id", required=True),
-            Col("customer_id", required=True, nullable=True),
-            Col("ts", "ts", required=True, not_future=True),
-            Col("amount", "float", required=True),
-            Col("quantity", "int"),
-            Col("unit_price", "float"),
-            Col("category"), Col("product_id"), Col("channel"), Col("campaign_id"),
-            Col("kind", check=_one_of("sale", "refund")),
-        ), derived=(Col("is_product", "bool"),)),
-        Table("events", "engagement", (
-            Col("event_id", required=True),
-            Col("customer_id", required=True),
-            Col("ts", "ts", required=True, not_future=True),
-            Col("event_type", required=True),
-            Col("channel"), Col("campaign_id"), Col("session_id"),
-            Col("duration_s", "float", check=_NON_NEGATIVE),
-        )),
-        Table("feedback", "feedback", (
-            Col("response_id", required=True),
-            Col("customer_id", required=True),
-            Col("ts", "ts", required=True, not_future=True),
-            Col("nps_score", "int", required=True, check=_between(0, 10)),
-            Col("csat", "int", check=_between(1, 5)),
-            Col("comment"), Col("channel"),
-        )),
-        Table("tickets", "feedback", (
-            Col("ticket_id", required=True),
-            Col("customer_id", required=True),
-            Col("opened_at", "ts", required=True, not_future=True),
-            Col("first_response_at", "ts", not_future=True),
-            Col("resolved_at", "ts", not_future=True),
-            Col("channel"), Col("topic"),
-            Col("status", check=_one_of("open", "pending", "resolved", "closed")),
-            Col("cost", "float", check=_NON_NEGATIVE),
-        )),
-        Table("opportunities", "transactional", (
-            Col("opportunity_id", required=True),
-            Col("created_at", "ts", required=True, not_future=True),
-            Col("stage", required=True, check=_one_of("lead", "qualified", "proposal", "won", "lost")),
-            Col("customer_id"),
-            Col("closed_at", "ts", not_future=True),
-            Col("value", "float", check=_NON_NEGATIVE),
-            Col("source"),
-        )),
+        Table(
+            "transactions",
+            "transactional",
+            (
+                Col("transaction_id", required=True),
+                Col("customer_id", required=True, nullable=True),
+                Col("ts", "ts", required=True, not_future=True),
+                Col("amount", "float", required=True),
+                Col("quantity", "int"),
+                Col("unit_price", "float"),
+                Col("category"),
+                Col("product_id"),
+                Col("channel"),
+                Col("campaign_id"),
+                Col("kind", check=_one_of("sale", "refund")),
+            ),
+            derived=(Col("is_product", "bool"),),
+        ),
+        Table(
+            "events",
+            "engagement",
+            (
+                Col("event_id", required=True),
+                Col("customer_id", required=True),
+                Col("ts", "ts", required=True, not_future=True),
+                Col("event_type", required=True),
+                Col("channel"),
+                Col("campaign_id"),
+                Col("session_id"),
+                Col("duration_s", "float", check=_NON_NEGATIVE),
+            ),
+        ),
+        Table(
+            "feedback",
+            "feedback",
+            (
+                Col("response_id", required=True),
+                Col("customer_id", required=True),
+                Col("ts", "ts", required=True, not_future=True),
+                Col("nps_score", "int", required=True, check=_between(0, 10)),
+                Col("csat", "int", check=_between(1, 5)),
+                Col("comment"),
+                Col("channel"),
+            ),
+        ),
+        Table(
+            "tickets",
+            "feedback",
+            (
+                Col("ticket_id", required=True),
+                Col("customer_id", required=True),
+                Col("opened_at", "ts", required=True, not_future=True),
+                Col("first_response_at", "ts", not_future=True),
+                Col("resolved_at", "ts", not_future=True),
+                Col("channel"),
+                Col("topic"),
+                Col("status", check=_one_of("open", "pending", "resolved", "closed")),
+                Col("cost", "float", check=_NON_NEGATIVE),
+            ),
+        ),
+        Table(
+            "opportunities",
+            "transactional",
+            (
+                Col("opportunity_id", required=True),
+                Col("created_at", "ts", required=True, not_future=True),
+                Col("stage", required=True, check=_one_of("lead", "qualified", "proposal", "won", "lost")),
+                Col("customer_id"),
+                Col("closed_at", "ts", not_future=True),
+                Col("value", "float", check=_NON_NEGATIVE),
+                Col("source"),
+            ),
+        ),
     ]
 }
 
@@ -174,16 +228,21 @@ def create_table_sql(table: Table, name: str | None = None) -> str:
 # The orders the warehouse builds from the transactions' lines: one row per transaction_id, at the order's first
 # time, with the sum of its lines. Customer-level work (purchase days, RFM, cohorts, KPIs) reads orders; product
 # work reads the lines.
-ORDERS = Table("orders", "transactional", (
-    Col("transaction_id", required=True),
-    Col("customer_id"),  # missing for a guest's order
-    Col("ts", "ts", required=True),
-    Col("amount", "float", required=True),
-    Col("quantity", "int"),  # units of product lines
-    Col("lines", "int"),
-    Col("channel"), Col("campaign_id"),
-    Col("kind"),  # sale when any line is a sale, else refund
-))
+ORDERS = Table(
+    "orders",
+    "transactional",
+    (
+        Col("transaction_id", required=True),
+        Col("customer_id"),  # missing for a guest's order
+        Col("ts", "ts", required=True),
+        Col("amount", "float", required=True),
+        Col("quantity", "int"),  # units of product lines
+        Col("lines", "int"),
+        Col("channel"),
+        Col("campaign_id"),
+        Col("kind"),  # sale when any line is a sale, else refund
+    ),
+)
 
 BUILD_ORDERS_SQL = """
 INSERT INTO orders
@@ -191,4 +250,3 @@ SELECT transaction_id, any_value(customer_id), min(ts), sum(amount),
        CAST(sum(quantity) FILTER (WHERE coalesce(is_product, true)) AS BIGINT), count(*), any_value(channel),
        any_value(campaign_id), CASE WHEN bool_or(kind = 'sale') THEN 'sale' ELSE 'refund' END
 FROM transactions GROUP BY transaction_id"""
-

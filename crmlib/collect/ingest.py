@@ -17,13 +17,13 @@ import pandas as pd
 
 from crmlib.catalogue import current, t
 from crmlib.collect.contract import TABLE_ORDER
-from crmlib.formats import format_percent
 from crmlib.collect.options import IngestOptions
 from crmlib.collect.reconcile import load_warnings, reconciliation
 from crmlib.collect.sources import SAMPLE_MARKER, RawTable, find_sources, read_database, read_file
 from crmlib.collect.validate import QUARANTINE_COLUMNS, Checked, check, derive_customers
 from crmlib.collect.warehouse import LOADS_COLUMNS, Warehouse
 from crmlib.errors import SourceError
+from crmlib.formats import format_percent
 
 DERIVED = "derived from transactions"
 
@@ -39,8 +39,13 @@ class IngestReport:
     money: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
-def ingest_dir(directory: str | Path, warehouse: Warehouse, options: IngestOptions | None = None,
-               now: pd.Timestamp | None = None, replace: bool = False) -> IngestReport:
+def ingest_dir(
+    directory: str | Path,
+    warehouse: Warehouse,
+    options: IngestOptions | None = None,
+    now: pd.Timestamp | None = None,
+    replace: bool = False,
+) -> IngestReport:
     """Load every contract file in `directory` (transactions.csv, customers.parquet, events.xlsx …)."""
     options = options or IngestOptions()
     paths, ignored = find_sources(directory)
@@ -52,15 +57,21 @@ def ingest_dir(directory: str | Path, warehouse: Warehouse, options: IngestOptio
     return report
 
 
-def ingest_database(warehouse: Warehouse, options: IngestOptions | None = None,
-                    now: pd.Timestamp | None = None, replace: bool = False) -> IngestReport:
+def ingest_database(
+    warehouse: Warehouse, options: IngestOptions | None = None, now: pd.Timestamp | None = None, replace: bool = False
+) -> IngestReport:
     """Load the contract tables found in the database named by the environment variable in the options."""
     options = options or IngestOptions()
     return ingest_raw(read_database(options), warehouse, options, now, replace)
 
 
-def ingest_raw(raws: list[RawTable], warehouse: Warehouse, options: IngestOptions,
-               now: pd.Timestamp | None = None, replace: bool = False) -> IngestReport:
+def ingest_raw(
+    raws: list[RawTable],
+    warehouse: Warehouse,
+    options: IngestOptions,
+    now: pd.Timestamp | None = None,
+    replace: bool = False,
+) -> IngestReport:
     """Check each source (customers first) and replace its table in the warehouse; all or nothing."""
     now = pd.Timestamp.now() if now is None else pd.Timestamp(now)
     by_table = {raw.table: raw for raw in raws}
@@ -76,8 +87,11 @@ def ingest_raw(raws: list[RawTable], warehouse: Warehouse, options: IngestOption
 
     frames = {t: r.loaded for t, r in results.items()}
     balance = reconciliation(results)
-    report = IngestReport(counts={t: r.counts for t, r in results.items()},
-                          money=_money(balance), warnings=load_warnings(balance, options.max_quarantine_share))
+    report = IngestReport(
+        counts={t: r.counts for t, r in results.items()},
+        money=_money(balance),
+        warnings=load_warnings(balance, options.max_quarantine_share),
+    )
     if "customers" not in frames and "transactions" in frames and known is None:
         frames["customers"] = derive_customers(frames["transactions"])
         report.notes.append(t("note.ingest.derived", n=len(frames["customers"])))
@@ -85,7 +99,9 @@ def ingest_raw(raws: list[RawTable], warehouse: Warehouse, options: IngestOption
         report.notes += _order_notes(results["transactions"])
     for raw in raws:
         if raw.ignored_columns:
-            report.notes.append(t("note.ingest.ignored_columns", source=raw.source, columns=", ".join(raw.ignored_columns)))
+            report.notes.append(
+                t("note.ingest.ignored_columns", source=raw.source, columns=", ".join(raw.ignored_columns))
+            )
         if raw.computed:
             report.notes.append(t("note.ingest.computed", source=raw.source, columns=", ".join(raw.computed)))
 
@@ -105,8 +121,17 @@ def _refuse_shrinking(results: dict[str, Checked], warehouse: Warehouse, options
         if result.rows == 0 and held:
             raise SourceError(t("error.ingest.no_rows", source=result.source, held=held, table=table))
         if held and new < held * (1 - options.max_shrink):
-            raise SourceError(t("error.ingest.shrink", source=result.source, table=table, held=held, new=new,
-                                lost=held - new, limit=format_percent(options.max_shrink, current(), 0)))
+            raise SourceError(
+                t(
+                    "error.ingest.shrink",
+                    source=result.source,
+                    table=table,
+                    held=held,
+                    new=new,
+                    lost=held - new,
+                    limit=format_percent(options.max_shrink, current(), 0),
+                )
+            )
 
 
 def _order_notes(result: Checked) -> list[str]:
@@ -122,8 +147,9 @@ def _money(balance: pd.DataFrame) -> dict[str, dict[str, float]]:
     """Per table with amounts: the money of the source, loaded, guest and quarantined."""
     with_money = balance[balance["amount"].notna()]
     totals = with_money.groupby(["table_name", "outcome"])["amount"].sum().unstack(fill_value=0.0)
-    return {table: {"source": float(row.sum()), **{k: float(v) for k, v in row.items()}}
-            for table, row in totals.iterrows()}
+    return {
+        table: {"source": float(row.sum()), **{k: float(v) for k, v in row.items()}} for table, row in totals.iterrows()
+    }
 
 
 def _customers_of_record(warehouse: Warehouse) -> pd.Index | None:
@@ -143,11 +169,32 @@ def _quarantine(results: dict[str, Checked]) -> pd.DataFrame:
 
 
 def _loads(results: dict[str, Checked], raws: dict[str, RawTable], frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    rows = [{"table_name": t, "source": r.source, "sha256": raws[t].sha256, **r.counts,
-             "ignored_columns": ", ".join(raws[t].ignored_columns), "orders": r.orders,
-             "spread_orders": r.spread_orders} for t, r in results.items()]
+    rows = [
+        {
+            "table_name": t,
+            "source": r.source,
+            "sha256": raws[t].sha256,
+            **r.counts,
+            "ignored_columns": ", ".join(raws[t].ignored_columns),
+            "orders": r.orders,
+            "spread_orders": r.spread_orders,
+        }
+        for t, r in results.items()
+    ]
     if "customers" in frames and "customers" not in results:
         n = len(frames["customers"])
-        rows.append({"table_name": "customers", "source": DERIVED, "sha256": "", "rows": n, "loaded": n, "guest": 0,
-                     "quarantined": 0, "ignored_columns": "", "orders": 0, "spread_orders": 0})
+        rows.append(
+            {
+                "table_name": "customers",
+                "source": DERIVED,
+                "sha256": "",
+                "rows": n,
+                "loaded": n,
+                "guest": 0,
+                "quarantined": 0,
+                "ignored_columns": "",
+                "orders": 0,
+                "spread_orders": 0,
+            }
+        )
     return pd.DataFrame(rows, columns=list(LOADS_COLUMNS))

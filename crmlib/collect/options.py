@@ -66,8 +66,15 @@ class IngestOptions(BaseModel):
         for table, mapping in value.items():
             for source, target in mapping.items():
                 if target not in TABLES[table].names:
-                    raise ValueError(t("error.options.maps_to", table=table, source=repr(source), target=repr(target),
-                                       columns=", ".join(TABLES[table].names)))
+                    raise ValueError(
+                        t(
+                            "error.options.maps_to",
+                            table=table,
+                            source=repr(source),
+                            target=repr(target),
+                            columns=", ".join(TABLES[table].names),
+                        )
+                    )
         return value
 
     @field_validator("computed")
@@ -76,8 +83,14 @@ class IngestOptions(BaseModel):
         for table, columns in value.items():
             for column, expression in columns.items():
                 if column not in TABLES[table].names:
-                    raise ValueError(t("error.options.column", table=table, column=repr(column),
-                                       columns=", ".join(TABLES[table].names)))
+                    raise ValueError(
+                        t(
+                            "error.options.column",
+                            table=table,
+                            column=repr(column),
+                            columns=", ".join(TABLES[table].names),
+                        )
+                    )
                 kind = TABLES[table].col(column).kind
                 if kind not in ("float", "int"):
                     raise ValueError(t("error.options.computed_kind", table=table, column=column))
@@ -90,7 +103,7 @@ class IngestOptions(BaseModel):
         return [code.strip() for code in value if code.strip()]
 
     @model_validator(mode="after")
-    def _number_format(self) -> "IngestOptions":
+    def _number_format(self) -> IngestOptions:
         if self.decimal not in (".", ","):
             raise ValueError(t("error.options.decimal", value=repr(self.decimal)))
         if self.thousands not in (None, ".", ",", " ", "'"):

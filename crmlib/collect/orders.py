@@ -36,8 +36,11 @@ INHERITED = ("customer_id", "channel", "campaign_id")  # order-level fields a li
 def mark_lines(typed: pd.DataFrame, options: IngestOptions) -> pd.DataFrame:
     """Sale or refund for every line (amounts of refunds made negative), and whether it is a product line."""
     kind = typed["kind"].str.lower()
-    refund = (typed["amount"].lt(0).fillna(False) | kind.eq("refund").fillna(False)
-              | typed["quantity"].lt(0).fillna(False).astype(bool))
+    refund = (
+        typed["amount"].lt(0).fillna(False)
+        | kind.eq("refund").fillna(False)
+        | typed["quantity"].lt(0).fillna(False).astype(bool)
+    )
     if options.cancellation_prefix:
         refund |= typed["transaction_id"].str.startswith(options.cancellation_prefix).fillna(False)
     refund = refund.astype(bool)
@@ -83,13 +86,28 @@ def _conflicts(lines: pd.DataFrame, row_numbers: pd.Series, index: pd.Index) -> 
     if lines.empty:
         return pd.DataFrame({"pos": np.array([], dtype=int), "column": [], "check_name": [], "reason": []})
     rows = row_numbers.to_numpy()[index.get_indexer(lines.index)]
-    firsts = (lines.assign(row=rows).drop_duplicates(["transaction_id", "customer_id"])
-              .dropna(subset=["customer_id"]).groupby("transaction_id").head(2))
+    firsts = (
+        lines.assign(row=rows)
+        .drop_duplicates(["transaction_id", "customer_id"])
+        .dropna(subset=["customer_id"])
+        .groupby("transaction_id")
+        .head(2)
+    )
     named = {tid: list(zip(g["customer_id"], g["row"])) for tid, g in firsts.groupby("transaction_id")}
     reasons = []
     for tid in lines["transaction_id"]:
         (a, row_a), (b, row_b) = named[tid][:2]
-        reasons.append(("quarantine.conflict", {"order": repr(tid), "a": repr(a), "row_a": str(row_a), "b": repr(b),
-                                                "row_b": str(row_b)}))
-    return pd.DataFrame({"pos": index.get_indexer(lines.index), "column": "customer_id", "check_name": "conflict",
-                         "reason": pd.Series(reasons, dtype=object)})
+        reasons.append(
+            (
+                "quarantine.conflict",
+                {"order": repr(tid), "a": repr(a), "row_a": str(row_a), "b": repr(b), "row_b": str(row_b)},
+            )
+        )
+    return pd.DataFrame(
+        {
+            "pos": index.get_indexer(lines.index),
+            "column": "customer_id",
+            "check_name": "conflict",
+            "reason": pd.Series(reasons, dtype=object),
+        }
+    )

@@ -82,8 +82,9 @@ def parse_time(values: pd.Series, options: IngestOptions) -> pd.Series:
             parsed = pd.to_datetime(text[plain], format="ISO8601", errors="coerce")
             retry = parsed.isna()
             if retry.any():  # other common layouts, such as 30/06/2025 or Jun 30 2025
-                parsed[retry] = pd.to_datetime(text[plain][retry], format="mixed", dayfirst=options.dayfirst,
-                                               errors="coerce")
+                parsed[retry] = pd.to_datetime(
+                    text[plain][retry], format="mixed", dayfirst=options.dayfirst, errors="coerce"
+                )
         out[plain] = parsed.astype("datetime64[us]")
     return out
 
@@ -101,6 +102,12 @@ def tidy_ids(values: pd.Series) -> pd.Series:
     return values.str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
 
 
-PARSERS = {"str": parse_text, "float": parse_number, "int": parse_whole, "bool": parse_bool, "ts": parse_time,
-           "date": parse_date}
+PARSERS = {
+    "str": parse_text,
+    "float": parse_number,
+    "int": parse_whole,
+    "bool": parse_bool,
+    "ts": parse_time,
+    "date": parse_date,
+}
 """The parser of each column kind: parser(values, options) -> values of that kind, missing where they do not parse."""

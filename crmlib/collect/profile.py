@@ -53,21 +53,27 @@ def quarantine_by_check(warehouse: Warehouse) -> pd.DataFrame:
 def quarantine_examples(warehouse: Warehouse, per_check: int = 3, language: str | None = None) -> pd.DataFrame:
     """A few quarantined records for each table and kind of problem, with the row to look at and the reason in
     `language` (default: the language of the load)."""
-    frame = warehouse.query("""
+    frame = warehouse.query(
+        """
         SELECT table_name, source, row_number, column_name, reason, reasons FROM quarantine
         QUALIFY row_number() OVER (PARTITION BY table_name, check_name ORDER BY row_number) <= $n
-        ORDER BY table_name, check_name, row_number""", {"n": per_check})
+        ORDER BY table_name, check_name, row_number""",
+        {"n": per_check},
+    )
     if language is not None:
-        worded = [reasons_text(r, language) if isinstance(r, str) else text
-                  for r, text in zip(frame["reasons"], frame["reason"])]
+        worded = [
+            reasons_text(r, language) if isinstance(r, str) else text
+            for r, text in zip(frame["reasons"], frame["reason"])
+        ]
         frame["reason"] = pd.Series(worded, index=frame.index, dtype=object)
     return frame.drop(columns="reasons")
 
 
 def load_balance(warehouse: Warehouse) -> pd.DataFrame:
     """Per loaded source: rows read, loaded, loaded as guest sales and quarantined, and whether they add up."""
-    frame = warehouse.query("SELECT table_name, source, rows, loaded, coalesce(guest, 0) AS guest, quarantined "
-                            "FROM loads")
+    frame = warehouse.query(
+        "SELECT table_name, source, rows, loaded, coalesce(guest, 0) AS guest, quarantined FROM loads"
+    )
     frame = frame.assign(balanced=frame["rows"] == frame["loaded"] + frame["guest"] + frame["quarantined"])
     return frame.sort_values("table_name", key=_contract_order, kind="stable").reset_index(drop=True)
 
@@ -78,15 +84,18 @@ def reconciliation(warehouse: Warehouse, table: str = "transactions") -> pd.Data
     The source's total is by construction loaded + guest + quarantined; the page shows it so a reader sees at once
     how much of the source (in rows and money) did not reach the figures.
     """
-    frame = warehouse.query("""
+    frame = warehouse.query(
+        """
         SELECT month, outcome, sum(rows)::BIGINT AS rows, sum(amount) AS amount FROM reconciliation
-        WHERE table_name = $table GROUP BY ALL""", {"table": table})
+        WHERE table_name = $table GROUP BY ALL""",
+        {"table": table},
+    )
     rows = frame.pivot_table(index="month", columns="outcome", values="rows", aggfunc="sum", dropna=False)
     money = frame.pivot_table(index="month", columns="outcome", values="amount", aggfunc="sum", dropna=False)
     out = pd.DataFrame(index=rows.index if len(rows) else pd.Index([], name="month"))
     for kind in OUTCOMES:
-        out[f"{kind}_rows"] = rows[kind] if kind in rows else 0
-        out[f"{kind}_amount"] = money[kind] if kind in money else 0.0
+        out[f"{kind}_rows"] = rows.get(kind, 0)
+        out[f"{kind}_amount"] = money.get(kind, 0.0)
     out = out.fillna(0)
     out.insert(0, "source_rows", out[[f"{k}_rows" for k in OUTCOMES]].sum(axis=1))
     out.insert(1, "source_amount", out[[f"{k}_amount" for k in OUTCOMES]].sum(axis=1))
@@ -115,11 +124,14 @@ def load_warnings(warehouse: Warehouse, max_share: float) -> pd.DataFrame:
 def sales(warehouse: Warehouse, until: pd.Timestamp) -> pd.DataFrame:
     """Orders and net revenue before `until`, of customers and of guests (sales without a customer), with the lines
     that make them, the share of postage and fee lines, and the orders whose lines were stamped minutes apart."""
-    frame = warehouse.query("""
+    frame = warehouse.query(
+        """
         SELECT CASE WHEN customer_id IS NULL THEN 'guest' ELSE 'customer' END AS buyer,
                count(*) FILTER (WHERE kind = 'sale') AS orders, count(*) FILTER (WHERE kind = 'refund') AS refunds,
                sum(lines)::BIGINT AS lines, sum(amount) AS revenue
-        FROM orders WHERE ts < $until GROUP BY ALL""", {"until": _ts(until)})
+        FROM orders WHERE ts < $until GROUP BY ALL""",
+        {"until": _ts(until)},
+    )
     frame = frame.set_index("buyer").reindex(["customer", "guest"]).fillna(0)
     frame["revenue_share"] = frame["revenue"] / frame["revenue"].sum() if frame["revenue"].sum() else 0.0
     return frame.astype({"orders": "int64", "refunds": "int64", "lines": "int64"}).reset_index()
@@ -128,13 +140,21 @@ def sales(warehouse: Warehouse, until: pd.Timestamp) -> pd.DataFrame:
 def order_lines(warehouse: Warehouse, until: pd.Timestamp) -> dict[str, float]:
     """How the transactions came: lines, orders, lines per order, non-product lines and their revenue, and the
     orders whose lines had different times (from the latest load)."""
-    counts = warehouse.query("""
+    counts = (
+        warehouse.query(
+            """
         SELECT count(*) AS lines, count(DISTINCT transaction_id) AS orders,
                count(*) FILTER (WHERE NOT coalesce(is_product, true)) AS non_product_lines,
                coalesce(sum(amount) FILTER (WHERE NOT coalesce(is_product, true)), 0) AS non_product_revenue
-        FROM transactions WHERE ts < $until""", {"until": _ts(until)}).iloc[0].to_dict()
-    spread = warehouse.query("SELECT coalesce(max(spread_orders), 0) AS n FROM loads WHERE table_name = "
-                             "'transactions'")["n"][0]
+        FROM transactions WHERE ts < $until""",
+            {"until": _ts(until)},
+        )
+        .iloc[0]
+        .to_dict()
+    )
+    spread = warehouse.query(
+        "SELECT coalesce(max(spread_orders), 0) AS n FROM loads WHERE table_name = 'transactions'"
+    )["n"][0]
     counts["spread_orders"] = int(spread)
     counts["lines_per_order"] = counts["lines"] / counts["orders"] if counts["orders"] else 0.0
     return counts
@@ -168,7 +188,8 @@ def shared_contacts(warehouse: Warehouse) -> pd.DataFrame:
         WITH contacts AS (
             SELECT customer_id, 'email' AS contact, lower(trim(email)) AS value FROM customers WHERE email IS NOT NULL
             UNION ALL
-            SELECT customer_id, 'phone', regexp_replace(phone, '[^0-9]', '', 'g') FROM customers WHERE phone IS NOT NULL)
+            SELECT customer_id, 'phone', regexp_replace(phone, '[^0-9]', '', 'g') FROM customers
+            WHERE phone IS NOT NULL)
         SELECT contact, value, count(*) AS customers, string_agg(customer_id, ', ' ORDER BY customer_id) AS ids
         FROM contacts WHERE value <> '' GROUP BY contact, value HAVING count(*) > 1
         ORDER BY customers DESC, contact, value""")
@@ -177,7 +198,8 @@ def shared_contacts(warehouse: Warehouse) -> pd.DataFrame:
 def monthly_growth(warehouse: Warehouse, until: pd.Timestamp) -> pd.DataFrame:
     """Per month before `until`: new customers, orders (sales; guests' too), net revenue (guests' too, and on its
     own), active (buying) customers."""
-    return warehouse.query("""
+    return warehouse.query(
+        """
         WITH months AS (
             SELECT date_trunc('month', signup_date) AS month, count(*) AS new_customers, 0 AS orders,
                    0.0 AS revenue, 0.0 AS guest_revenue, 0 AS active_customers
@@ -190,7 +212,9 @@ def monthly_growth(warehouse: Warehouse, until: pd.Timestamp) -> pd.DataFrame:
         SELECT month, sum(new_customers)::BIGINT AS new_customers, sum(orders)::BIGINT AS orders,
                sum(revenue) AS revenue, sum(guest_revenue) AS guest_revenue,
                sum(active_customers)::BIGINT AS active_customers
-        FROM months GROUP BY month ORDER BY month""", {"until": _ts(until)})
+        FROM months GROUP BY month ORDER BY month""",
+        {"until": _ts(until)},
+    )
 
 
 def _contract_order(names: pd.Series) -> pd.Series:

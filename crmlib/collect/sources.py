@@ -60,12 +60,19 @@ def find_sources(directory: str | Path) -> tuple[dict[str, Path], list[str]]:
         if table in TABLES and path.suffix.lower() in SUFFIXES:
             found.setdefault(table, []).append(path)
         else:
-            ignored.append(t("note.ingest.ignored_file", file=path.name, tables=", ".join(TABLES),
-                             suffixes=", ".join(sorted(SUFFIXES))))
+            ignored.append(
+                t(
+                    "note.ingest.ignored_file",
+                    file=path.name,
+                    tables=", ".join(TABLES),
+                    suffixes=", ".join(sorted(SUFFIXES)),
+                )
+            )
     for table, paths in found.items():
         if len(paths) > 1:
-            raise SourceError(t("error.source.two_files", folder=str(directory), table=table,
-                                files=", ".join(p.name for p in paths)))
+            raise SourceError(
+                t("error.source.two_files", folder=str(directory), table=table, files=", ".join(p.name for p in paths))
+            )
     return {table: paths[0] for table, paths in found.items()}, ignored
 
 
@@ -85,8 +92,9 @@ def read_file(path: Path, table: str, options: IngestOptions) -> RawTable:
         raise
     except Exception as exc:  # a corrupt or foreign file: say which and why, in one line
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise SourceError(t("error.source.unreadable", path=str(path), format=suffix.lstrip("."), reason=reason)) \
-            from None
+        raise SourceError(
+            t("error.source.unreadable", path=str(path), format=suffix.lstrip("."), reason=reason)
+        ) from None
     raw = _to_contract(frame, table, str(path), options, rows)
     raw.sha256 = _sha256(path)
     raw.malformed = malformed
@@ -104,8 +112,9 @@ def read_database(options: IngestOptions, tables: list[str] | None = None) -> li
         engine = sa.create_engine(url)
         shown = engine.url.render_as_string(hide_password=True)
     except Exception as exc:
-        raise SourceError(t("error.source.bad_url", variable=options.database_url_env,
-                            reason=type(exc).__name__)) from None
+        raise SourceError(
+            t("error.source.bad_url", variable=options.database_url_env, reason=type(exc).__name__)
+        ) from None
     out = []
     try:
         with engine.connect() as con:
@@ -114,8 +123,9 @@ def read_database(options: IngestOptions, tables: list[str] | None = None) -> li
                 schema, name = _split_name(options.database_tables.get(table, table))
                 if not inspector.has_table(name, schema=schema):
                     if table in options.database_tables:
-                        raise SourceError(t("error.source.no_table", database=shown,
-                                            name=options.database_tables[table], table=table))
+                        raise SourceError(
+                            t("error.source.no_table", database=shown, name=options.database_tables[table], table=table)
+                        )
                     continue
                 selectable = sa.Table(name, sa.MetaData(), schema=schema, autoload_with=con)
                 frame = pd.read_sql(sa.select(selectable), con)
@@ -124,15 +134,14 @@ def read_database(options: IngestOptions, tables: list[str] | None = None) -> li
                 raw.sha256 = hashlib.sha256(frame.to_csv(index=False).encode()).hexdigest()
                 out.append(raw)
     except sa.exc.SQLAlchemyError as exc:
-        detail = str(exc.orig if getattr(exc, "orig", None) else exc).strip().splitlines()[0]
+        detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         raise SourceError(t("error.source.database", database=shown, detail=detail)) from None
     finally:
         engine.dispose()
     return out
 
 
-def _to_contract(frame: pd.DataFrame, table: str, source: str, options: IngestOptions,
-                 rows: pd.Series) -> RawTable:
+def _to_contract(frame: pd.DataFrame, table: str, source: str, options: IngestOptions, rows: pd.Series) -> RawTable:
     """Rename columns to the contract's names, compute columns, check the required ones are there, number rows."""
     record_hash = pd.util.hash_pandas_object(frame.astype(str).where(frame.notna()), index=False)
     mapping = {normalize_header(k): v for k, v in options.columns.get(table, {}).items()}
@@ -150,24 +159,43 @@ def _to_contract(frame: pd.DataFrame, table: str, source: str, options: IngestOp
         raise SourceError(t(key, source=source, column=repr(missing[0]), table=table, found=found))
     ignored = [c for c in frame.columns if c not in spec.names]
     frame = frame[[c for c in spec.names if c in frame.columns]].reset_index(drop=True)
-    return RawTable(table, source, frame, rows.reset_index(drop=True), ignored_columns=ignored,
-                    record_hash=record_hash.reset_index(drop=True), computed=computed)
+    return RawTable(
+        table,
+        source,
+        frame,
+        rows.reset_index(drop=True),
+        ignored_columns=ignored,
+        record_hash=record_hash.reset_index(drop=True),
+        computed=computed,
+    )
 
 
 def _compute(frame: pd.DataFrame, table: str, source: str, options: IngestOptions) -> list[str]:
     """Add the computed columns of `table` to `frame` (in place): the expressions of `ingest.computed`, and
     amount = quantity * unit_price for transactions that give those but no amount. Returns their names."""
     expressions = dict(options.computed.get(table, {}))
-    if table == "transactions" and "amount" not in frame and "amount" not in expressions \
-            and {"quantity", "unit_price"} <= set(frame.columns):
+    if (
+        table == "transactions"
+        and "amount" not in frame
+        and "amount" not in expressions
+        and {"quantity", "unit_price"} <= set(frame.columns)
+    ):
         expressions["amount"] = "quantity * unit_price"
     for column, expression in expressions.items():
         key = f"ingest.computed.{table}.{column}"
         names = check_expression(expression, key)
         unknown = sorted(names - set(frame.columns))
         if unknown:
-            raise SourceError(t("error.source.expression_column", source=source, key=key, expression=repr(expression),
-                                column=repr(unknown[0]), columns=", ".join(map(str, frame.columns))))
+            raise SourceError(
+                t(
+                    "error.source.expression_column",
+                    source=source,
+                    key=key,
+                    expression=repr(expression),
+                    column=repr(unknown[0]),
+                    columns=", ".join(map(str, frame.columns)),
+                )
+            )
         frame[column] = evaluate(expression, {n: parse_number(frame[n], options) for n in names})
     return list(expressions)
 
@@ -185,8 +213,9 @@ def _read_csv(path: Path) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame | None]
     if not header_line.strip():
         raise SourceError(t("error.source.empty", path=str(path)))
     delimiter = max(DELIMITERS, key=lambda d: header_line.count(d))
-    read = dict(sep=delimiter, encoding=encoding, dtype=str, keep_default_na=False, na_values=NA_VALUES,
-                skipinitialspace=True)
+    read = dict(
+        sep=delimiter, encoding=encoding, dtype=str, keep_default_na=False, na_values=NA_VALUES, skipinitialspace=True
+    )
     try:
         frame = pd.read_csv(path, engine="c", **read)
         return frame, _numbered(frame, first=2), None
@@ -202,8 +231,13 @@ def _read_csv_leniently(path: Path, encoding: str, delimiter: str) -> tuple[pd.D
         good, numbers, bad = [], [], []
         for row_number, record in enumerate(records, start=2):
             if len(record) > len(header):
-                bad.append((row_number, ("quarantine.malformed", {"fields": str(len(record)),
-                                                                  "header": str(len(header))}), record))
+                bad.append(
+                    (
+                        row_number,
+                        ("quarantine.malformed", {"fields": str(len(record)), "header": str(len(header))}),
+                        record,
+                    )
+                )
                 continue
             good.append(record + [""] * (len(header) - len(record)))
             numbers.append(row_number)
@@ -247,5 +281,3 @@ def _sha256(path: Path) -> str:
 def _split_name(qualified: str) -> tuple[str | None, str]:
     schema, _, name = qualified.rpartition(".")
     return (schema or None), name
-
-

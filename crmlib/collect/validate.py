@@ -48,12 +48,15 @@ class Checked:
     @property
     def counts(self) -> dict[str, int]:
         """rows = loaded + guest + quarantined."""
-        return {"rows": self.rows, "loaded": len(self.loaded) - self.guests, "guest": self.guests,
-                "quarantined": len(self.quarantine)}
+        return {
+            "rows": self.rows,
+            "loaded": len(self.loaded) - self.guests,
+            "guest": self.guests,
+            "quarantined": len(self.quarantine),
+        }
 
 
-def check(raw: RawTable, options: IngestOptions, now: pd.Timestamp,
-          known_customers: pd.Index | None = None) -> Checked:
+def check(raw: RawTable, options: IngestOptions, now: pd.Timestamp, known_customers: pd.Index | None = None) -> Checked:
     """Type and check every record of `raw`; `known_customers` turns on the customer reference check."""
     spec = TABLES[raw.table]
     lines = raw.table == "transactions"
@@ -77,18 +80,30 @@ def check(raw: RawTable, options: IngestOptions, now: pd.Timestamp,
     bad[problems["pos"].to_numpy(dtype=int)] = True
     guest = typed["customer_id"].isna().to_numpy() & ~bad if lines else np.zeros(len(typed), dtype=bool)
     if guest.any() and options.guests == "quarantine":
-        problems = _combined([problems, _problem_frame(np.flatnonzero(guest), "customer_id", "missing",
-                                                       [("quarantine.guest", {})] * int(guest.sum()))])
+        problems = _combined(
+            [
+                problems,
+                _problem_frame(
+                    np.flatnonzero(guest), "customer_id", "missing", [("quarantine.guest", {})] * int(guest.sum())
+                ),
+            ]
+        )
         bad |= guest
         guest = np.zeros(len(typed), dtype=bool)
 
     loaded = typed.loc[~bad].reset_index(drop=True)
     quarantine = pd.concat([_quarantine_rows(raw, problems), _malformed_rows(raw)], ignore_index=True)
-    return Checked(raw.table, raw.source, len(typed) + _count(raw.malformed), loaded,
-                   quarantine.sort_values("row_number", kind="stable").reset_index(drop=True),
-                   guests=int(guest.sum()), orders=orders.orders if orders else 0,
-                   spread_orders=orders.spread if orders else 0,
-                   outcomes=_outcomes(raw, typed, spec, bad, guest))
+    return Checked(
+        raw.table,
+        raw.source,
+        len(typed) + _count(raw.malformed),
+        loaded,
+        quarantine.sort_values("row_number", kind="stable").reset_index(drop=True),
+        guests=int(guest.sum()),
+        orders=orders.orders if orders else 0,
+        spread_orders=orders.spread if orders else 0,
+        outcomes=_outcomes(raw, typed, spec, bad, guest),
+    )
 
 
 def _combined(frames: list[pd.DataFrame]) -> pd.DataFrame:
@@ -104,13 +119,22 @@ def _outcomes(raw: RawTable, typed: pd.DataFrame, spec: Table, bad: np.ndarray, 
     time = next(c.name for c in spec.columns if c.kind in ("ts", "date"))
     outcome = np.where(bad, "quarantined", np.where(guest, "guest", "loaded"))
     amount = typed["amount"].to_numpy(dtype=float) if "amount" in spec.names else np.full(len(typed), np.nan)
-    frame = pd.DataFrame({"outcome": outcome, "month": typed[time].dt.to_period("M").dt.start_time,
-                          "amount": amount})
+    frame = pd.DataFrame({"outcome": outcome, "month": typed[time].dt.to_period("M").dt.start_time, "amount": amount})
     malformed = _count(raw.malformed)
     if malformed:
-        frame = pd.concat([frame, pd.DataFrame({"outcome": ["quarantined"] * malformed,
-                                                "month": pd.Series([pd.NaT] * malformed, dtype=frame["month"].dtype),
-                                                "amount": np.nan})], ignore_index=True)
+        frame = pd.concat(
+            [
+                frame,
+                pd.DataFrame(
+                    {
+                        "outcome": ["quarantined"] * malformed,
+                        "month": pd.Series([pd.NaT] * malformed, dtype=frame["month"].dtype),
+                        "amount": np.nan,
+                    }
+                ),
+            ],
+            ignore_index=True,
+        )
     return frame
 
 
@@ -123,12 +147,18 @@ def derive_customers(transactions: pd.DataFrame) -> pd.DataFrame:
 def conform(frame: pd.DataFrame, table: str) -> pd.DataFrame:
     """Give `frame` every column of `table` as the warehouse stores it, in order and typed (missing ones empty)."""
     spec = TABLES[table]
-    return pd.DataFrame({c.name: frame[c.name].astype(PANDAS_TYPES[c.kind]) if c.name in frame
-                         else pd.Series(index=frame.index, dtype=PANDAS_TYPES[c.kind])
-                         for c in spec.stored})
+    return pd.DataFrame(
+        {
+            c.name: frame[c.name].astype(PANDAS_TYPES[c.kind])
+            if c.name in frame
+            else pd.Series(index=frame.index, dtype=PANDAS_TYPES[c.kind])
+            for c in spec.stored
+        }
+    )
 
 
 # --- parsing -------------------------------------------------------------------------------------------------
+
 
 def _parse(frame: pd.DataFrame, spec: Table, options: IngestOptions) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
     """Each contract column parsed into its kind; a value that does not parse is a problem."""
@@ -143,14 +173,23 @@ def _parse(frame: pd.DataFrame, spec: Table, options: IngestOptions) -> tuple[pd
             parsed = tidy_ids(parsed)
         unparsed = values.notna().to_numpy() & parsed.isna().to_numpy()
         if unparsed.any():
-            problems.append(_problem_frame(np.flatnonzero(unparsed), col.name, "unparsable", [
-                (f"quarantine.unparsable.{col.kind}", {"column": col.name, "value": repr(str(v)[:60])})
-                for v in values[unparsed]]))
+            problems.append(
+                _problem_frame(
+                    np.flatnonzero(unparsed),
+                    col.name,
+                    "unparsable",
+                    [
+                        (f"quarantine.unparsable.{col.kind}", {"column": col.name, "value": repr(str(v)[:60])})
+                        for v in values[unparsed]
+                    ],
+                )
+            )
         typed[col.name] = parsed.astype(PANDAS_TYPES[col.kind])
     return pd.DataFrame(typed, index=frame.index), problems
 
 
 # --- rules ---------------------------------------------------------------------------------------------------
+
 
 def _schema_problems(typed: pd.DataFrame, spec: Table) -> list[pd.DataFrame]:
     """Required values and value rules, as the pandera schema of the table reports them."""
@@ -160,9 +199,12 @@ def _schema_problems(typed: pd.DataFrame, spec: Table) -> list[pd.DataFrame]:
     except pa.errors.SchemaErrors as err:
         cases = err.failure_cases.dropna(subset=["index"])
     cases = cases[cases["column"].isin(spec.names)]
-    reasons = [("quarantine.missing", {"column": col}) if check == "not_nullable"
-               else ("quarantine.rule", {"column": col, "value": repr(value), "rule": check})
-               for col, check, value in zip(cases["column"], cases["check"], cases["failure_case"])]
+    reasons = [
+        ("quarantine.missing", {"column": col})
+        if check == "not_nullable"
+        else ("quarantine.rule", {"column": col, "value": repr(value), "rule": check})
+        for col, check, value in zip(cases["column"], cases["check"], cases["failure_case"])
+    ]
     positions = typed.index.get_indexer(cases["index"].astype(int))
     checks = np.where(cases["check"].eq("not_nullable"), "missing", "rule")
     return [_problem_frame(positions, cases["column"].to_numpy(), checks, reasons)]
@@ -174,17 +216,32 @@ def _future_problems(typed: pd.DataFrame, spec: Table, now: pd.Timestamp) -> lis
         if col.not_future:
             late = typed[col.name].gt(now).fillna(False).to_numpy(dtype=bool)
             if late.any():
-                out.append(_problem_frame(np.flatnonzero(late), col.name, "future", [
-                    ("quarantine.future", {"column": col.name, "value": str(when), "now": f"{now:%Y-%m-%d %H:%M}"})
-                    for when in typed[col.name][late]]))
+                out.append(
+                    _problem_frame(
+                        np.flatnonzero(late),
+                        col.name,
+                        "future",
+                        [
+                            (
+                                "quarantine.future",
+                                {"column": col.name, "value": str(when), "now": f"{now:%Y-%m-%d %H:%M}"},
+                            )
+                            for when in typed[col.name][late]
+                        ],
+                    )
+                )
     return out
 
 
 def _unknown_customers(typed: pd.DataFrame, known: pd.Index) -> pd.DataFrame:
     ids = typed["customer_id"]
     unknown = (ids.notna() & ~ids.isin(known)).to_numpy(dtype=bool)
-    return _problem_frame(np.flatnonzero(unknown), "customer_id", "unknown_customer",
-                          [("quarantine.unknown_customer", {"customer": repr(c)}) for c in ids[unknown]])
+    return _problem_frame(
+        np.flatnonzero(unknown),
+        "customer_id",
+        "unknown_customer",
+        [("quarantine.unknown_customer", {"customer": repr(c)}) for c in ids[unknown]],
+    )
 
 
 def _duplicates(typed: pd.DataFrame, spec: Table, rows: pd.Series, exclude: pd.Series) -> pd.DataFrame:
@@ -199,13 +256,20 @@ def _duplicates(typed: pd.DataFrame, spec: Table, rows: pd.Series, exclude: pd.S
     first_row = rows.reset_index(drop=True)[ids.drop_duplicates(keep="first").index]
     first_row.index = ids.drop_duplicates(keep="first").to_numpy()
     dups = ids[repeated]
-    return _problem_frame(dups.index.to_numpy(), spec.id_column, "duplicate",
-                          [("quarantine.duplicate_id", {"column": spec.id_column, "value": repr(i),
-                                                        "row": str(first_row[i])}) for i in dups])
+    return _problem_frame(
+        dups.index.to_numpy(),
+        spec.id_column,
+        "duplicate",
+        [
+            ("quarantine.duplicate_id", {"column": spec.id_column, "value": repr(i), "row": str(first_row[i])})
+            for i in dups
+        ],
+    )
 
 
 def _exact_duplicates(raw: RawTable, exclude: pd.Series) -> pd.DataFrame:
     """Among records not already rejected, every record equal in every column (as read) to an earlier one."""
+    assert raw.record_hash is not None, "sources give every record a hash"
     hashes = raw.record_hash.reset_index(drop=True)
     keep = np.ones(len(hashes), dtype=bool)
     keep[exclude.to_numpy(dtype=int)] = False
@@ -216,16 +280,27 @@ def _exact_duplicates(raw: RawTable, exclude: pd.Series) -> pd.DataFrame:
     firsts = hashes.drop_duplicates(keep="first")
     first_row = pd.Series(raw.row_numbers.to_numpy()[firsts.index], index=firsts.to_numpy())
     dups = hashes[repeated]
-    return _problem_frame(dups.index.to_numpy(), raw.frame.columns[0], "duplicate",
-                          [("quarantine.duplicate_row", {"row": str(first_row[h])}) for h in dups])
+    return _problem_frame(
+        dups.index.to_numpy(),
+        raw.frame.columns[0],
+        "duplicate",
+        [("quarantine.duplicate_row", {"row": str(first_row[h])}) for h in dups],
+    )
 
 
 # --- quarantine ----------------------------------------------------------------------------------------------
 
+
 def _problem_frame(positions, column, check_name, reasons) -> pd.DataFrame:
     """Problems at row positions: each reason a catalogue message and its values, (key, {name: value})."""
-    return pd.DataFrame({"pos": np.asarray(positions, dtype=int), "column": column, "check_name": check_name,
-                         "reason": pd.Series(list(reasons), dtype=object)})
+    return pd.DataFrame(
+        {
+            "pos": np.asarray(positions, dtype=int),
+            "column": column,
+            "check_name": check_name,
+            "reason": pd.Series(list(reasons), dtype=object),
+        }
+    )
 
 
 def _no_problems() -> pd.DataFrame:
@@ -239,28 +314,41 @@ def _quarantine_rows(raw: RawTable, problems: pd.DataFrame) -> pd.DataFrame:
     grouped = problems.sort_values("pos", kind="stable").groupby("pos", sort=True)
     positions = np.array(list(grouped.groups))
     records = raw.frame.iloc[positions]
-    return pd.DataFrame({
-        "table_name": raw.table,
-        "source": raw.source,
-        "row_number": raw.row_numbers.to_numpy()[positions],
-        "column_name": grouped["column"].agg(", ".join).to_numpy(),
-        "check_name": grouped["check_name"].agg(lambda c: ", ".join(dict.fromkeys(c))).to_numpy(),
-        "reason": grouped["reason"].agg(lambda rs: "; ".join(reason_text(r) for r in rs)).to_numpy(),
-        "reasons": grouped["reason"].agg(lambda rs: json.dumps([list(r) for r in rs], ensure_ascii=False)).to_numpy(),
-        "record": [json.dumps({k: (None if pd.isna(v) else str(v)) for k, v in rec.items()}, ensure_ascii=False)
-                   for rec in records.to_dict("records")],
-    })
+    return pd.DataFrame(
+        {
+            "table_name": raw.table,
+            "source": raw.source,
+            "row_number": raw.row_numbers.to_numpy()[positions],
+            "column_name": grouped["column"].agg(", ".join).to_numpy(),
+            "check_name": grouped["check_name"].agg(lambda c: ", ".join(dict.fromkeys(c))).to_numpy(),
+            "reason": grouped["reason"].agg(lambda rs: "; ".join(reason_text(r) for r in rs)).to_numpy(),
+            "reasons": grouped["reason"]
+            .agg(lambda rs: json.dumps([list(r) for r in rs], ensure_ascii=False))
+            .to_numpy(),
+            "record": [
+                json.dumps({k: (None if pd.isna(v) else str(v)) for k, v in rec.items()}, ensure_ascii=False)
+                for rec in records.to_dict("records")
+            ],
+        }
+    )
 
 
 def _malformed_rows(raw: RawTable) -> pd.DataFrame:
     if raw.malformed is None or raw.malformed.empty:
         return pd.DataFrame(columns=QUARANTINE_COLUMNS)
     m = raw.malformed
-    return pd.DataFrame({"table_name": raw.table, "source": raw.source, "row_number": m["row_number"],
-                         "column_name": "", "check_name": "malformed",
-                         "reason": [reason_text(r) for r in m["reason"]],
-                         "reasons": [json.dumps([list(r)], ensure_ascii=False) for r in m["reason"]],
-                         "record": [json.dumps(r, ensure_ascii=False) for r in m["record"]]})
+    return pd.DataFrame(
+        {
+            "table_name": raw.table,
+            "source": raw.source,
+            "row_number": m["row_number"],
+            "column_name": "",
+            "check_name": "malformed",
+            "reason": [reason_text(r) for r in m["reason"]],
+            "reasons": [json.dumps([list(r)], ensure_ascii=False) for r in m["reason"]],
+            "record": [json.dumps(r, ensure_ascii=False) for r in m["record"]],
+        }
+    )
 
 
 def reason_text(reason, language: str | None = None) -> str:

@@ -11,9 +11,9 @@ second one waits (up to `timeout` seconds) and then reads what the first one com
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import duckdb
 import pandas as pd
@@ -30,12 +30,27 @@ QUARANTINE_SQL = """CREATE TABLE IF NOT EXISTS quarantine (
     reasons VARCHAR, record VARCHAR)"""
 # Per loaded source: rows = loaded + guest + quarantined; for transactions, the orders and how many had lines at
 # different times.
-LOADS_COLUMNS = {"table_name": "VARCHAR", "source": "VARCHAR", "sha256": "VARCHAR", "rows": "BIGINT",
-                 "loaded": "BIGINT", "quarantined": "BIGINT", "ignored_columns": "VARCHAR", "guest": "BIGINT",
-                 "orders": "BIGINT", "spread_orders": "BIGINT"}
+LOADS_COLUMNS = {
+    "table_name": "VARCHAR",
+    "source": "VARCHAR",
+    "sha256": "VARCHAR",
+    "rows": "BIGINT",
+    "loaded": "BIGINT",
+    "quarantined": "BIGINT",
+    "ignored_columns": "VARCHAR",
+    "guest": "BIGINT",
+    "orders": "BIGINT",
+    "spread_orders": "BIGINT",
+}
 # Per loaded source, month and outcome (loaded, guest, quarantined): rows and money, so a load visibly balances.
-RECONCILIATION_COLUMNS = {"table_name": "VARCHAR", "source": "VARCHAR", "month": "TIMESTAMP", "outcome": "VARCHAR",
-                          "rows": "BIGINT", "amount": "DOUBLE"}
+RECONCILIATION_COLUMNS = {
+    "table_name": "VARCHAR",
+    "source": "VARCHAR",
+    "month": "TIMESTAMP",
+    "outcome": "VARCHAR",
+    "rows": "BIGINT",
+    "amount": "DOUBLE",
+}
 BOOKKEEPING = {"loads": LOADS_COLUMNS, "reconciliation": RECONCILIATION_COLUMNS}
 
 
@@ -50,12 +65,13 @@ class Warehouse:
             for table in (*(TABLES[name] for name in TABLE_ORDER), ORDERS):
                 con.execute(create_table_sql(table))
                 for col in table.stored:  # a warehouse made by an earlier version gains the new columns
-                    con.execute(f'ALTER TABLE "{table.name}" ADD COLUMN IF NOT EXISTS "{col.name}" '
-                                f'{SQL_TYPES[col.kind]}')
+                    con.execute(
+                        f'ALTER TABLE "{table.name}" ADD COLUMN IF NOT EXISTS "{col.name}" {SQL_TYPES[col.kind]}'
+                    )
             con.execute(QUARANTINE_SQL)
             con.execute("ALTER TABLE quarantine ADD COLUMN IF NOT EXISTS reasons VARCHAR")
             for name, columns in BOOKKEEPING.items():
-                con.execute(f'CREATE TABLE IF NOT EXISTS {name} ({", ".join(f"{c} {t}" for c, t in columns.items())})')
+                con.execute(f"CREATE TABLE IF NOT EXISTS {name} ({', '.join(f'{c} {t}' for c, t in columns.items())})")
                 for column, kind in columns.items():
                     con.execute(f"ALTER TABLE {name} ADD COLUMN IF NOT EXISTS {column} {kind}")
 
@@ -90,8 +106,13 @@ class Warehouse:
             return self.query(f'SELECT * FROM "{name}"')
         return self.query(f'SELECT * FROM "{name}" WHERE "{time_col}" < ?', [pd.Timestamp(until).to_pydatetime()])
 
-    def replace_tables(self, frames: dict[str, pd.DataFrame], quarantine: pd.DataFrame, loads: pd.DataFrame,
-                       reconciliation: pd.DataFrame | None = None) -> None:
+    def replace_tables(
+        self,
+        frames: dict[str, pd.DataFrame],
+        quarantine: pd.DataFrame,
+        loads: pd.DataFrame,
+        reconciliation: pd.DataFrame | None = None,
+    ) -> None:
         """Replace canonical tables (and the orders, when the transactions change), their quarantine, load and
         reconciliation records, in one transaction."""
         with self.connect() as con:
@@ -109,8 +130,11 @@ class Warehouse:
                 names = list(frames)
                 for bookkeeping in ("quarantine", "loads", "reconciliation"):
                     con.execute(f"DELETE FROM {bookkeeping} WHERE table_name IN (SELECT unnest(?))", [names])
-                for bookkeeping, rows in (("quarantine", quarantine), ("loads", loads),
-                                          ("reconciliation", reconciliation)):
+                for bookkeeping, rows in (
+                    ("quarantine", quarantine),
+                    ("loads", loads),
+                    ("reconciliation", reconciliation),
+                ):
                     if rows is not None and len(rows):
                         con.register("incoming", rows)
                         con.execute(f"INSERT INTO {bookkeeping} BY NAME SELECT * FROM incoming")
@@ -126,8 +150,8 @@ class Warehouse:
         data = frame.reset_index(drop=frame.index.name is None).assign(period=period)
         with self.connect() as con:
             con.register("incoming", data)
-            exists = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
-                                 [name]).fetchone()[0]
+            found = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name])
+            exists = (found.fetchone() or (0,))[0]
             if not exists:
                 con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM incoming LIMIT 0')
             con.execute("BEGIN TRANSACTION")
@@ -143,8 +167,9 @@ class Warehouse:
         except duckdb.CatalogException:
             frame = pd.DataFrame()
         if frame.empty:
-            raise WarehouseError(t("error.warehouse.no_result", name=repr(name), period=str(period),
-                                   path=str(self.path)))
+            raise WarehouseError(
+                t("error.warehouse.no_result", name=repr(name), period=str(period), path=str(self.path))
+            )
         return frame.drop(columns="period")
 
     def last_complete_month(self) -> Period:

@@ -1,11 +1,11 @@
 """What a stage notebook needs for one period, in one call after its `parameters` cell.
 
-    period = None        # the parameters cell: papermill fills both in; None means "latest complete month"
-    project_dir = None
+period = None        # the parameters cell: papermill fills both in; None means "latest complete month"
+project_dir = None
 
-    ctx = open_period(period, project_dir)
-    ctx.title("stage.segmentation")
-    ctx.md("seg.headline", n=ctx.number(1234), ...)   # a sentence of the catalogue, its values filled in
+ctx = open_period(period, project_dir)
+ctx.title("stage.segmentation")
+ctx.md("seg.headline", n=ctx.number(1234), ...)   # a sentence of the catalogue, its values filled in
 """
 
 from __future__ import annotations
@@ -23,11 +23,11 @@ from crmlib.catalogue import t
 from crmlib.collect.profile import load_warnings
 from crmlib.collect.warehouse import Warehouse
 from crmlib.errors import WarehouseError
+from crmlib.formats import format_money, format_money_short, format_number, format_percent, label, month_name
+from crmlib.periods import Period
+from crmlib.report.params import Params, find_project_dir, load_params
 from crmlib.segment.movement import ENTERED, EXITED
 from crmlib.segment.segments import segment_action, segment_name
-from crmlib.periods import Period
-from crmlib.formats import format_money, format_money_short, format_number, format_percent, label, month_name
-from crmlib.report.params import Params, find_project_dir, load_params
 
 
 @dataclass(frozen=True)
@@ -96,9 +96,16 @@ class PeriodContext:
         limit = self.params.ingest.max_quarantine_share
         for row in load_warnings(self.warehouse, limit).itertuples():
             money = self.percent(row.money_share) if pd.notna(row.money_share) else "–"
-            lines.append("> ⚠ " + self.t("collect.load_warning", share_rows=self.percent(row.row_share),
-                                         share_money=money, table=self.t(row.table_name),
-                                         limit=self.percent(limit, 0)))
+            lines.append(
+                "> ⚠ "
+                + self.t(
+                    "collect.load_warning",
+                    share_rows=self.percent(row.row_share),
+                    share_money=money,
+                    table=self.t(row.table_name),
+                    limit=self.percent(limit, 0),
+                )
+            )
         return Markdown("\n\n".join(lines))
 
     def md(self, key: str, **values) -> Markdown:
@@ -123,8 +130,7 @@ def open_period(period: str | Period | None = None, project_dir: str | Path | No
     first = warehouse.query("SELECT min(ts) AS first FROM orders")["first"][0]
     if pd.isna(first) or first >= period.end:
         start = t("error.period.empty") if pd.isna(first) else t("error.period.starts", day=f"{first:%Y-%m-%d}")
-        raise WarehouseError(t("error.period.before_data", period=str(period), path=str(warehouse.path),
-                               start=start))
+        raise WarehouseError(t("error.period.before_data", period=str(period), path=str(warehouse.path), start=start))
     set_theme()
     return PeriodContext(params, period, warehouse)
 
@@ -132,7 +138,14 @@ def open_period(period: str | Period | None = None, project_dir: str | Path | No
 def set_theme() -> None:
     """A clean, consistent look for every chart of the reports."""
     sns.set_theme(style="whitegrid", context="notebook", palette="deep")
-    mpl.rcParams.update({
-        "figure.figsize": (9, 4.5), "figure.dpi": 110, "axes.titleweight": "bold", "axes.titlesize": 13,
-        "axes.spines.top": False, "axes.spines.right": False, "legend.frameon": False,
-    })
+    mpl.rcParams.update(
+        {
+            "figure.figsize": (9, 4.5),
+            "figure.dpi": 110,
+            "axes.titleweight": "bold",
+            "axes.titlesize": 13,
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "legend.frameon": False,
+        }
+    )

@@ -6,8 +6,8 @@ same offline; charts are embedded as images. LaTeX in markdown therefore shows a
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 import jinja2
 import nbformat
@@ -38,8 +38,13 @@ _TEMPLATE = """{%- extends 'index.html.j2' -%}
 """
 
 
-def export_html(executed_notebook_path: str | Path, html_path: str | Path, title: str, language: str = "id",
-                links: Iterable[tuple[str, str]] = ()) -> Path:
+def export_html(
+    executed_notebook_path: str | Path,
+    html_path: str | Path,
+    title: str,
+    language: str = "id",
+    links: Iterable[tuple[str, str]] = (),
+) -> Path:
     """Write the outputs of an executed notebook as an HTML page titled `title` in `language`.
 
     Cells tagged `parameters`/`injected-parameters`, stderr streams (warnings, logs) and code cells left without
@@ -50,9 +55,13 @@ def export_html(executed_notebook_path: str | Path, html_path: str | Path, title
     nb.cells = [cell for cell in nb.cells if cell.cell_type != "code" or cell.outputs]
     nb.metadata["title"] = title
     exporter = HTMLExporter(
-        template_name="lab", template_file="crm_page.html.j2",
+        template_name="lab",
+        template_file="crm_page.html.j2",
         extra_loaders=[jinja2.DictLoader({"crm_page.html.j2": _TEMPLATE})],
-        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True, language_code=language,
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        language_code=language,
     )
     body, _ = exporter.from_notebook_node(nb, resources={"crm_links": list(links)})
     out = Path(html_path)

@@ -14,8 +14,8 @@ from pathlib import Path
 import jinja2
 
 from crmlib.errors import ParamsError
-from crmlib.periods import Period
 from crmlib.formats import label, month_name, stage_title
+from crmlib.periods import Period
 
 INDEX = "index.html"
 
@@ -88,23 +88,33 @@ def report_periods(reports_dir: Path) -> list[Period]:
 def write_period_index(period_dir: Path, period: Period, language: str = "id") -> Path:
     """Write `<period_dir>/index.html` listing the period's stage pages."""
     title = f"{label('reports', language)} · {month_name(period, language)}"
-    return _render(Path(period_dir) / INDEX, "period.html", language, title=title,
-                   pages=stage_pages(period_dir, language))
+    return _render(
+        Path(period_dir) / INDEX, "period.html", language, title=title, pages=stage_pages(period_dir, language)
+    )
 
 
 def write_reports_index(reports_dir: Path, language: str = "id") -> Path:
     """Write `<reports_dir>/index.html` listing every period, newest first, with links to its stage pages."""
     reports_dir = Path(reports_dir)
-    periods = [{"name": month_name(p, language), "href": f"{p}/{INDEX}",
-                "pages": stage_pages(reports_dir / str(p), language, prefix=f"{p}/")}
-               for p in report_periods(reports_dir)]
+    periods = [
+        {
+            "name": month_name(p, language),
+            "href": f"{p}/{INDEX}",
+            "pages": stage_pages(reports_dir / str(p), language, prefix=f"{p}/"),
+        }
+        for p in report_periods(reports_dir)
+    ]
     return _render(reports_dir / INDEX, "reports.html", language, title=label("reports", language), periods=periods)
 
 
 def _render(path: Path, template: str, language: str, **values) -> Path:
     html = _ENV.get_template(template).render(
-        language=language, index=INDEX, t=lambda key: label(key, language),
-        generated=datetime.now().strftime("%Y-%m-%d %H:%M"), **values)
+        language=language,
+        index=INDEX,
+        t=lambda key: label(key, language),
+        generated=datetime.now().strftime("%Y-%m-%d %H:%M"),
+        **values,
+    )
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp.write_text(html, encoding="utf-8")

@@ -22,13 +22,13 @@ import yaml
 from babel import Locale, UnknownLocaleError
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, PrivateAttr, ValidationError, field_validator
 
-from crmlib.analyze.options import AnalysisOptions
-from crmlib.collect.options import IngestOptions
-from crmlib.segment.segments import SegmentRules, default_segment_rules
 from crmlib import catalogue
+from crmlib.analyze.options import AnalysisOptions
 from crmlib.catalogue import t
+from crmlib.collect.options import IngestOptions
 from crmlib.errors import ParamsError
 from crmlib.periods import Period
+from crmlib.segment.segments import SegmentRules, default_segment_rules
 
 DEFAULT_FILE = Path("params") / "default.yaml"
 
@@ -130,8 +130,9 @@ def deep_merge(base: dict, override: dict) -> dict:
     """
     merged = dict(base)
     for key, value in override.items():
-        merged[key] = (deep_merge(merged[key], value) if isinstance(value, dict) and isinstance(merged.get(key), dict)
-                       else value)
+        merged[key] = (
+            deep_merge(merged[key], value) if isinstance(value, dict) and isinstance(merged.get(key), dict) else value
+        )
     return merged
 
 
@@ -143,8 +144,7 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=deep)
             if key in seen:
-                raise yaml.constructor.ConstructorError(None, None, f"key {key!r} is given twice",
-                                                        key_node.start_mark)
+                raise yaml.constructor.ConstructorError(None, None, f"key {key!r} is given twice", key_node.start_mark)
             seen.add(key)
         return super().construct_mapping(node, deep)
 
@@ -171,11 +171,17 @@ def _validate(data: dict, file: Path) -> Params:
     except ValidationError as err:
         errors = err.errors()
         more = t("error.params.more", n=len(errors) - 1) if len(errors) > 1 else ""
-        raise ParamsError(f"{file.as_posix()}: {_describe(errors[0])}{more}") from None
+        raise ParamsError(f"{file.as_posix()}: {_describe(dict(errors[0]))}{more}") from None
 
 
-_EXPECTED = {"int": "integer", "float": "number", "bool": "bool", "string": "string", "dict": "section",
-             "model": "section"}  # pydantic's kinds -> the catalogue's `error.params.expected.<kind>`
+_EXPECTED = {
+    "int": "integer",
+    "float": "number",
+    "bool": "bool",
+    "string": "string",
+    "dict": "section",
+    "model": "section",
+}  # pydantic's kinds -> the catalogue's `error.params.expected.<kind>`
 
 
 def _describe(error: dict) -> str:
@@ -197,8 +203,11 @@ def _describe(error: dict) -> str:
     if kind == "string_pattern_mismatch" and loc == ("currency",):
         return t("error.params.currency", got=got)
     if kind in ("greater_than", "greater_than_equal"):
-        bound = (t("error.params.above", bound=str(ctx["gt"])) if kind == "greater_than"
-                 else t("error.params.at_least", bound=str(ctx["ge"])))
+        bound = (
+            t("error.params.above", bound=str(ctx["gt"]))
+            if kind == "greater_than"
+            else t("error.params.at_least", bound=str(ctx["ge"]))
+        )
         return t("error.params.must_be", where=where, what=bound, got=got)
     base = kind.split("_")[0]
     if base in _EXPECTED and kind.endswith(("_type", "_parsing", "_from_float", "_fraction")):

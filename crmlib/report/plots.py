@@ -8,7 +8,7 @@ function such as `ctx.segment`.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import matplotlib.pyplot as plt
 import pandas as pd
@@ -20,13 +20,24 @@ from crmlib.report.tables import shown_as
 Translate = dict[str, "str | Callable[[object], str]"]
 
 
-def bar(frame: pd.DataFrame, x: str, y: str, ctx, title: str, *, hue: str | None = None,
-        horizontal: bool = False, translate: Translate | None = None, fmt: str = "number"):
+def bar(
+    frame: pd.DataFrame,
+    x: str,
+    y: str,
+    ctx,
+    title: str,
+    *,
+    hue: str | None = None,
+    horizontal: bool = False,
+    translate: Translate | None = None,
+    fmt: str = "number",
+):
     """Bars of `y` per `x` (and per `hue`)."""
     data = translated(frame, ctx, translate or {})
     fig, ax = plt.subplots()
-    sns.barplot(data=data, x=y if horizontal else x, y=x if horizontal else y, hue=hue, ax=ax,
-                orient="h" if horizontal else "v")
+    sns.barplot(
+        data=data, x=y if horizontal else x, y=x if horizontal else y, hue=hue, ax=ax, orient="h" if horizontal else "v"
+    )
     _value_axis(ax, ctx, "x" if horizontal else "y", fmt)
     ax.set_title(title)
     ax.set_xlabel(ctx.t(y) if horizontal and not y.startswith("_") else "")
@@ -37,11 +48,21 @@ def bar(frame: pd.DataFrame, x: str, y: str, ctx, title: str, *, hue: str | None
     return ax
 
 
-def grouped_bar(frame: pd.DataFrame, x: str, ys: list[str], ctx, title: str, *, translate: Translate | None = None,
-                fmt: str = "percent", horizontal: bool = True):
+def grouped_bar(
+    frame: pd.DataFrame,
+    x: str,
+    ys: list[str],
+    ctx,
+    title: str,
+    *,
+    translate: Translate | None = None,
+    fmt: str = "percent",
+    horizontal: bool = True,
+):
     """Side-by-side bars of several columns `ys` (named by their labels) per `x`."""
-    long = translated(frame, ctx, translate or {}).melt(id_vars=x, value_vars=ys, var_name="_series",
-                                                        value_name="_value")
+    long = translated(frame, ctx, translate or {}).melt(
+        id_vars=x, value_vars=ys, var_name="_series", value_name="_value"
+    )
     long["_series"] = long["_series"].map(ctx.t)
     return bar(long, x, "_value", ctx, title, hue="_series", horizontal=horizontal, fmt=fmt)
 
@@ -53,8 +74,18 @@ def lines(frame: pd.DataFrame, x: str, ys: list[str], ctx, title: str, *, fmt: s
     return curves(long, x, "_value", "_series", ctx, title, fmt=fmt)
 
 
-def curves(frame: pd.DataFrame, x: str, y: str, hue: str, ctx, title: str, *, fmt: str = "number",
-           translate: Translate | None = None, markers: bool = True):
+def curves(
+    frame: pd.DataFrame,
+    x: str,
+    y: str,
+    hue: str,
+    ctx,
+    title: str,
+    *,
+    fmt: str = "number",
+    translate: Translate | None = None,
+    markers: bool = True,
+):
     """One line per value of `hue` (long data), e.g. retention curves per cohort or actual vs predicted."""
     data = translated(frame, ctx, translate or {})
     fig, ax = plt.subplots()
@@ -68,8 +99,17 @@ def curves(frame: pd.DataFrame, x: str, y: str, hue: str, ctx, title: str, *, fm
     return ax
 
 
-def heatmap(matrix: pd.DataFrame, ctx, title: str, *, fmt: str = "number", cmap: str = "Blues",
-            center: float | None = None, vmin: float | None = None, vmax: float | None = None):
+def heatmap(
+    matrix: pd.DataFrame,
+    ctx,
+    title: str,
+    *,
+    fmt: str = "number",
+    cmap: str = "Blues",
+    center: float | None = None,
+    vmin: float | None = None,
+    vmax: float | None = None,
+):
     """A labelled heat map of a matrix, each cell annotated in `fmt` (empty cells left blank)."""
     matrix = matrix.dropna(axis=1, how="all")
     if isinstance(matrix.index, pd.DatetimeIndex):
@@ -80,8 +120,18 @@ def heatmap(matrix: pd.DataFrame, ctx, title: str, *, fmt: str = "number", cmap:
     annot = matrix.map(lambda v: "" if pd.isna(v) else show(v))
     if fmt == "percent" and vmin is None and vmax is None:
         vmin, vmax = 0, 1
-    sns.heatmap(matrix.astype(float), annot=annot, fmt="", cmap=cmap, cbar=False, linewidths=0.5, ax=ax,
-                center=center, vmin=vmin, vmax=vmax)
+    sns.heatmap(
+        matrix.astype(float),
+        annot=annot,
+        fmt="",
+        cmap=cmap,
+        cbar=False,
+        linewidths=0.5,
+        ax=ax,
+        center=center,
+        vmin=vmin,
+        vmax=vmax,
+    )
     ax.set_title(title)
     ax.set_xlabel(ctx.t(matrix.columns.name) if matrix.columns.name in _LABELLED else "")
     ax.set_ylabel(ctx.t(matrix.index.name) if matrix.index.name in _LABELLED else "")
@@ -115,8 +165,13 @@ _LABELLED = {"months_since_first_purchase", "cohort", "r", "fm", "f", "weeks", "
 
 
 def _formatter(ctx, fmt: str) -> Callable[[float], str]:
-    return {"number": lambda v: ctx.number(v), "decimal": lambda v: ctx.number(v, 1),
-            "percent": lambda v: ctx.percent(v, 0), "share": lambda v: ctx.percent(v, 1), "money": ctx.money}[fmt]
+    return {
+        "number": lambda v: ctx.number(v),
+        "decimal": lambda v: ctx.number(v, 1),
+        "percent": lambda v: ctx.percent(v, 0),
+        "share": lambda v: ctx.percent(v, 1),
+        "money": ctx.money,
+    }[fmt]
 
 
 def _axis_formatter(ctx, fmt: str) -> Callable[[float], str]:

@@ -11,9 +11,9 @@ from __future__ import annotations
 import os
 import re
 import shutil
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
 
 import papermill
 from filelock import FileLock
@@ -21,10 +21,10 @@ from papermill.exceptions import PapermillExecutionError
 
 from crmlib.catalogue import t, use
 from crmlib.errors import RunError
+from crmlib.formats import label, month_name, stage_title
 from crmlib.periods import Period, month_range
 from crmlib.report.html import export_html
 from crmlib.report.index import INDEX, write_period_index, write_reports_index
-from crmlib.formats import label, month_name, stage_title
 from crmlib.report.params import load_params
 
 STAGE_PATTERN = "[0-9][0-9]_*.ipynb"
@@ -36,8 +36,12 @@ def stage_notebooks(project_dir: Path) -> list[Path]:
     return sorted((Path(project_dir) / "notebooks").glob(STAGE_PATTERN))
 
 
-def run_period(period: str, project_dir: str | Path, notebooks: Sequence[str | Path] | None = None,
-               log: Callable[[str], object] = print) -> Path:
+def run_period(
+    month: str | Period,
+    project_dir: str | Path,
+    notebooks: Sequence[str | Path] | None = None,
+    log: Callable[[str], object] = print,
+) -> Path:
     """Run every stage notebook for `period` and publish `reports/<period>/`; return that folder.
 
     `notebooks` overrides which notebooks run (paths relative to the project, or names in notebooks/); pages of
@@ -45,7 +49,7 @@ def run_period(period: str, project_dir: str | Path, notebooks: Sequence[str | P
     anything runs) and RunError, naming the notebook, when a notebook fails.
     """
     project = Path(project_dir).resolve()
-    period = Period.parse(period)
+    period = Period.parse(str(month))
     params = load_params(project, period)
     use(params.language)  # the console and errors speak the report's language
     books = _resolve(project, notebooks) if notebooks is not None else stage_notebooks(project)
@@ -86,8 +90,9 @@ def _resolve(project: Path, notebooks: Sequence[str | Path]) -> list[Path]:
         candidates = [path] if path.is_absolute() else [project / path, project / "notebooks" / path]
         found = next((c for c in candidates if c.is_file()), None)
         if found is None:
-            raise RunError(t("error.run.no_notebook", notebook=str(item), project=str(project),
-                             folder=str(project / "notebooks")))
+            raise RunError(
+                t("error.run.no_notebook", notebook=str(item), project=str(project), folder=str(project / "notebooks"))
+            )
         out.append(found)
     return out
 
@@ -98,9 +103,14 @@ def _execute(book: Path, output: Path, period: Period, project: Path, reports: P
     try:
         with _importable(project):
             papermill.execute_notebook(
-                str(book), str(output), parameters={"period": str(period), "project_dir": str(project)},
-                kernel_name="python3", cwd=str(book.parent), progress_bar=False,
-                extra_arguments=["--IPKernelApp.log_level=CRITICAL"])  # no kernel chatter in scheduled logs
+                str(book),
+                str(output),
+                parameters={"period": str(period), "project_dir": str(project)},
+                kernel_name="python3",
+                cwd=str(book.parent),
+                progress_bar=False,
+                extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
+            )  # no kernel chatter in scheduled logs
     except Exception as err:  # any failure of a stage is reported the same way, naming the notebook
         kept = reports / ".failed" / str(period) / book.name
         if output.is_file():
@@ -114,8 +124,9 @@ def _execute(book: Path, output: Path, period: Period, project: Path, reports: P
             what = f"{err.ename}: {err.evalue}{cell}"
         else:
             what = f"{type(err).__name__}: {err}"
-        raise RunError(t("error.run.failed", period=str(period), notebook=book.name, what=_one_line(what),
-                         where=where)) from err
+        raise RunError(
+            t("error.run.failed", period=str(period), notebook=book.name, what=_one_line(what), where=where)
+        ) from err
     return output
 
 

@@ -9,13 +9,25 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import pandas as pd
 
 
-def show(frame: pd.DataFrame, ctx, columns: dict[str, str], *, numbers=(), decimals=(), money=(), percents=(),
-         dates=(), months=(), flags=(), translate: dict | None = None) -> "pd.io.formats.style.Styler":
+def show(
+    frame: pd.DataFrame,
+    ctx,
+    columns: dict[str, str],
+    *,
+    numbers=(),
+    decimals=(),
+    money=(),
+    percents=(),
+    dates=(),
+    months=(),
+    flags=(),
+    translate: dict | None = None,
+) -> pd.io.formats.style.Styler:
     """`frame`'s `columns` (name -> label key) formatted for the report.
 
     `translate` maps a column to how its values are shown: a label-key prefix (e.g. {"data_kind": "kind."})
@@ -36,21 +48,25 @@ def show(frame: pd.DataFrame, ctx, columns: dict[str, str], *, numbers=(), decim
     for col in months:
         out[col] = pd.to_datetime(out[col]).dt.strftime("%Y-%m").fillna("")
     out = out.astype(object).where(out.notna(), "")
-    text = [ctx.t(columns[c]) for c in columns if c in (translate or {}) or frame[c].dtype == object
-            or pd.api.types.is_string_dtype(frame[c])]
+    text = [
+        ctx.t(columns[c])
+        for c in columns
+        if c in (translate or {}) or frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c])
+    ]
     out = out.rename(columns={c: ctx.t(k) for c, k in columns.items()})
     return out.style.hide(axis="index").set_properties(subset=text, **{"text-align": "left"})
 
 
-def shown_as(ctx, how: "str | Callable[[object], str]") -> "Callable[[object], str]":
+def shown_as(ctx, how: str | Callable[[object], object]) -> Callable[[object], object]:
     """How a value is shown: by a function, or as the label `<prefix><value>` (non-text values as they are)."""
     if callable(how):
         return how
     return lambda value: ctx.t(f"{how}{value}") if isinstance(value, str) else value
 
 
-def figures(values: pd.Series, ctx, prefix: str, *, percents=(), decimals=(), money=()) -> "pd.io.formats.style.Styler":
+def figures(values: pd.Series, ctx, prefix: str, *, percents=(), decimals=(), money=()) -> pd.io.formats.style.Styler:
     """Key figures as a two-column table: the label `<prefix><name>` and the value, each formatted by its kind."""
+
     def shown(name, value):
         if name in percents:
             return ctx.percent(value)
@@ -58,6 +74,7 @@ def figures(values: pd.Series, ctx, prefix: str, *, percents=(), decimals=(), mo
             return ctx.money(value)
         return ctx.number(value, 2 if name in decimals else 0)
 
-    table = pd.DataFrame({"indicator": [ctx.t(f"{prefix}{n}") for n in values.index],
-                          "value": [shown(n, v) for n, v in values.items()]})
+    table = pd.DataFrame(
+        {"indicator": [ctx.t(f"{prefix}{n}") for n in values.index], "value": [shown(n, v) for n, v in values.items()]}
+    )
     return show(table, ctx, {"indicator": "indicator", "value": "figure"})

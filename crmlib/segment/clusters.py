@@ -15,11 +15,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from babel.lists import format_list
 from sklearn.cluster import KMeans
 from sklearn.metrics import silhouette_score
 from sklearn.preprocessing import StandardScaler
-
-from babel.lists import format_list
 
 from crmlib import catalogue
 from crmlib.catalogue import t
@@ -42,10 +41,17 @@ class Words:
 
 # The default clustering features, in the order descriptions mention them.
 WORDS: dict[str, Words] = {
-    "frequency": Words("adjective"), "avg_spend": Words("adjective"), "recency_days": Words("adjective"),
-    "tenure_days": Words("adjective"), "categories": Words("verb"), "sessions": Words("verb"),
-    "abandoned_carts": Words("verb"), "email_open_rate": Words("verb", log=False),
-    "email_click_rate": Words("verb", log=False), "tickets": Words("verb"), "refunds": Words("verb"),
+    "frequency": Words("adjective"),
+    "avg_spend": Words("adjective"),
+    "recency_days": Words("adjective"),
+    "tenure_days": Words("adjective"),
+    "categories": Words("verb"),
+    "sessions": Words("verb"),
+    "abandoned_carts": Words("verb"),
+    "email_open_rate": Words("verb", log=False),
+    "email_click_rate": Words("verb", log=False),
+    "tickets": Words("verb"),
+    "refunds": Words("verb"),
 }
 CLUSTER_FEATURES = tuple(WORDS)
 
@@ -85,8 +91,10 @@ def scaled_features(features: pd.DataFrame, columns=None) -> pd.DataFrame:
             raise ValueError(f"features lack the column(s) {', '.join(missing)} named to cluster on")
     columns = [c for c in (columns or CLUSTER_FEATURES) if c in features]
     if not columns:
-        raise ValueError(f"features have none of the clustering columns ({', '.join(CLUSTER_FEATURES)}): pass "
-                         "customer_features(...) or name the columns to use")
+        raise ValueError(
+            f"features have none of the clustering columns ({', '.join(CLUSTER_FEATURES)}): pass "
+            "customer_features(...) or name the columns to use"
+        )
     frame = features[columns].astype(float)
     for column in columns:
         if _words(column).log:  # a signed log: a negative net spend (refunds beyond a day's sales) stays negative
@@ -124,8 +132,16 @@ def behaviour_clusters(features: pd.DataFrame, k_range=range(2, 9), seed: int = 
     labels = _number_by_size(pd.Series(fits[best], index=scaled.index, name="cluster"))
     z = scaled.groupby(labels).mean()
     names, descriptions = describe_clusters(z)
-    return ClusterResult(labels=labels, k=best, silhouette=silhouette, profile=_profile(features, labels), z=z,
-                         names=names, descriptions=descriptions, features=list(scaled.columns))
+    return ClusterResult(
+        labels=labels,
+        k=best,
+        silhouette=silhouette,
+        profile=_profile(features, labels),
+        z=z,
+        names=names,
+        descriptions=descriptions,
+        features=list(scaled.columns),
+    )
 
 
 def _number_by_size(labels: pd.Series) -> pd.Series:
@@ -151,8 +167,9 @@ def standouts(z: pd.Series, threshold: float = STANDOUT, most: int = MOST_WORDS)
     >>> standouts(pd.Series({"frequency": 1.2, "avg_spend": 0.1, "recency_days": -0.8}))
     [('frequency', 'high'), ('recency_days', 'low')]
     """
-    said = [c for c in z.index if _phrase(c, "high" if z[c] > 0 else "low", catalogue.DEFAULT)
-            and abs(z[c]) >= threshold]
+    said = [
+        c for c in z.index if _phrase(c, "high" if z[c] > 0 else "low", catalogue.DEFAULT) and abs(z[c]) >= threshold
+    ]
     strongest = set(sorted(said, key=lambda c: -abs(z[c]))[:most])
     return [(c, "high" if z[c] > 0 else "low") for c in z.index if c in strongest]
 
@@ -180,10 +197,13 @@ def describe(z: pd.Series, language: str) -> tuple[str, str]:
 def _sentence(chosen: list[tuple[str, str]], language: str) -> str:
     """The catalogue's sentence of the chosen words: adjectives describe the buyers, verbs say what they do."""
     phrases = [(_words(c).kind, _phrase(c, side, language)) for c, side in chosen]
-    adjectives = [text for kind, text in phrases if kind == "adjective"]
-    verbs = [text for kind, text in phrases if kind != "adjective"]
-    text = (t("cluster.adjectives", language, adjectives=", ".join(adjectives)) if adjectives
-            else t("cluster.buyers", language))
+    adjectives = [text for kind, text in phrases if kind == "adjective" and text]
+    verbs = [text for kind, text in phrases if kind != "adjective" and text]
+    text = (
+        t("cluster.adjectives", language, adjectives=", ".join(adjectives))
+        if adjectives
+        else t("cluster.buyers", language)
+    )
     if verbs:
         text = t("cluster.who", language, buyers=text, verbs=format_list(verbs, locale=catalogue.locale(language)))
     return text[0].upper() + text[1:]

@@ -22,11 +22,19 @@ import pandas as pd
 
 from crmlib.collect.warehouse import Warehouse
 from crmlib.segment.purchase_days import IS_SALE, PURCHASE_DAYS
-from crmlib.sql import run_sql
 from crmlib.segment.summary import rfm_summary
+from crmlib.sql import run_sql
 
-COUNT_COLUMNS = ("categories", "refunds", "sessions", "product_views", "add_to_cart", "abandoned_carts",
-                 "emails_sent", "tickets")
+COUNT_COLUMNS = (
+    "categories",
+    "refunds",
+    "sessions",
+    "product_views",
+    "add_to_cart",
+    "abandoned_carts",
+    "emails_sent",
+    "tickets",
+)
 
 _SQL = f"""
 WITH {PURCHASE_DAYS},

@@ -27,16 +27,18 @@ EXITED = "exited"  # the column of customers of the previous period who are in n
 
 
 def _order(order: SegmentRules | Sequence[str] | None) -> list[str]:
-    keys = list(default_segment_rules().keys if order is None else
-                order.keys if isinstance(order, SegmentRules) else order)
+    keys = list(
+        default_segment_rules().keys if order is None else order.keys if isinstance(order, SegmentRules) else order
+    )
     clash = [k for k in (ENTERED, EXITED) if k in keys]
     if clash:
         raise ValueError(f"segment key(s) {', '.join(clash)} are reserved for the movement matrix; rename them")
     return keys
 
 
-def segment_movement(previous: pd.Series, current: pd.Series,
-                     order: SegmentRules | Sequence[str] | None = None) -> pd.DataFrame:
+def segment_movement(
+    previous: pd.Series, current: pd.Series, order: SegmentRules | Sequence[str] | None = None
+) -> pd.DataFrame:
     """Customer counts from previous segment (rows, + ENTERED) to current segment (columns, + EXITED).
 
     `previous` and `current` are segment keys by customer (`assign_segments` of two periods); `order` the
@@ -48,15 +50,20 @@ def segment_movement(previous: pd.Series, current: pd.Series,
     for name, series in (("previous", previous), ("current", current)):
         unknown = sorted(set(series.dropna()) - set(keys))
         if unknown:
-            raise ValueError(f"{name} holds segment(s) {', '.join(map(repr, unknown))} not in the order "
-                             f"({', '.join(keys)}); pass the rules the segments were assigned with")
+            raise ValueError(
+                f"{name} holds segment(s) {', '.join(map(repr, unknown))} not in the order "
+                f"({', '.join(keys)}); pass the rules the segments were assigned with"
+            )
         if series.index.has_duplicates:
             raise ValueError(f"{name} lists customer(s) twice, e.g. {series.index[series.index.duplicated()][0]!r}")
     customers = previous.dropna().index.union(current.dropna().index)
     before = previous.reindex(customers).fillna(ENTERED).astype(str)
     after = current.reindex(customers).fillna(EXITED).astype(str)
-    matrix = pd.crosstab(pd.Categorical(before, categories=keys + [ENTERED]),
-                         pd.Categorical(after, categories=keys + [EXITED]), dropna=False)
+    matrix = pd.crosstab(
+        pd.Categorical(before, categories=keys + [ENTERED]),
+        pd.Categorical(after, categories=keys + [EXITED]),
+        dropna=False,
+    )
     matrix.index = pd.Index(keys + [ENTERED], name="previous")
     matrix.columns = pd.Index(keys + [EXITED], name="current")
     return matrix.astype("int64")
@@ -69,8 +76,10 @@ def movement_summary(matrix: pd.DataFrame) -> pd.Series:
     """
     keys = [k for k in matrix.columns if k != EXITED]
     if [k for k in matrix.index if k != ENTERED] != keys:
-        raise ValueError("the matrix rows and columns must list the same segments in the same order: pass the "
-                         "result of segment_movement")
+        raise ValueError(
+            "the matrix rows and columns must list the same segments in the same order: pass the "
+            "result of segment_movement"
+        )
     rank = {key: i for i, key in enumerate(keys)}
     counts = {"stayed": 0, "moved_up": 0, "moved_down": 0}
     for before in keys:

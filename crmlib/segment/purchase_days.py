@@ -9,7 +9,6 @@ Queries count data up to and including day `$end`; `$until` is the first instant
 
 from __future__ import annotations
 
-
 # A transaction is a sale unless its kind says refund (a row without a kind is a refund when its amount is negative).
 IS_SALE = "coalesce(kind, CASE WHEN amount < 0 THEN 'refund' ELSE 'sale' END) = 'sale'"
 NET_AMOUNT = "CASE WHEN kind = 'refund' THEN -abs(amount) ELSE amount END"

@@ -38,8 +38,10 @@ def quantile_scores(values: pd.Series, bins: int = 5) -> pd.Series:
     if not isinstance(bins, (int, np.integer)) or bins < 1:
         raise ValueError(f"bins must be a whole number of at least 1, not {bins!r}")
     if values.isna().any():
-        raise ValueError(f"cannot score {values.name or 'values'}: {int(values.isna().sum())} missing value(s) "
-                         f"(first at {values.index[values.isna()][0]!r}); fill or drop them first")
+        raise ValueError(
+            f"cannot score {values.name or 'values'}: {int(values.isna().sum())} missing value(s) "
+            f"(first at {values.index[values.isna()][0]!r}); fill or drop them first"
+        )
     n = len(values)
     twice_rank = (values.rank(method="average") * 2).round().astype("int64")  # average ranks are k or k + 1/2
     return ((twice_rank - 1) * bins // (2 * n) + 1 if n else twice_rank).astype("int64").rename(values.name)
@@ -77,6 +79,8 @@ def _monetary(summary: pd.DataFrame, purchases: pd.Series, spend: pd.Series | No
         return summary["monetary_value"].astype(float)
     absent = summary.index.difference(spend.dropna().index)
     if len(absent):
-        raise ValueError(f"spend has no value for {len(absent)} customer(s) of the summary, e.g. "
-                         f"{', '.join(map(repr, absent[:3]))}; pass one total per customer")
+        raise ValueError(
+            f"spend has no value for {len(absent)} customer(s) of the summary, e.g. "
+            f"{', '.join(map(repr, absent[:3]))}; pass one total per customer"
+        )
     return spend.reindex(summary.index).astype(float) / purchases

@@ -49,6 +49,7 @@ STANDARD_GRID: tuple[tuple[str, str, tuple[int, int], tuple[int, int]], ...] = (
     ("lost", "Lost", (1, 1), (1, 2)),
 )
 
+
 def _single_score_as_range(value):
     """`r: 5` in the parameters means the range [5, 5]."""
     return [value, value] if isinstance(value, int) and not isinstance(value, bool) else value
@@ -79,8 +80,7 @@ class SegmentRule(BaseModel):
     @classmethod
     def _low_to_high(cls, value: list[int], info) -> list[int]:
         if value[0] > value[1]:
-            raise ValueError(t("error.segment.backwards", axis=info.field_name, low=str(value[0]),
-                               high=str(value[1])))
+            raise ValueError(t("error.segment.backwards", axis=info.field_name, low=str(value[0]), high=str(value[1])))
         return value
 
     def cells(self) -> list[tuple[int, int]]:
@@ -102,8 +102,9 @@ class SegmentRules(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     bins: int = Field(5, ge=2, le=10, description="scores run 1..bins")
-    fm_score: Literal["fm", "f"] = Field("fm", description="what the rules' fm ranges read: fm (mean of F and M) "
-                                                           "or f (frequency alone)")
+    fm_score: Literal["fm", "f"] = Field(
+        "fm", description="what the rules' fm ranges read: fm (mean of F and M) or f (frequency alone)"
+    )
     rules: list[SegmentRule] = Field(default_factory=_standard_rules, min_length=1)
 
     @model_validator(mode="after")
@@ -118,8 +119,16 @@ class SegmentRules(BaseModel):
             for axis in ("r", "fm"):
                 low, high = getattr(rule, axis)
                 if low < 1 or high > self.bins:
-                    raise ValueError(t("error.segment.outside", key=repr(rule.key), axis=axis, low=str(low),
-                                       high=str(high), bins=str(self.bins)))
+                    raise ValueError(
+                        t(
+                            "error.segment.outside",
+                            key=repr(rule.key),
+                            axis=axis,
+                            low=str(low),
+                            high=str(high),
+                            bins=str(self.bins),
+                        )
+                    )
         owners: dict[tuple[int, int], list[str]] = {cell: [] for cell in _grid_cells(self.bins)}
         for rule in self.rules:
             for cell in rule.cells():
@@ -130,8 +139,13 @@ class SegmentRules(BaseModel):
             problems.append(t("error.segment.uncovered", n=len(uncovered), cells=_cells_text(uncovered)))
         doubled = {cell: keys for cell, keys in owners.items() if len(keys) > 1}
         if doubled:
-            problems.append(t("error.segment.doubled", n=len(doubled), cells=_cells_text(
-                list(doubled), lambda cell: f" ({' & '.join(doubled[cell])})")))
+            problems.append(
+                t(
+                    "error.segment.doubled",
+                    n=len(doubled),
+                    cells=_cells_text(list(doubled), lambda cell: f" ({' & '.join(doubled[cell])})"),
+                )
+            )
         if problems:
             raise ValueError(t("error.segment.tiling", problems="; ".join(problems)))
         return self
@@ -150,8 +164,12 @@ class SegmentRules(BaseModel):
 
     def grid(self) -> pd.DataFrame:
         """The segment key of every cell: rows r from bins down to 1, columns fm 1..bins."""
-        table = pd.DataFrame("", index=pd.Index(range(self.bins, 0, -1), name="r"),
-                             columns=pd.Index(range(1, self.bins + 1), name=self.fm_score), dtype=object)
+        table = pd.DataFrame(
+            "",
+            index=pd.Index(range(self.bins, 0, -1), name="r"),
+            columns=pd.Index(range(1, self.bins + 1), name=self.fm_score),
+            dtype=object,
+        )
         for rule in self.rules:
             for r, fm in rule.cells():
                 table.loc[r, fm] = rule.key
@@ -186,24 +204,27 @@ def assign_segments(scores: pd.DataFrame, rules: SegmentRules | None = None) -> 
     for column in ("r", axis):
         outside = ~scores[column].between(1, rules.bins)
         if outside.any():
-            raise ValueError(f"{int(outside.sum())} {column} score(s) lie outside 1..{rules.bins} (e.g. "
-                             f"{scores[column][outside].iloc[0]!r} for {scores.index[outside][0]!r}): make the "
-                             f"scores with rfm_scores(summary, bins={rules.bins})")
+            raise ValueError(
+                f"{int(outside.sum())} {column} score(s) lie outside 1..{rules.bins} (e.g. "
+                f"{scores[column][outside].iloc[0]!r} for {scores.index[outside][0]!r}): make the "
+                f"scores with rfm_scores(summary, bins={rules.bins})"
+            )
     lookup = np.empty((rules.bins, rules.bins), dtype=object)
     for rule in rules.rules:
-        lookup[rule.r[0] - 1:rule.r[1], rule.fm[0] - 1:rule.fm[1]] = rule.key
+        lookup[rule.r[0] - 1 : rule.r[1], rule.fm[0] - 1 : rule.fm[1]] = rule.key
     keys = lookup[scores["r"].to_numpy(dtype="int64") - 1, scores[axis].to_numpy(dtype="int64") - 1]
     return pd.Series(keys, index=scores.index, name="segment", dtype="str")
 
 
-def segment_summary(scores: pd.DataFrame, segments: pd.Series, value: pd.Series | None = None,
-                    rules: SegmentRules | None = None) -> pd.DataFrame:
+def segment_summary(
+    scores: pd.DataFrame, segments: pd.Series, value: pd.Series | None = None, rules: SegmentRules | None = None
+) -> pd.DataFrame:
     """Per segment, in value order (all segments, empty ones too): customers, share of customers, the mean
     recency_days, purchase_days and monetary, and with `value` (per customer, e.g. net revenue or CLV) its sum
     `value` and `value_share` of the total.
 
-    >>> scores = pd.DataFrame({"recency_days": [1.0, 3.0, 90.0], "purchase_days": [8, 6, 1], "monetary": [5.0, 7.0, 2.0],
-    ...                        "r": [5, 5, 1], "fm": [5, 4, 1]}, index=["a", "b", "c"])
+    >>> scores = pd.DataFrame({"recency_days": [1.0, 3.0, 90.0], "purchase_days": [8, 6, 1],
+    ...                        "monetary": [5.0, 7.0, 2.0], "r": [5, 5, 1], "fm": [5, 4, 1]}, index=["a", "b", "c"])
     >>> table = segment_summary(scores, assign_segments(scores), value=pd.Series({"a": 40.0, "b": 42.0, "c": 2.0}))
     >>> table.loc[["champions", "lost", "loyal"], ["customers", "share", "purchase_days", "value_share"]]
     ... # doctest: +NORMALIZE_WHITESPACE
@@ -216,8 +237,10 @@ def segment_summary(scores: pd.DataFrame, segments: pd.Series, value: pd.Series 
     rules = rules or default_segment_rules()
     unknown = sorted(set(segments.dropna()) - set(rules.keys))
     if unknown:
-        raise ValueError(f"segments {', '.join(map(repr, unknown))} are not in the rules ({', '.join(rules.keys)}); "
-                         "pass the rules the segments were assigned with")
+        raise ValueError(
+            f"segments {', '.join(map(repr, unknown))} are not in the rules ({', '.join(rules.keys)}); "
+            "pass the rules the segments were assigned with"
+        )
     segments = segments.reindex(scores.index)
     groups = scores.groupby(segments)
     table = pd.DataFrame(index=pd.Index(rules.keys, name="segment"))

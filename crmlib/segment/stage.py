@@ -56,18 +56,26 @@ class Segmentation:
     def store(self, warehouse: Warehouse, period: Period | str) -> None:
         """Write the period's result `customer_segments`: r, f, m, fm, segment and cluster per customer."""
         clusters = self.clusters.labels if self.clusters is not None else None
-        warehouse.write_result(RESULT, period, self.customers[["r", "f", "m", "fm", "segment"]].assign(cluster=clusters))
+        warehouse.write_result(
+            RESULT, period, self.customers[["r", "f", "m", "fm", "segment"]].assign(cluster=clusters)
+        )
 
 
-def segmentation(warehouse: Warehouse, period: Period, rules: SegmentRules | None = None, seed: int = 0) -> Segmentation:
+def segmentation(
+    warehouse: Warehouse, period: Period, rules: SegmentRules | None = None, seed: int = 0
+) -> Segmentation:
     """Segment the customers of `period` and of the one before, and cluster them by behaviour."""
     rules = rules or default_segment_rules()
     customers = segment_customers(warehouse, period, rules)
-    table = (segment_summary(customers, customers["segment"], value=customers["spend"], rules=rules)
-             .rename(columns={"share": "customers_share", "value_share": "revenue_share"})
-             .rename_axis("segment").reset_index())
+    table = (
+        segment_summary(customers, customers["segment"], value=customers["spend"], rules=rules)
+        .rename(columns={"share": "customers_share", "value_share": "revenue_share"})
+        .rename_axis("segment")
+        .reset_index()
+    )
     previous = segment_customers(warehouse, period.previous(), rules)
     movement = segment_movement(previous["segment"], customers["segment"], order=rules)
     clusters, why = attempt(behaviour_clusters, customers, seed=seed)
-    return Segmentation(customers, table, rfm_grid(customers, rules), movement, movement_summary(movement), clusters,
-                        why)
+    return Segmentation(
+        customers, table, rfm_grid(customers, rules), movement, movement_summary(movement), clusters, why
+    )

@@ -26,9 +26,8 @@ import pandas as pd
 
 from crmlib.collect.warehouse import Warehouse
 from crmlib.periods import end_day
-from crmlib.units import DAYS_PER
 from crmlib.segment.purchase_days import purchase_days_cte
-
+from crmlib.units import DAYS_PER
 
 _SQL = """
 WITH {purchase_days}
@@ -49,16 +48,20 @@ def rfm_summary(transactions: pd.DataFrame | Warehouse, end, freq: str = "D", st
     (a date, or a period such as "2025-06" for its last day).
 
     `transactions` is a DataFrame with customer_id, ts, amount (and optionally kind), or a Warehouse whose
-    `orders` are summarised in place. Rows without a customer_id (guests' sales) are left out. `freq` is "D" (days) or "W" (weeks = days / 7). `start`, if
-    given, ignores purchases before its day (customers are then "born" at their first purchase on or after it).
+    `orders` are summarised in place. Rows without a customer_id (guests' sales) are left out. `freq` is "D"
+    (days) or "W" (weeks = days / 7). `start`, if given, ignores purchases before its day (customers are then
+    "born" at their first purchase on or after it).
     Zoned times count in their own zone's calendar days; a refund given as a positive amount is subtracted.
     """
     if freq not in DAYS_PER:
         raise ValueError(f"freq must be 'D' (days) or 'W' (weeks), not {freq!r}")
     last = end_day(end)
-    params = {"until": (last + pd.Timedelta(days=1)).to_pydatetime(), "end": last.to_pydatetime(),
-              "start": None if start is None else pd.Timestamp(start).normalize().to_pydatetime(),
-              "per": float(DAYS_PER[freq])}
+    params = {
+        "until": (last + pd.Timedelta(days=1)).to_pydatetime(),
+        "end": last.to_pydatetime(),
+        "start": None if start is None else pd.Timestamp(start).normalize().to_pydatetime(),
+        "per": float(DAYS_PER[freq]),
+    }
     if isinstance(transactions, Warehouse):
         frame = transactions.query(_sql("orders"), params)
     else:

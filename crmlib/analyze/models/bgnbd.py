@@ -21,9 +21,12 @@ from crmlib.analyze.models.special import by_count, log_rising
 
 
 def _terms(r, alpha, x, t_x, T):
-    """ln of Gamma(r + x) alpha^r / Gamma(r), and the two time terms -(r + x) ln(alpha + T), -(r + x) ln(alpha + t_x)."""
-    return (by_count(lambda k: log_rising(r, k), x) + r * np.log(alpha), -(r + x) * np.log(alpha + T),
-            -(r + x) * np.log(alpha + t_x))
+    """ln Gamma(r + x) alpha^r / Gamma(r), and the time terms -(r + x) ln(alpha + T) and -(r + x) ln(alpha + t_x)."""
+    return (
+        by_count(lambda k: log_rising(r, k), x) + r * np.log(alpha),
+        -(r + x) * np.log(alpha + T),
+        -(r + x) * np.log(alpha + t_x),
+    )
 
 
 def log_likelihood(theta, x, t_x, T):
@@ -45,8 +48,13 @@ def gradient(theta, x, t_x, T):
     w4 = np.exp(a4 - both)
     w3 = 1.0 - w4
     value = a1 + by_count(lambda k: log_rising(b, k) - log_rising(a + b, k), x) + both
-    d_r = (by_count(lambda k: digamma(r + k), x) - digamma(r) + np.log(alpha) - w3 * np.log(alpha + T)
-           - w4 * np.log(alpha + t_x))
+    d_r = (
+        by_count(lambda k: digamma(r + k), x)
+        - digamma(r)
+        + np.log(alpha)
+        - w3 * np.log(alpha + T)
+        - w4 * np.log(alpha + t_x)
+    )
     d_alpha = r / alpha - (r + x) * (w3 / (alpha + T) + w4 / (alpha + t_x))
     d_ab = by_count(lambda k: digamma(a + b) - digamma(a + b + k), x)
     d_a = d_ab + w4 / a
@@ -65,8 +73,9 @@ def conditional_expected(theta, t, x, t_x, T):
     """Equation (10): expected repeat purchases in (T, T + t] given the history."""
     r, alpha, a, b = theta
     hyp = hyp2f1(r + x, b + x, a + b + x - 1, t / (alpha + T + t))
-    return ((a + b + x - 1) / (a - 1) * (1 - ((alpha + T) / (alpha + T + t)) ** (r + x) * hyp)
-            * p_alive(theta, x, t_x, T))
+    return (
+        (a + b + x - 1) / (a - 1) * (1 - ((alpha + T) / (alpha + T + t)) ** (r + x) * hyp) * p_alive(theta, x, t_x, T)
+    )
 
 
 def expected(theta, t):
@@ -76,6 +85,7 @@ def expected(theta, t):
 
 
 # --- the limit a, b -> infinity with a / (a + b) = p: one drop-out probability for everyone -------------------
+
 
 def common_log_likelihood(theta, x, t_x, T):
     """Equation (6) in the limit: (1 - p)^x / (alpha + T)^(r + x) + p (1 - p)^(x - 1) / (alpha + t_x)^(r + x)."""
@@ -93,8 +103,13 @@ def common_gradient(theta, x, t_x, T):
     w4 = np.exp(a4 - both)
     w3 = 1.0 - w4
     value = a1 + x * np.log1p(-p) + both
-    d_r = (by_count(lambda k: digamma(r + k), x) - digamma(r) + np.log(alpha) - w3 * np.log(alpha + T)
-           - w4 * np.log(alpha + t_x))
+    d_r = (
+        by_count(lambda k: digamma(r + k), x)
+        - digamma(r)
+        + np.log(alpha)
+        - w3 * np.log(alpha + T)
+        - w4 * np.log(alpha + t_x)
+    )
     d_alpha = r / alpha - (r + x) * (w3 / (alpha + T) + w4 / (alpha + t_x))
     d_p = -x / (1 - p) + w4 * (1 / p + 1 / (1 - p))
     return value, np.column_stack([d_r, d_alpha, d_p])
@@ -117,7 +132,26 @@ def common_expected(theta, t):
     return (1 - (alpha / (alpha + p * t)) ** r) / p
 
 
-COMMON = Family("bgnbd", ("r", "alpha", "p"), common_log_likelihood, common_gradient, ("log", "log", "logit"),
-                ("alpha",), common_p_alive, common_conditional_expected, common_expected)
-FAMILY = Family("bgnbd", ("r", "alpha", "a", "b"), log_likelihood, gradient, rates=("alpha",), p_alive=p_alive,
-                conditional_expected=conditional_expected, expected=expected, limit=COMMON, limit_note="a, b")
+COMMON = Family(
+    "bgnbd",
+    ("r", "alpha", "p"),
+    common_log_likelihood,
+    common_gradient,
+    ("log", "log", "logit"),
+    ("alpha",),
+    common_p_alive,
+    common_conditional_expected,
+    common_expected,
+)
+FAMILY = Family(
+    "bgnbd",
+    ("r", "alpha", "a", "b"),
+    log_likelihood,
+    gradient,
+    rates=("alpha",),
+    p_alive=p_alive,
+    conditional_expected=conditional_expected,
+    expected=expected,
+    limit=COMMON,
+    limit_note="a, b",
+)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
+
+
+def _not_given(*args, **kwargs) -> np.ndarray:
+    raise NotImplementedError("this family makes no such prediction")
 
 
 @dataclass(frozen=True)
@@ -24,10 +28,10 @@ class Family:
     gradient: Callable[..., np.ndarray] | None = None  # None: the optimiser differentiates numerically
     kinds: tuple[str, ...] = ()
     rates: tuple[str, ...] = ()
-    p_alive: Callable[..., np.ndarray] | None = None
-    conditional_expected: Callable[..., np.ndarray] | None = None  # (theta, t, x, t_x, T)
-    expected: Callable[..., np.ndarray] | None = None  # (theta, t): a new customer's repeat purchases in (0, t]
-    limit: "Family | None" = None
+    p_alive: Callable[..., np.ndarray] = _not_given
+    conditional_expected: Callable[..., np.ndarray] = _not_given  # (theta, t, x, t_x, T)
+    expected: Callable[..., np.ndarray] = _not_given  # (theta, t): a new customer's repeat purchases in (0, t]
+    limit: Family | None = None
     limit_note: str = ""  # which parameters run off to infinity in the limit
 
     @property

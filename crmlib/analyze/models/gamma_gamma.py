@@ -19,16 +19,23 @@ from crmlib.analyze.models.special import by_count
 
 def log_likelihood(theta, x, m):
     p, q, v = theta
-    return (by_count(lambda k: gammaln(p * k + q) - gammaln(p * np.maximum(k, 1)) - gammaln(q) + xlogy(p * k, k), x)
-            + q * np.log(v) + (p * x - 1) * np.log(m) - (p * x + q) * np.log(x * m + v))
+    return (
+        by_count(lambda k: gammaln(p * k + q) - gammaln(p * np.maximum(k, 1)) - gammaln(q) + xlogy(p * k, k), x)
+        + q * np.log(v)
+        + (p * x - 1) * np.log(m)
+        - (p * x + q) * np.log(x * m + v)
+    )
 
 
 def gradient(theta, x, m):
     """The log-likelihood and its derivatives by p, q and v, per customer."""
     p, q, v = theta
     log_spend = np.log(x * m + v)
-    d_p = x * (by_count(lambda k: digamma(p * k + q) - digamma(p * np.maximum(k, 1)) + np.log(np.maximum(k, 1)), x)
-               + np.log(m) - log_spend)  # (the customers have x >= 1; the table's x = 0 entry is never read)
+    d_p = x * (
+        by_count(lambda k: digamma(p * k + q) - digamma(p * np.maximum(k, 1)) + np.log(np.maximum(k, 1)), x)
+        + np.log(m)
+        - log_spend
+    )  # (the customers have x >= 1; the table's x = 0 entry is never read)
     d_q = by_count(lambda k: digamma(p * k + q) - digamma(q), x) + np.log(v) - log_spend
     d_v = q / v - (p * x + q) / (x * m + v)
     return log_likelihood(theta, x, m), np.column_stack([d_p, d_q, d_v])

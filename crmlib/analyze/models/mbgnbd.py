@@ -39,8 +39,13 @@ def gradient(theta, x, t_x, T):
     a4 = np.log(a) - np.log(b + x) + spread
     w4 = expit(a4)
     value = a1 + by_count(lambda k: log_rising(b, k + 1) - log_rising(a + b, k + 1), x) + a3 + np.logaddexp(a4, 0.0)
-    d_r = (by_count(lambda k: digamma(r + k), x) - digamma(r) + np.log(alpha) - np.log(alpha + T)
-           + w4 * (np.log(alpha + T) - np.log(alpha + t_x)))
+    d_r = (
+        by_count(lambda k: digamma(r + k), x)
+        - digamma(r)
+        + np.log(alpha)
+        - np.log(alpha + T)
+        + w4 * (np.log(alpha + T) - np.log(alpha + t_x))
+    )
     d_alpha = r / alpha - (r + x) / (alpha + T) + w4 * (r + x) * (1 / (alpha + T) - 1 / (alpha + t_x))
     d_ab = by_count(lambda k: digamma(a + b) - digamma(a + b + k + 1), x)
     d_a = d_ab + w4 / a
@@ -56,8 +61,7 @@ def p_alive(theta, x, t_x, T):
 def conditional_expected(theta, t, x, t_x, T):
     r, alpha, a, b = theta
     hyp = hyp2f1(r + x, b + x + 1, a + b + x, t / (alpha + T + t))
-    return ((a + b + x) / (a - 1) * (1 - hyp * ((alpha + T) / (alpha + t + T)) ** (r + x))
-            * p_alive(theta, x, t_x, T))
+    return (a + b + x) / (a - 1) * (1 - hyp * ((alpha + T) / (alpha + t + T)) ** (r + x)) * p_alive(theta, x, t_x, T)
 
 
 def expected(theta, t):
@@ -66,6 +70,7 @@ def expected(theta, t):
 
 
 # --- the limit a, b -> infinity with a / (a + b) = p ---------------------------------------------------------
+
 
 def common_log_likelihood(theta, x, t_x, T):
     r, alpha, p = theta
@@ -79,8 +84,13 @@ def common_gradient(theta, x, t_x, T):
     a4 = np.log(p) - np.log1p(-p) + spread
     w4 = expit(a4)
     value = a1 + (x + 1) * np.log1p(-p) + a3 + np.logaddexp(a4, 0.0)
-    d_r = (by_count(lambda k: digamma(r + k), x) - digamma(r) + np.log(alpha) - np.log(alpha + T)
-           + w4 * (np.log(alpha + T) - np.log(alpha + t_x)))
+    d_r = (
+        by_count(lambda k: digamma(r + k), x)
+        - digamma(r)
+        + np.log(alpha)
+        - np.log(alpha + T)
+        + w4 * (np.log(alpha + T) - np.log(alpha + t_x))
+    )
     d_alpha = r / alpha - (r + x) / (alpha + T) + w4 * (r + x) * (1 / (alpha + T) - 1 / (alpha + t_x))
     d_p = -(x + 1) / (1 - p) + w4 * (1 / p + 1 / (1 - p))
     return value, np.column_stack([d_r, d_alpha, d_p])
@@ -101,7 +111,26 @@ def common_expected(theta, t):
     return (1 - p) / p * (1 - (alpha / (alpha + p * t)) ** r)
 
 
-COMMON = Family("mbgnbd", ("r", "alpha", "p"), common_log_likelihood, common_gradient, ("log", "log", "logit"),
-                ("alpha",), common_p_alive, common_conditional_expected, common_expected)
-FAMILY = Family("mbgnbd", ("r", "alpha", "a", "b"), log_likelihood, gradient, rates=("alpha",), p_alive=p_alive,
-                conditional_expected=conditional_expected, expected=expected, limit=COMMON, limit_note="a, b")
+COMMON = Family(
+    "mbgnbd",
+    ("r", "alpha", "p"),
+    common_log_likelihood,
+    common_gradient,
+    ("log", "log", "logit"),
+    ("alpha",),
+    common_p_alive,
+    common_conditional_expected,
+    common_expected,
+)
+FAMILY = Family(
+    "mbgnbd",
+    ("r", "alpha", "a", "b"),
+    log_likelihood,
+    gradient,
+    rates=("alpha",),
+    p_alive=p_alive,
+    conditional_expected=conditional_expected,
+    expected=expected,
+    limit=COMMON,
+    limit_note="a, b",
+)

@@ -89,8 +89,14 @@ def maximize(family: Family, data, weights: np.ndarray, starts, penalizer: float
     best, reached = None, []
     for start in starts:
         u0 = np.clip(_to_u(np.asarray(start, dtype=float), kinds), -BOUND + 1, BOUND - 1)
-        result = minimize(value_and_gradient, u0, jac=True, method="L-BFGS-B", bounds=[(-BOUND, BOUND)] * len(u0),
-                          options={"maxiter": 5000, "ftol": 1e-15, "gtol": 1e-10, "maxcor": 20})
+        result = minimize(
+            value_and_gradient,
+            u0,
+            jac=True,
+            method="L-BFGS-B",
+            bounds=[(-BOUND, BOUND)] * len(u0),
+            options={"maxiter": 5000, "ftol": 1e-15, "gtol": 1e-10, "maxcor": 20},
+        )
         if not np.isfinite(result.fun):
             continue
         if best is None or result.fun < best.fun:

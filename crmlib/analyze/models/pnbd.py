@@ -72,5 +72,13 @@ def expected(theta, t):
     return r * beta / (alpha * (s - 1)) * (1 - (beta / (beta + t)) ** (s - 1))
 
 
-FAMILY = Family("pnbd", ("r", "alpha", "s", "beta"), log_likelihood, None, rates=("alpha", "beta"),
-                p_alive=p_alive, conditional_expected=conditional_expected, expected=expected)
+FAMILY = Family(
+    "pnbd",
+    ("r", "alpha", "s", "beta"),
+    log_likelihood,
+    None,
+    rates=("alpha", "beta"),
+    p_alive=p_alive,
+    conditional_expected=conditional_expected,
+    expected=expected,
+)

@@ -27,8 +27,13 @@ def log_rising(z, x):
     if not np.any(big):
         return direct
     w = np.where(big, z, LARGE)
-    series = ((w - 0.5) * np.log1p(x / w) + x * np.log(w + x) - x + (1 / (w + x) - 1 / w) / 12
-              - (1 / (w + x) ** 3 - 1 / w ** 3) / 360)
+    series = (
+        (w - 0.5) * np.log1p(x / w)
+        + x * np.log(w + x)
+        - x
+        + (1 / (w + x) - 1 / w) / 12
+        - (1 / (w + x) ** 3 - 1 / w**3) / 360
+    )
     return np.where(big, series, direct)
 
 

@@ -44,9 +44,16 @@ def _generator(seed: int, key: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(key,)))
 
 
-def write_sample(out_dir, customers: int = 2000, months: int = 24, seed: int = 42,
-                 end: str | None = None, fmt: str = "csv", layout: str = "tidy",
-                 truth_dir=None) -> dict[str, int]:
+def write_sample(
+    out_dir,
+    customers: int = 2000,
+    months: int = 24,
+    seed: int = 42,
+    end: str | None = None,
+    fmt: str = "csv",
+    layout: str = "tidy",
+    truth_dir=None,
+) -> dict[str, int]:
     """Write one file per contract table (customers.csv, transactions.csv, ...) into out_dir; return rows per table.
 
     The data covers the `months` whole months ending with `end` ("YYYY-MM"; default the last complete
@@ -73,8 +80,11 @@ def write_sample(out_dir, customers: int = 2000, months: int = 24, seed: int = 4
     folder = Path(out_dir)
     folder.mkdir(parents=True, exist_ok=True)
     counters = IdCounters()
-    lines = LinesCsv(folder / "transactions.csv", np.random.SeedSequence(seed, spawn_key=(0, 1))) \
-        if layout == "lines" else None
+    lines = (
+        LinesCsv(folder / "transactions.csv", np.random.SeedSequence(seed, spawn_key=(0, 1)))
+        if layout == "lines"
+        else None
+    )
     truth = []
     with TableWriters(folder, fmt, lines) as writers:
         for k, lo in enumerate(range(0, customers, CHUNK)):
@@ -85,8 +95,9 @@ def write_sample(out_dir, customers: int = 2000, months: int = 24, seed: int = 4
                 else:
                     writers.write(name, table)
         writers.write("campaigns", campaigns_table(cal, plan))
-    (folder / SAMPLE_MARKER).write_text("synthetic sample data (crm sample); make clean removes data/raw when it "
-                                        "holds this file\n")
+    (folder / SAMPLE_MARKER).write_text(
+        "synthetic sample data (crm sample); make clean removes data/raw when it holds this file\n"
+    )
     if truth_dir is not None:
         Path(truth_dir).mkdir(parents=True, exist_ok=True)
         pacsv.write_csv(pa.concat_tables(truth), Path(truth_dir) / "truth.csv")

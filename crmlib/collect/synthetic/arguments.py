@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from crmlib.collect.synthetic.writer import FORMATS, LAYOUTS
 from crmlib.catalogue import t
+from crmlib.collect.synthetic.writer import FORMATS, LAYOUTS
 from crmlib.errors import ParamsError
 from crmlib.periods import Period
 

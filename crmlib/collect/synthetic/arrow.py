@@ -8,8 +8,14 @@ import pyarrow as pa
 from crmlib.collect.contract import TABLES
 from crmlib.collect.synthetic.world import NULL
 
-ARROW_TYPES = {"str": pa.string(), "ts": pa.timestamp("s"), "date": pa.date32(), "float": pa.float64(),
-               "int": pa.int64(), "bool": pa.bool_()}
+ARROW_TYPES = {
+    "str": pa.string(),
+    "ts": pa.timestamp("s"),
+    "date": pa.date32(),
+    "float": pa.float64(),
+    "int": pa.int64(),
+    "bool": pa.bool_(),
+}
 
 
 def schema(name: str) -> pa.Schema:

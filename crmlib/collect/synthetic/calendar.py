@@ -11,8 +11,34 @@ import pandas as pd
 from crmlib.collect.synthetic.world import ANNUAL_GROWTH, DAY, HOUR
 from crmlib.periods import Period
 
-HOURS = np.array([0.8, 0.5, 0.3, 0.2, 0.3, 0.8, 1.5, 2.5, 3.2, 3.8, 4.2, 4.6,  # activity by hour (WIB)
-                  5.5, 5.2, 4.6, 4.4, 4.5, 4.8, 5.2, 6.2, 7.2, 7.5, 6.0, 3.2])
+HOURS = np.array(
+    [
+        0.8,
+        0.5,
+        0.3,
+        0.2,
+        0.3,
+        0.8,
+        1.5,
+        2.5,
+        3.2,
+        3.8,
+        4.2,
+        4.6,  # activity by hour (WIB)
+        5.5,
+        5.2,
+        4.6,
+        4.4,
+        4.5,
+        4.8,
+        5.2,
+        6.2,
+        7.2,
+        7.5,
+        6.0,
+        3.2,
+    ]
+)
 WEEKDAY = np.array([1.0, 0.97, 0.97, 1.0, 1.05, 1.1, 1.05])  # Monday first
 TWIN_DATES = {9: 1.6, 10: 1.8, 11: 2.2, 12: 3.0}  # 9.9, 10.10, 11.11, 12.12 (Harbolnas)
 RAMADAN_1445 = pd.Timestamp("2024-03-11")
@@ -31,8 +57,9 @@ def ramadan_effect(dates: pd.DatetimeIndex) -> np.ndarray:
     effect = np.ones(len(dates))
     for start in ramadan_starts(dates[0], dates[-1]):
         day = np.asarray((dates - start).days)
-        effect *= np.select([(day >= 0) & (day < 20), (day >= 20) & (day < 30), (day >= 30) & (day < 33)],
-                            [1.15, 1.5, 0.6], 1.0)
+        effect *= np.select(
+            [(day >= 0) & (day < 20), (day >= 20) & (day < 30), (day >= 30) & (day < 33)], [1.15, 1.5, 0.6], 1.0
+        )
     return effect
 
 
@@ -117,9 +144,11 @@ def make_calendar(last: Period, months: int) -> Calendar:
     start = last.start - pd.DateOffset(months=months - 1)
     dates = pd.date_range(start, last.end, freq="D", inclusive="left")
     weights = daily_weights(dates)
-    acquisition = np.exp(np.log(ANNUAL_GROWTH) * np.arange(len(dates)) / 365.0) * weights ** 1.3
+    acquisition = np.exp(np.log(ANNUAL_GROWTH) * np.arange(len(dates)) / 365.0) * weights**1.3
     return Calendar(
-        start=pd.Timestamp(start), months=months, days=len(dates),
+        start=pd.Timestamp(start),
+        months=months,
+        days=len(dates),
         sales_cum=np.concatenate(([0.0], np.cumsum(weights))),
         acquisition_cum=cumulative_share(acquisition),
         hour_cum=cumulative_share(HOURS),

@@ -51,12 +51,27 @@ def plan_campaigns(cal: Calendar, rng) -> CampaignPlan:
             days = int(rng.integers(*CAMPAIGNS[kind].duration))
             channel = str(rng.choice(CAMPAIGNS[kind].channels))
             start = month_start + pd.Timedelta(days=day)
-            month_rows.append((offset + day, min(offset + day + days - 1, cal.days - 1), kind, channel,
-                               float(rng.choice(CONTROL_SHARES)), campaign_name(kind, start, ramadan)))
+            month_rows.append(
+                (
+                    offset + day,
+                    min(offset + day + days - 1, cal.days - 1),
+                    kind,
+                    channel,
+                    float(rng.choice(CONTROL_SHARES)),
+                    campaign_name(kind, start, ramadan),
+                )
+            )
         rows.extend(sorted(month_rows, key=lambda r: r[0]))
-    start, end, kind, channel, share, name = (list(col) for col in zip(*rows))
-    return CampaignPlan(kind=kind, channel=channel, name=name, start_day=np.array(start), end_day=np.array(end),
-                        control_share=np.array(share), sent=np.zeros(len(rows), dtype=np.int64))
+    start, end, kinds, channels, share, name = (list(col) for col in zip(*rows))
+    return CampaignPlan(
+        kind=kinds,
+        channel=channels,
+        name=name,
+        start_day=np.array(start),
+        end_day=np.array(end),
+        control_share=np.array(share),
+        sent=np.zeros(len(rows), dtype=np.int64),
+    )
 
 
 def campaign_start_day(kind: str, month_start: pd.Timestamp, rng) -> int:

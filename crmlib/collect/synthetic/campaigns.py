@@ -18,8 +18,19 @@ from crmlib.collect.synthetic.campaign_plan import CampaignPlan
 from crmlib.collect.synthetic.customers import Customers
 from crmlib.collect.synthetic.history import History
 from crmlib.collect.synthetic.world import (
-    CAMPAIGNS, CHANNEL_CODE, CHANNEL_UPLIFT, CLICK_RATE, DAY, DEAD_UPLIFT, EVENT_CODE, HOUR, MESSAGE_EVENTS, MINUTE,
-    NULL, OPEN_RATE, UNSUBSCRIBE_RATE,
+    CAMPAIGNS,
+    CHANNEL_CODE,
+    CHANNEL_UPLIFT,
+    CLICK_RATE,
+    DAY,
+    DEAD_UPLIFT,
+    EVENT_CODE,
+    HOUR,
+    MESSAGE_EVENTS,
+    MINUTE,
+    NULL,
+    OPEN_RATE,
+    UNSUBSCRIBE_RATE,
 )
 
 
@@ -61,8 +72,12 @@ def snapshot(cal: Calendar, customers: Customers, t0: int, sales: History, carts
 
 def reachable(customers: Customers, channel: str) -> np.ndarray:
     """Customers a channel may contact now: consent for email and WhatsApp/SMS, the app for push."""
-    return {"email": customers.consent_email, "whatsapp": customers.consent_whatsapp,
-            "sms": customers.consent_whatsapp, "push": customers.app_user}[channel]
+    return {
+        "email": customers.consent_email,
+        "whatsapp": customers.consent_whatsapp,
+        "sms": customers.consent_whatsapp,
+        "push": customers.app_user,
+    }[channel]
 
 
 def withdraw_consent(customers: Customers, channel: str, who) -> None:

@@ -16,15 +16,21 @@ from crmlib.collect.synthetic.ids import IdCounters
 from crmlib.collect.synthetic.pipeline import opportunity_rows
 from crmlib.collect.synthetic.purchases import baseline_sales, guest_sales, refunds, sale_details, sales_and_refunds
 from crmlib.collect.synthetic.tables import (
-    customers_table, events_table, feedback_table, opportunities_table, tickets_table, transactions_table,
+    customers_table,
+    events_table,
+    feedback_table,
+    opportunities_table,
+    tickets_table,
+    transactions_table,
     truth_table,
 )
 from crmlib.collect.synthetic.tickets import ticket_rows
 from crmlib.collect.synthetic.world import BROWSE_SESSIONS, CART_SESSIONS
 
 
-def simulate_chunk(cal: Calendar, plan: CampaignPlan, lo: int, hi: int, total: int, rng,
-                   counters: IdCounters) -> dict[str, pa.Table]:
+def simulate_chunk(
+    cal: Calendar, plan: CampaignPlan, lo: int, hi: int, total: int, rng, counters: IdCounters
+) -> dict[str, pa.Table]:
     """Customers lo..hi-1 of `total` and everything they do, as contract tables (all but campaigns), plus the
     guests' orders of the chunk's share of the window, and `truth`: what the data cannot show (see truth_table).
 
@@ -42,11 +48,13 @@ def simulate_chunk(cal: Calendar, plan: CampaignPlan, lo: int, hi: int, total: i
     sales.update(sale_details(customers, sales, rng))
     refund_at, refund_due = refunds(sales, rng, cal.horizon)
     tickets = ticket_rows(sales, refund_due, customers, cal, rng)
-    events = concat_rows([
-        app_installs(customers),
-        session_events(customers, sales, browse, carts, rng),
-        *[sessionless(e) for e in campaign_events],
-    ])
+    events = concat_rows(
+        [
+            app_installs(customers),
+            session_events(customers, sales, browse, carts, rng),
+            *[sessionless(e) for e in campaign_events],
+        ]
+    )
     feedback = feedback_rows(sales, tickets, customers, cal, rng)
     pipeline = opportunity_rows(customers, cal, rng)
     customer_sales = sales_and_refunds(sales, refund_at)

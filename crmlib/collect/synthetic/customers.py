@@ -18,9 +18,31 @@ from crmlib.collect.synthetic.arrays import draw, lookup, uniform_between
 from crmlib.collect.synthetic.calendar import Calendar
 from crmlib.collect.synthetic.ids import customer_id_width, ids_at
 from crmlib.collect.synthetic.world import (
-    ACQUISITION, ACQUISITION_CODE, APP_USERS, BGNBD_A, BGNBD_ALPHA, BGNBD_B, BGNBD_R, CATEGORIES, CITIES,
-    CONSENT_EMAIL, CONSENT_WHATSAPP, DAY, EMAIL_DOMAINS, FEMALE_SHARE, FIRST_NAMES, GG_GAMMA, GG_Q, LAST_NAMES, NULL,
-    ONLINE_HOME_SHARE, PHONE_PREFIXES, SALE_CHANNEL_MIX, SALE_CHANNELS, SATISFACTION_PER_LOG_RATE, SINGLE_NAME_SHARE,
+    ACQUISITION,
+    ACQUISITION_CODE,
+    APP_USERS,
+    BGNBD_A,
+    BGNBD_ALPHA,
+    BGNBD_B,
+    BGNBD_R,
+    CATEGORIES,
+    CITIES,
+    CONSENT_EMAIL,
+    CONSENT_WHATSAPP,
+    DAY,
+    EMAIL_DOMAINS,
+    FEMALE_SHARE,
+    FIRST_NAMES,
+    GG_GAMMA,
+    GG_Q,
+    LAST_NAMES,
+    NULL,
+    ONLINE_HOME_SHARE,
+    PHONE_PREFIXES,
+    SALE_CHANNEL_MIX,
+    SALE_CHANNELS,
+    SATISFACTION_PER_LOG_RATE,
+    SINGLE_NAME_SHARE,
 )
 
 
@@ -79,22 +101,31 @@ def draw_customers(cal: Calendar, rng, lo: int, hi: int, total: int) -> Customer
     birth_day, birth_month = birth_days(cal, rng, t_signup)
     lam = rng.gamma(BGNBD_R, 1.0 / BGNBD_ALPHA, n)
     return Customers(
-        gidx=gidx, x_signup=x_signup, t_signup=t_signup, female=female,
+        gidx=gidx,
+        x_signup=x_signup,
+        t_signup=t_signup,
+        female=female,
         first_name=rng.integers(0, len(FIRST_NAMES["F"]), n),
         last_name=np.where(rng.random(n) < SINGLE_NAME_SHARE, NULL, rng.integers(0, len(LAST_NAMES), n)),
         city=draw(rng, CITIES, "share", n),
-        birth_day=birth_day, birth_month=birth_month, acquisition=acquisition,
+        birth_day=birth_day,
+        birth_month=birth_month,
+        acquisition=acquisition,
         referred_by=np.where(acquisition == referral, np.floor(gidx * np.sqrt(rng.random(n))).astype(np.int64), NULL),
         email_domain=draw(rng, EMAIL_DOMAINS, "share", n),
-        phone_prefix=rng.integers(0, len(PHONE_PREFIXES), n), phone_number=rng.integers(0, 10**8, n),
-        consent_email=rng.random(n) < CONSENT_EMAIL, consent_whatsapp=rng.random(n) < CONSENT_WHATSAPP,
+        phone_prefix=rng.integers(0, len(PHONE_PREFIXES), n),
+        phone_number=rng.integers(0, 10**8, n),
+        consent_email=rng.random(n) < CONSENT_EMAIL,
+        consent_whatsapp=rng.random(n) < CONSENT_WHATSAPP,
         app_user=app_user,
         buyer=rng.random(n) < lookup(ACQUISITION, "buyer_share", acquisition),
-        lam=lam, p_drop=rng.beta(BGNBD_A, BGNBD_B, n),
+        lam=lam,
+        p_drop=rng.beta(BGNBD_A, BGNBD_B, n),
         nu=rng.gamma(GG_Q, 1.0 / GG_GAMMA, n),
         satisfaction=SATISFACTION_PER_LOG_RATE * np.log(lam * BGNBD_ALPHA) + rng.normal(0.0, 0.8, n),
         engagement=np.clip(2.0 * rng.beta(2.0, 3.0, n), 0.05, 1.6),
-        category=home_category(rng, female), cross=rng.beta(0.8, 2.5, n),
+        category=home_category(rng, female),
+        cross=rng.beta(0.8, 2.5, n),
         channel=home_channel(rng, acquisition, app_user),
         id_width=customer_id_width(total),
     )
@@ -122,8 +153,9 @@ def home_channel(rng, acquisition, app_user) -> np.ndarray:
     online = np.where(app_user, SALE_CHANNELS.index("app"), SALE_CHANNELS.index("web"))
     elsewhere = rng.choice(len(SALE_CHANNELS), n, p=SALE_CHANNEL_MIX)
     usual = np.where(rng.random(n) < ONLINE_HOME_SHARE, online, elsewhere)
-    acquired_in = np.array([SALE_CHANNELS.index(a.home_channel) if a.home_channel else NULL
-                            for a in ACQUISITION])[acquisition]
+    acquired_in = np.array([SALE_CHANNELS.index(a.home_channel) if a.home_channel else NULL for a in ACQUISITION])[
+        acquisition
+    ]
     return np.where((acquired_in != NULL) & (rng.random(n) < 0.7), acquired_in, usual)
 
 

@@ -18,8 +18,7 @@ def active_until(cal: Calendar, customers: Customers, dropout, has_bought) -> np
     return np.minimum(until, cal.last_day)
 
 
-def session_times(cal: Calendar, customers: Customers, rng, per_customer: tuple[float, float], bought,
-                  until) -> Rows:
+def session_times(cal: Calendar, customers: Customers, rng, per_customer: tuple[float, float], bought, until) -> Rows:
     """Poisson(a + b * purchases) session times per customer for per_customer = (a, b), between signup and
     `until`, sorted by customer and time."""
     counts = rng.poisson(per_customer[0] + per_customer[1] * bought)
@@ -46,8 +45,9 @@ def funnel_sessions(owner, end, steps, channel, campaign, floor, rng) -> Rows:
     next_at = FUNNEL_AT[np.minimum(step + 1, len(FUNNEL) - 1)]
     ends = np.where(is_last, end[s], start[s] + np.floor(next_at * length[s]).astype(np.int64))
     duration = np.where(step == 0, length[s], ends - begins).astype(float)
-    return make_rows(owner=owner[s], t=begins, type=step, channel=channel[s], campaign=campaign[s], session=s,
-                     duration=duration)
+    return make_rows(
+        owner=owner[s], t=begins, type=step, channel=channel[s], campaign=campaign[s], session=s, duration=duration
+    )
 
 
 def session_events(customers: Customers, sales: Rows, browse: Rows, carts: Rows, rng) -> Rows:
@@ -57,8 +57,9 @@ def session_events(customers: Customers, sales: Rows, browse: Rows, carts: Rows,
     buy = take_rows(sales, online_sale)
     owner = np.concatenate((buy["owner"], browse["owner"], carts["owner"]))
     end = np.concatenate((buy["t"], browse["t"], carts["t"]))
-    steps = np.concatenate((np.full(len(buy["t"]), 4), np.full(len(browse["t"]), 2),
-                            3 + (rng.random(len(carts["t"])) < 0.35)))
+    steps = np.concatenate(
+        (np.full(len(buy["t"]), 4), np.full(len(browse["t"]), 2), 3 + (rng.random(len(carts["t"])) < 0.35))
+    )
     channel = np.concatenate((buy["channel"], online[browse["owner"]], online[carts["owner"]]))
     campaign = np.concatenate((buy["campaign"], np.full(len(browse["t"]) + len(carts["t"]), NULL)))
     return funnel_sessions(owner, end, steps, channel, campaign, customers.t_signup, rng)
@@ -67,12 +68,16 @@ def session_events(customers: Customers, sales: Rows, browse: Rows, carts: Rows,
 def sessionless(rows: Rows) -> Rows:
     """Campaign and install events: no session and no duration (and no campaign unless they have one)."""
     n = len(rows["owner"])
-    return dict(rows, campaign=rows.get("campaign", np.full(n, NULL)), session=np.full(n, NULL),
-                duration=np.full(n, np.nan))
+    return dict(
+        rows, campaign=rows.get("campaign", np.full(n, NULL)), session=np.full(n, NULL), duration=np.full(n, np.nan)
+    )
 
 
 def app_installs(customers: Customers) -> Rows:
     """An app_install event at signup for every app user."""
     installs = np.flatnonzero(customers.app_user)
-    return sessionless(make_rows(owner=installs, t=customers.t_signup[installs], type=EVENT_CODE["app_install"],
-                                 channel=CHANNEL_CODE["app"]))
+    return sessionless(
+        make_rows(
+            owner=installs, t=customers.t_signup[installs], type=EVENT_CODE["app_install"], channel=CHANNEL_CODE["app"]
+        )
+    )

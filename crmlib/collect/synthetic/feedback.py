@@ -10,8 +10,20 @@ from crmlib.collect.synthetic.calendar import Calendar
 from crmlib.collect.synthetic.customers import Customers
 from crmlib.collect.synthetic.history import History
 from crmlib.collect.synthetic.world import (
-    BAD_SURVEY_RATE, COMMENT_SHARE, COMMENTS, DAY, NPS_BAD_ORDER, NPS_BASE, NPS_PER_LOG_ORDER, NPS_SLOW_TICKET,
-    NPS_TICKET, NULL, SURVEY_CHANNEL_MIX, SURVEY_CHANNELS, SURVEY_RATE, TICKET_MEMORY,
+    BAD_SURVEY_RATE,
+    COMMENT_SHARE,
+    COMMENTS,
+    DAY,
+    NPS_BAD_ORDER,
+    NPS_BASE,
+    NPS_PER_LOG_ORDER,
+    NPS_SLOW_TICKET,
+    NPS_TICKET,
+    NULL,
+    SURVEY_CHANNEL_MIX,
+    SURVEY_CHANNELS,
+    SURVEY_RATE,
+    TICKET_MEMORY,
 )
 
 
@@ -27,13 +39,28 @@ def feedback_rows(sales: Rows, tickets: Rows, customers: Customers, cal: Calenda
     since = t - TICKET_MEMORY
     had_ticket = ticket_history.count_before(owner, t) > ticket_history.count_before(owner, since)
     had_slow = ticket_history.weight_before(owner, t) > ticket_history.weight_before(owner, since)
-    mood = (customers.satisfaction[owner] + NPS_PER_LOG_ORDER * np.log1p(purchases) - NPS_TICKET * had_ticket
-            - NPS_SLOW_TICKET * had_slow - NPS_BAD_ORDER * bad + rng.normal(0.0, 1.0, len(keep)))
+    mood = (
+        customers.satisfaction[owner]
+        + NPS_PER_LOG_ORDER * np.log1p(purchases)
+        - NPS_TICKET * had_ticket
+        - NPS_SLOW_TICKET * had_slow
+        - NPS_BAD_ORDER * bad
+        + rng.normal(0.0, 1.0, len(keep))
+    )
     nps = np.clip(np.rint(NPS_BASE + mood), 0, 10).astype(np.int64)
     csat = np.clip(np.rint(1 + nps * 0.4 + rng.normal(0.0, 0.6, len(keep))), 1, 5).astype(np.int64)
-    return sort_rows(make_rows(owner=owner, t=t, nps=nps, csat=csat, comment=comments(nps, bad, rng),
-                               channel=rng.choice(len(SURVEY_CHANNELS), len(keep), p=SURVEY_CHANNEL_MIX)),
-                     "owner", "t")
+    return sort_rows(
+        make_rows(
+            owner=owner,
+            t=t,
+            nps=nps,
+            csat=csat,
+            comment=comments(nps, bad, rng),
+            channel=rng.choice(len(SURVEY_CHANNELS), len(keep), p=SURVEY_CHANNEL_MIX),
+        ),
+        "owner",
+        "t",
+    )
 
 
 def comments(nps, bad, rng) -> np.ndarray:

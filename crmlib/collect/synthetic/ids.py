@@ -8,8 +8,16 @@ import pyarrow.compute as pc
 
 from crmlib.collect.synthetic.world import NULL
 
-ID_FORMATS = {"transactions": ("T", 9), "events": ("E", 10), "feedback": ("R", 8), "tickets": ("K", 8),
-              "opportunities": ("O", 7), "sessions": ("S", 10), "campaigns": ("CMP", 3), "customers": ("C", 7)}
+ID_FORMATS = {
+    "transactions": ("T", 9),
+    "events": ("E", 10),
+    "feedback": ("R", 8),
+    "tickets": ("K", 8),
+    "opportunities": ("O", 7),
+    "sessions": ("S", 10),
+    "campaigns": ("CMP", 3),
+    "customers": ("C", 7),
+}
 
 
 def format_ids(series: str, numbers, width: int | None = None) -> pa.Array:
@@ -20,8 +28,9 @@ def format_ids(series: str, numbers, width: int | None = None) -> pa.Array:
     """
     prefix, default_width = ID_FORMATS[series]
     numbers = np.asarray(numbers, dtype=np.int64)
-    digits = pc.utf8_lpad(pc.cast(pa.array(numbers, mask=numbers == NULL), pa.string()),
-                          width=width or default_width, padding="0")
+    digits = pc.utf8_lpad(
+        pc.cast(pa.array(numbers, mask=numbers == NULL), pa.string()), width=width or default_width, padding="0"
+    )
     return pc.binary_join_element_wise(prefix, digits, "")
 
 

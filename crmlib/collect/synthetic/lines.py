@@ -30,8 +30,19 @@ import pyarrow as pa
 from crmlib.collect.synthetic.arrays import column, round_to
 from crmlib.collect.synthetic.world import CATEGORIES
 
-COLUMNS = ("InvoiceNo", "StockCode", "Description", "Category", "Quantity", "InvoiceDate", "UnitPrice", "CustomerID",
-           "Country", "Channel", "Campaign")
+COLUMNS = (
+    "InvoiceNo",
+    "StockCode",
+    "Description",
+    "Category",
+    "Quantity",
+    "InvoiceDate",
+    "UnitPrice",
+    "CustomerID",
+    "Country",
+    "Channel",
+    "Campaign",
+)
 ENCODING = "cp1252"
 POSTAGE = (9_000, 12_000, 15_000, 18_000)  # Rupiah per web or app order that is not shipped free
 POSTAGE_CODE, POSTAGE_TEXT = "POST", "Ongkos kirim \u2013 JNE/J&T"
@@ -50,8 +61,9 @@ def order_lines(tidy: pa.Table, rng) -> pd.DataFrame:
     amount, quantity = t["amount"].to_numpy(), t["quantity"].to_numpy(dtype=np.int64)
     sale = (t["kind"] == "sale").to_numpy()
     online = t["channel"].isin(["web", "app"]).to_numpy()
-    postage = np.where(sale & online & (amount >= 30_000) & (rng.random(n) >= FREE_SHIPPING),
-                       rng.choice(POSTAGE, n), 0).astype(float)
+    postage = np.where(
+        sale & online & (amount >= 30_000) & (rng.random(n) >= FREE_SHIPPING), rng.choice(POSTAGE, n), 0
+    ).astype(float)
     rest = np.abs(amount) - postage
     products = np.where(sale, np.minimum(1 + rng.poisson(EXTRA_PRODUCTS, n), MAX_PRODUCTS), 1)
     products = np.where(rest >= 2 * MIN_PRICE * products, products, 1)
@@ -79,15 +91,35 @@ def order_lines(tidy: pa.Table, rng) -> pd.DataFrame:
     single_price = [np.where(even, rest / q, whole), rest - (q - 1) * whole]
 
     lines = []
-    lines.append(pd.DataFrame({"order": order[keep], "rank": rank[keep], "units": units[keep],
-                               "price": price[keep], "extra": rank[keep] > 0}))
+    lines.append(
+        pd.DataFrame(
+            {
+                "order": order[keep],
+                "rank": rank[keep],
+                "units": units[keep],
+                "price": price[keep],
+                "extra": rank[keep] > 0,
+            }
+        )
+    )
     for k, (u, p) in enumerate(zip(single_units, single_price)):
         pick = single & (u > 0)
-        lines.append(pd.DataFrame({"order": np.flatnonzero(pick), "rank": k, "units": u[pick], "price": p[pick],
-                                   "extra": False}))
+        lines.append(
+            pd.DataFrame({"order": np.flatnonzero(pick), "rank": k, "units": u[pick], "price": p[pick], "extra": False})
+        )
     pick = postage > 0
-    lines.append(pd.DataFrame({"order": np.flatnonzero(pick), "rank": MAX_PRODUCTS + 1, "units": 1,
-                               "price": postage[pick], "extra": False, "postage": True}))
+    lines.append(
+        pd.DataFrame(
+            {
+                "order": np.flatnonzero(pick),
+                "rank": MAX_PRODUCTS + 1,
+                "units": 1,
+                "price": postage[pick],
+                "extra": False,
+                "postage": True,
+            }
+        )
+    )
     frame = pd.concat(lines, ignore_index=True).sort_values(["order", "rank"], kind="stable").reset_index(drop=True)
     frame["postage"] = frame["postage"].fillna(False).astype(bool)
     return _export(t, frame, rng)
@@ -103,13 +135,19 @@ def _export(t: pd.DataFrame, lines: pd.DataFrame, rng) -> pd.DataFrame:
     extra = lines["extra"].to_numpy()
     category = np.where(extra & (rng.random(m) >= SAME_CATEGORY), other, home)
     number = 1 + np.floor(np.array(column(CATEGORIES, "products"))[category] * rng.random(m) ** 2.5).astype(int)
-    stock = np.where(extra, np.char.add(np.char.add(codes[category], "-"), np.char.zfill(number.astype(str), 4)),
-                     t["product_id"].to_numpy(dtype=str)[order])
+    stock = np.where(
+        extra,
+        np.char.add(np.char.add(codes[category], "-"), np.char.zfill(number.astype(str), 4)),
+        t["product_id"].to_numpy(dtype=str)[order],
+    )
     category_name = names[category]
     postage = lines["postage"].to_numpy()
     stock = np.where(postage, POSTAGE_CODE, stock)
-    description = np.where(postage, POSTAGE_TEXT, np.char.add(np.char.add(category_name, " \u2013 produk "),
-                                                              np.char.replace(stock, "-", " ")))
+    description = np.where(
+        postage,
+        POSTAGE_TEXT,
+        np.char.add(np.char.add(category_name, " \u2013 produk "), np.char.replace(stock, "-", " ")),
+    )
     refund = (t["kind"] == "refund").to_numpy()[order]
 
     counts = np.bincount(order, minlength=len(t))
@@ -118,21 +156,33 @@ def _export(t: pd.DataFrame, lines: pd.DataFrame, rng) -> pd.DataFrame:
     minutes = np.where(spread[order], np.minimum(within, 2), 0)
     stamp = pd.to_datetime(t["ts"]).dt.floor("min").to_numpy()[order] + minutes.astype("timedelta64[m]")
     stamp = pd.Series(stamp)
-    date = (stamp.dt.month.astype(str) + "/" + stamp.dt.day.astype(str) + "/" + stamp.dt.year.astype(str) + " "
-            + stamp.dt.hour.astype(str) + ":" + stamp.dt.strftime("%M"))
-    return pd.DataFrame({
-        "InvoiceNo": t["transaction_id"].to_numpy()[order],
-        "StockCode": stock,
-        "Description": description,
-        "Category": np.where(postage, "", category_name),
-        "Quantity": np.where(refund, -1, 1) * lines["units"].to_numpy(dtype=np.int64),
-        "InvoiceDate": date.to_numpy(),
-        "UnitPrice": lines["price"].to_numpy().round().astype(np.int64),
-        "CustomerID": t["customer_id"].to_numpy()[order],
-        "Country": "Indonesia",
-        "Channel": t["channel"].to_numpy()[order],
-        "Campaign": t["campaign_id"].to_numpy()[order],
-    }, columns=list(COLUMNS))
+    date = (
+        stamp.dt.month.astype(str)
+        + "/"
+        + stamp.dt.day.astype(str)
+        + "/"
+        + stamp.dt.year.astype(str)
+        + " "
+        + stamp.dt.hour.astype(str)
+        + ":"
+        + stamp.dt.strftime("%M")
+    )
+    return pd.DataFrame(
+        {
+            "InvoiceNo": t["transaction_id"].to_numpy()[order],
+            "StockCode": stock,
+            "Description": description,
+            "Category": np.where(postage, "", category_name),
+            "Quantity": np.where(refund, -1, 1) * lines["units"].to_numpy(dtype=np.int64),
+            "InvoiceDate": date.to_numpy(),
+            "UnitPrice": lines["price"].to_numpy().round().astype(np.int64),
+            "CustomerID": t["customer_id"].to_numpy()[order],
+            "Country": "Indonesia",
+            "Channel": t["channel"].to_numpy()[order],
+            "Campaign": t["campaign_id"].to_numpy()[order],
+        },
+        columns=list(COLUMNS),
+    )
 
 
 class LinesCsv:

@@ -21,9 +21,21 @@ def opportunity_rows(customers: Customers, cal: Calendar, rng) -> Rows:
     closed = created + cycle < cal.horizon
     won = closed & (rng.random(n) < lookup(OPPORTUNITY_SOURCES, "win_rate", source))
     progress = (cal.horizon - created) / cycle
-    stage = np.select([won, closed, progress < 1 / 3, progress < 2 / 3],
-                      [STAGES.index(s) for s in ("won", "lost", "lead", "qualified")], STAGES.index("proposal"))
+    stage = np.select(
+        [won, closed, progress < 1 / 3, progress < 2 / 3],
+        [STAGES.index(s) for s in ("won", "lost", "lead", "qualified")],
+        STAGES.index("proposal"),
+    )
     value = np.maximum(round_to(rng.lognormal(np.log(25e6), 1.0, n), 1e5), 1e6)
     linked = won | (rng.random(n) < 0.3)
-    return sort_rows(make_rows(owner=np.where(linked, who, NULL), t=created, stage=stage,
-                               closed=np.where(closed, created + cycle, NULL), value=value, source=source), "t")
+    return sort_rows(
+        make_rows(
+            owner=np.where(linked, who, NULL),
+            t=created,
+            stage=stage,
+            closed=np.where(closed, created + cycle, NULL),
+            value=value,
+            source=source,
+        ),
+        "t",
+    )

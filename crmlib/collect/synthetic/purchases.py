@@ -14,13 +14,32 @@ from __future__ import annotations
 import numpy as np
 
 from crmlib.collect.synthetic.arrays import (
-    Rows, column, concat_rows, group_starts, lookup, make_rows, round_to, shares, sort_rows, take_rows,
+    Rows,
+    column,
+    concat_rows,
+    group_starts,
+    lookup,
+    make_rows,
+    round_to,
+    shares,
+    sort_rows,
+    take_rows,
 )
 from crmlib.collect.synthetic.calendar import Calendar
 from crmlib.collect.synthetic.customers import Customers
 from crmlib.collect.synthetic.world import (
-    CATEGORIES, DAY, GG_GAMMA, GG_P, GG_Q, GUEST_CHANNEL_MIX, GUEST_ORDERS, HOME_CHANNEL_SHARE, NULL, REFUND_RATE,
-    SALE_CHANNEL_MIX, SALE_CHANNELS,
+    CATEGORIES,
+    DAY,
+    GG_GAMMA,
+    GG_P,
+    GG_Q,
+    GUEST_CHANNEL_MIX,
+    GUEST_ORDERS,
+    HOME_CHANNEL_SHARE,
+    NULL,
+    REFUND_RATE,
+    SALE_CHANNEL_MIX,
+    SALE_CHANNELS,
 )
 
 
@@ -66,8 +85,9 @@ def baseline_sales(cal: Calendar, customers: Customers, rng) -> tuple[Rows, np.n
     x0 = first_purchases(cal, customers, rng)
     owner, x, dropout = repeat_purchases(cal, customers, x0, rng)
     first = np.flatnonzero(~np.isnan(x0))
-    sales = sort_rows(make_rows(owner=np.concatenate((first, owner)), t=cal.clock(np.concatenate((x0[first], x)))),
-                      "owner", "t")
+    sales = sort_rows(
+        make_rows(owner=np.concatenate((first, owner)), t=cal.clock(np.concatenate((x0[first], x)))), "owner", "t"
+    )
     return sales, dropout
 
 
@@ -85,7 +105,8 @@ def sale_details(customers: Customers, sales: Rows, rng) -> Rows:
     products = lookup(CATEGORIES, "products", category)
     amount = rng.gamma(GG_P, 1.0 / customers.nu[owner]) * lookup(CATEGORIES, "price", category)
     return dict(
-        channel=channel, category=category,
+        channel=channel,
+        category=category,
         product=1 + np.floor(products * rng.random(n) ** 2.5).astype(np.int64),
         quantity=1 + rng.poisson(lookup(CATEGORIES, "extra_units", category)),
         amount=np.clip(round_to(amount, 100.0), 15_000.0, 25_000_000.0),
@@ -127,11 +148,16 @@ def guest_sales(cal: Calendar, customer_sales: Rows, rng) -> Rows:
     jitter = rng.integers(-2 * DAY, 2 * DAY, n) if n else np.zeros(0, dtype=np.int64)
     t = np.sort(np.clip(rng.choice(sale_times, n) + jitter, 0, cal.horizon - 1)) if n else np.zeros(0, np.int64)
     values = dict(
-        owner=np.full(n, NULL), t=t, campaign=np.full(n, NULL), cross=np.zeros(n, dtype=bool),
-        channel=rng.choice(len(SALE_CHANNELS), n, p=GUEST_CHANNEL_MIX), category=category,
+        owner=np.full(n, NULL),
+        t=t,
+        campaign=np.full(n, NULL),
+        cross=np.zeros(n, dtype=bool),
+        channel=rng.choice(len(SALE_CHANNELS), n, p=GUEST_CHANNEL_MIX),
+        category=category,
         product=1 + np.floor(lookup(CATEGORIES, "products", category) * rng.random(n) ** 2.5).astype(np.int64),
         quantity=1 + rng.poisson(lookup(CATEGORIES, "extra_units", category)),
-        amount=np.clip(round_to(amount, 100.0), 15_000.0, 25_000_000.0), bad=np.zeros(n, dtype=bool),
+        amount=np.clip(round_to(amount, 100.0), 15_000.0, 25_000_000.0),
+        bad=np.zeros(n, dtype=bool),
         kind=np.zeros(n, dtype=np.int64),
     )
     return {key: values[key] for key in customer_sales}

@@ -14,9 +14,27 @@ from crmlib.collect.synthetic.campaign_plan import CampaignPlan
 from crmlib.collect.synthetic.customers import Customers
 from crmlib.collect.synthetic.ids import IdCounters, format_ids, ids_at
 from crmlib.collect.synthetic.world import (
-    ACQUISITION, CAMPAIGNS, CATEGORIES, CITIES, COMMENTS, DAY, EMAIL_DOMAINS, EVENT_CHANNELS, EVENT_TYPES,
-    FIRST_NAMES, LAST_NAMES, NULL, OPPORTUNITY_SOURCES, PHONE_PREFIXES, SALE_CHANNELS, SEND_COST, STAGES,
-    SURVEY_CHANNELS, TICKET_CHANNELS, TICKET_STATUSES, TICKET_TOPICS,
+    ACQUISITION,
+    CAMPAIGNS,
+    CATEGORIES,
+    CITIES,
+    COMMENTS,
+    DAY,
+    EMAIL_DOMAINS,
+    EVENT_CHANNELS,
+    EVENT_TYPES,
+    FIRST_NAMES,
+    LAST_NAMES,
+    NULL,
+    OPPORTUNITY_SOURCES,
+    PHONE_PREFIXES,
+    SALE_CHANNELS,
+    SEND_COST,
+    STAGES,
+    SURVEY_CHANNELS,
+    TICKET_CHANNELS,
+    TICKET_STATUSES,
+    TICKET_TOPICS,
 )
 
 
@@ -25,37 +43,47 @@ def customers_table(cal: Calendar, customers: Customers) -> pa.Table:
     first = np.where(customers.female, customers.first_name, customers.first_name + len(FIRST_NAMES["F"]))
     first_names = labels(FIRST_NAMES["F"] + FIRST_NAMES["M"], first)
     last_names = labels(LAST_NAMES, customers.last_name)
-    local = pc.binary_join_element_wise(pc.utf8_lower(first_names), pc.utf8_lower(last_names), ".",
-                                        null_handling="skip")
+    local = pc.binary_join_element_wise(
+        pc.utf8_lower(first_names), pc.utf8_lower(last_names), ".", null_handling="skip"
+    )
     domain = labels(column(EMAIL_DOMAINS, "domain"), customers.email_domain)
     number = pc.cast(pa.array(customers.gidx + 1), pa.string())
     prefix = labels(PHONE_PREFIXES, customers.phone_prefix)
     subscriber = pc.utf8_lpad(pc.cast(pa.array(customers.phone_number), pa.string()), width=8, padding="0")
-    return contract_table("customers", cal.epoch, {
-        "customer_id": customers.ids,
-        "signup_date": customers.t_signup,
-        "name": pc.binary_join_element_wise(first_names, last_names, " ", null_handling="skip"),
-        "email": pc.binary_join_element_wise(local, number, "@", domain, ""),
-        "phone": pc.binary_join_element_wise("+628", prefix, subscriber, ""),
-        "birth_date": customers.birth_day,
-        "gender": labels(("F", "M"), np.where(customers.female, 0, 1)),
-        "city": labels(column(CITIES, "name"), customers.city),
-        "region": labels(column(CITIES, "province"), customers.city),
-        "acquisition_channel": labels(column(ACQUISITION, "channel"), customers.acquisition),
-        "referred_by": ids_at("customers", customers.referred_by, customers.id_width),
-        "consent_email": customers.consent_email,
-        "consent_whatsapp": customers.consent_whatsapp,
-    })
+    return contract_table(
+        "customers",
+        cal.epoch,
+        {
+            "customer_id": customers.ids,
+            "signup_date": customers.t_signup,
+            "name": pc.binary_join_element_wise(first_names, last_names, " ", null_handling="skip"),
+            "email": pc.binary_join_element_wise(local, number, "@", domain, ""),
+            "phone": pc.binary_join_element_wise("+628", prefix, subscriber, ""),
+            "birth_date": customers.birth_day,
+            "gender": labels(("F", "M"), np.where(customers.female, 0, 1)),
+            "city": labels(column(CITIES, "name"), customers.city),
+            "region": labels(column(CITIES, "province"), customers.city),
+            "acquisition_channel": labels(column(ACQUISITION, "channel"), customers.acquisition),
+            "referred_by": ids_at("customers", customers.referred_by, customers.id_width),
+            "consent_email": customers.consent_email,
+            "consent_whatsapp": customers.consent_whatsapp,
+        },
+    )
 
 
-def customer_rows_table(name: str, cal: Calendar, customers: Customers, rows: Rows, counters: IdCounters,
-                        columns: dict) -> pa.Table:
+def customer_rows_table(
+    name: str, cal: Calendar, customers: Customers, rows: Rows, counters: IdCounters, columns: dict
+) -> pa.Table:
     """A table whose every row belongs to a chunk customer: a new id and the owner's customer_id, then `columns`."""
-    return contract_table(name, cal.epoch, {
-        TABLES[name].id_column: counters.new_ids(name, len(rows["t"])),
-        "customer_id": customers.ids.take(rows["owner"]),
-        **columns,
-    })
+    return contract_table(
+        name,
+        cal.epoch,
+        {
+            TABLES[name].id_column: counters.new_ids(name, len(rows["t"])),
+            "customer_id": customers.ids.take(rows["owner"]),
+            **columns,
+        },
+    )
 
 
 def transactions_table(cal: Calendar, customers: Customers, rows: Rows, counters: IdCounters) -> pa.Table:
@@ -64,65 +92,102 @@ def transactions_table(cal: Calendar, customers: Customers, rows: Rows, counters
     numbers = pc.utf8_lpad(pc.cast(pa.array(rows["product"]), pa.string()), width=4, padding="0")
     ids = counters.new_ids("transactions", len(rows["t"]))
     owner = rows["owner"]
-    return contract_table("transactions", cal.epoch, {
-        "transaction_id": pc.if_else(pa.array(rows["kind"] == 1),
-                                     pc.replace_substring(ids, "T", "C", max_replacements=1), ids),
-        "customer_id": customers.ids.take(pa.array(owner, mask=owner == NULL)),
-        "ts": rows["t"], "amount": rows["amount"], "quantity": rows["quantity"],
-        "unit_price": np.full(len(owner), np.nan),
-        "category": labels(column(CATEGORIES, "name"), rows["category"]),
-        "product_id": pc.binary_join_element_wise(codes, numbers, "-"),
-        "channel": labels(SALE_CHANNELS, rows["channel"]),
-        "campaign_id": ids_at("campaigns", rows["campaign"]),
-        "kind": labels(("sale", "refund"), rows["kind"]),
-    })
+    return contract_table(
+        "transactions",
+        cal.epoch,
+        {
+            "transaction_id": pc.if_else(
+                pa.array(rows["kind"] == 1), pc.replace_substring(ids, "T", "C", max_replacements=1), ids
+            ),
+            "customer_id": customers.ids.take(pa.array(owner, mask=owner == NULL)),
+            "ts": rows["t"],
+            "amount": rows["amount"],
+            "quantity": rows["quantity"],
+            "unit_price": np.full(len(owner), np.nan),
+            "category": labels(column(CATEGORIES, "name"), rows["category"]),
+            "product_id": pc.binary_join_element_wise(codes, numbers, "-"),
+            "channel": labels(SALE_CHANNELS, rows["channel"]),
+            "campaign_id": ids_at("campaigns", rows["campaign"]),
+            "kind": labels(("sale", "refund"), rows["kind"]),
+        },
+    )
 
 
 def events_table(cal: Calendar, customers: Customers, rows: Rows, counters: IdCounters) -> pa.Table:
     """Engagement events; session numbers within the chunk become global session ids."""
     session = rows["session"]
     first = counters.take("sessions", int(session.max()) + 1 if len(session) else 0)
-    return customer_rows_table("events", cal, customers, rows, counters, {
-        "ts": rows["t"],
-        "event_type": labels(EVENT_TYPES, rows["type"]),
-        "channel": labels(EVENT_CHANNELS, rows["channel"]),
-        "campaign_id": ids_at("campaigns", rows["campaign"]),
-        "session_id": format_ids("sessions", np.where(session == NULL, NULL, first + session)),
-        "duration_s": rows["duration"],
-    })
+    return customer_rows_table(
+        "events",
+        cal,
+        customers,
+        rows,
+        counters,
+        {
+            "ts": rows["t"],
+            "event_type": labels(EVENT_TYPES, rows["type"]),
+            "channel": labels(EVENT_CHANNELS, rows["channel"]),
+            "campaign_id": ids_at("campaigns", rows["campaign"]),
+            "session_id": format_ids("sessions", np.where(session == NULL, NULL, first + session)),
+            "duration_s": rows["duration"],
+        },
+    )
 
 
 def feedback_table(cal: Calendar, customers: Customers, rows: Rows, counters: IdCounters) -> pa.Table:
     """Survey responses."""
-    return customer_rows_table("feedback", cal, customers, rows, counters, {
-        "ts": rows["t"], "nps_score": rows["nps"], "csat": rows["csat"],
-        "comment": labels(column(COMMENTS, "text"), rows["comment"]),
-        "channel": labels(SURVEY_CHANNELS, rows["channel"]),
-    })
+    return customer_rows_table(
+        "feedback",
+        cal,
+        customers,
+        rows,
+        counters,
+        {
+            "ts": rows["t"],
+            "nps_score": rows["nps"],
+            "csat": rows["csat"],
+            "comment": labels(column(COMMENTS, "text"), rows["comment"]),
+            "channel": labels(SURVEY_CHANNELS, rows["channel"]),
+        },
+    )
 
 
 def tickets_table(cal: Calendar, customers: Customers, rows: Rows, counters: IdCounters) -> pa.Table:
     """Service tickets."""
-    return customer_rows_table("tickets", cal, customers, rows, counters, {
-        "opened_at": rows["t"], "first_response_at": rows["first"], "resolved_at": rows["resolved"],
-        "channel": labels(column(TICKET_CHANNELS, "name"), rows["channel"]),
-        "topic": labels(TICKET_TOPICS, rows["topic"]),
-        "status": labels(TICKET_STATUSES, rows["status"]),
-        "cost": rows["cost"],
-    })
+    return customer_rows_table(
+        "tickets",
+        cal,
+        customers,
+        rows,
+        counters,
+        {
+            "opened_at": rows["t"],
+            "first_response_at": rows["first"],
+            "resolved_at": rows["resolved"],
+            "channel": labels(column(TICKET_CHANNELS, "name"), rows["channel"]),
+            "topic": labels(TICKET_TOPICS, rows["topic"]),
+            "status": labels(TICKET_STATUSES, rows["status"]),
+            "cost": rows["cost"],
+        },
+    )
 
 
 def opportunities_table(cal: Calendar, customers: Customers, rows: Rows, counters: IdCounters) -> pa.Table:
     """The B2B pipeline; deals not linked to a customer have no customer_id."""
     owner = rows["owner"]
-    return contract_table("opportunities", cal.epoch, {
-        "opportunity_id": counters.new_ids("opportunities", len(owner)),
-        "created_at": rows["t"],
-        "stage": labels(STAGES, rows["stage"]),
-        "customer_id": customers.ids.take(pa.array(owner, mask=owner == NULL)),
-        "closed_at": rows["closed"], "value": rows["value"],
-        "source": labels(column(OPPORTUNITY_SOURCES, "name"), rows["source"]),
-    })
+    return contract_table(
+        "opportunities",
+        cal.epoch,
+        {
+            "opportunity_id": counters.new_ids("opportunities", len(owner)),
+            "created_at": rows["t"],
+            "stage": labels(STAGES, rows["stage"]),
+            "customer_id": customers.ids.take(pa.array(owner, mask=owner == NULL)),
+            "closed_at": rows["closed"],
+            "value": rows["value"],
+            "source": labels(column(OPPORTUNITY_SOURCES, "name"), rows["source"]),
+        },
+    )
 
 
 def campaigns_table(cal: Calendar, plan: CampaignPlan) -> pa.Table:
@@ -130,16 +195,20 @@ def campaigns_table(cal: Calendar, plan: CampaignPlan) -> pa.Table:
     fixed = np.array([CAMPAIGNS[k].fixed_cost for k in plan.kind], dtype=float)
     per_message = np.array([SEND_COST[c] for c in plan.channel], dtype=float)
     start = cal.epoch // DAY
-    return contract_table("campaigns", cal.epoch, {
-        "campaign_id": ids_at("campaigns", np.arange(len(plan))),
-        "name": pa.array(plan.name, pa.string()),
-        "type": pa.array(plan.kind, pa.string()),
-        "channel": pa.array(plan.channel, pa.string()),
-        "start_date": start + plan.start_day,
-        "end_date": start + plan.end_day,
-        "cost": round_to(fixed + per_message * plan.sent, 1000.0),
-        "control_share": plan.control_share,
-    })
+    return contract_table(
+        "campaigns",
+        cal.epoch,
+        {
+            "campaign_id": ids_at("campaigns", np.arange(len(plan))),
+            "name": pa.array(plan.name, pa.string()),
+            "type": pa.array(plan.kind, pa.string()),
+            "channel": pa.array(plan.channel, pa.string()),
+            "start_date": start + plan.start_day,
+            "end_date": start + plan.end_day,
+            "cost": round_to(fixed + per_message * plan.sent, 1000.0),
+            "control_share": plan.control_share,
+        },
+    )
 
 
 TRUTH_COLUMNS = ("customer_id", "buyer", "purchase_rate_per_day", "dropout_probability", "dropped_out_at")
@@ -151,10 +220,12 @@ def truth_table(cal: Calendar, customers: Customers, dropout: np.ndarray, bought
     (missing: still alive); a campaign may still win a dropped-out customer back for one purchase."""
     gone = np.isfinite(dropout)
     seconds = np.where(gone, cal.clock(np.where(gone, dropout, 0.0)), NULL)
-    return pa.table({
-        "customer_id": customers.ids,
-        "buyer": pa.array(bought),
-        "purchase_rate_per_day": pa.array(customers.lam),
-        "dropout_probability": pa.array(customers.p_drop),
-        "dropped_out_at": to_arrow("ts", seconds, cal.epoch),
-    })
+    return pa.table(
+        {
+            "customer_id": customers.ids,
+            "buyer": pa.array(bought),
+            "purchase_rate_per_day": pa.array(customers.lam),
+            "dropout_probability": pa.array(customers.p_drop),
+            "dropped_out_at": to_arrow("ts", seconds, cal.epoch),
+        }
+    )

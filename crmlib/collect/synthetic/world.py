@@ -57,45 +57,221 @@ class Acquisition(NamedTuple):
     home_channel: str | None  # the sales channel its recruits mostly stay in
 
 
-CITIES = tuple(City(*row) for row in (
-    ("Jakarta", "DKI Jakarta", 0.20), ("Surabaya", "Jawa Timur", 0.09), ("Bandung", "Jawa Barat", 0.08),
-    ("Medan", "Sumatera Utara", 0.06), ("Semarang", "Jawa Tengah", 0.05), ("Makassar", "Sulawesi Selatan", 0.04),
-    ("Denpasar", "Bali", 0.03), ("Yogyakarta", "DI Yogyakarta", 0.04), ("Palembang", "Sumatera Selatan", 0.04),
-    ("Balikpapan", "Kalimantan Timur", 0.02), ("Tangerang", "Banten", 0.07), ("Bekasi", "Jawa Barat", 0.07),
-    ("Depok", "Jawa Barat", 0.04), ("Malang", "Jawa Timur", 0.03), ("Pekanbaru", "Riau", 0.03),
-    ("Batam", "Kepulauan Riau", 0.02), ("Pontianak", "Kalimantan Barat", 0.02), ("Manado", "Sulawesi Utara", 0.02),
-    ("Bogor", "Jawa Barat", 0.03), ("Padang", "Sumatera Barat", 0.02),
-))
+CITIES = tuple(
+    City(*row)
+    for row in (
+        ("Jakarta", "DKI Jakarta", 0.20),
+        ("Surabaya", "Jawa Timur", 0.09),
+        ("Bandung", "Jawa Barat", 0.08),
+        ("Medan", "Sumatera Utara", 0.06),
+        ("Semarang", "Jawa Tengah", 0.05),
+        ("Makassar", "Sulawesi Selatan", 0.04),
+        ("Denpasar", "Bali", 0.03),
+        ("Yogyakarta", "DI Yogyakarta", 0.04),
+        ("Palembang", "Sumatera Selatan", 0.04),
+        ("Balikpapan", "Kalimantan Timur", 0.02),
+        ("Tangerang", "Banten", 0.07),
+        ("Bekasi", "Jawa Barat", 0.07),
+        ("Depok", "Jawa Barat", 0.04),
+        ("Malang", "Jawa Timur", 0.03),
+        ("Pekanbaru", "Riau", 0.03),
+        ("Batam", "Kepulauan Riau", 0.02),
+        ("Pontianak", "Kalimantan Barat", 0.02),
+        ("Manado", "Sulawesi Utara", 0.02),
+        ("Bogor", "Jawa Barat", 0.03),
+        ("Padang", "Sumatera Barat", 0.02),
+    )
+)
 FIRST_NAMES = {
-    "F": ("Siti", "Dewi", "Sri", "Putri", "Ayu", "Indah", "Rina", "Fitri", "Nur", "Wulan", "Ratna", "Lestari",
-          "Sari", "Intan", "Dian", "Mega", "Novi", "Anisa", "Aulia", "Nabila", "Citra", "Kartika", "Maya", "Yuni",
-          "Eka", "Ika", "Nadia", "Amelia", "Salsabila", "Zahra", "Aisyah", "Melati", "Kirana", "Larasati", "Anggun",
-          "Wahyuni", "Rahma", "Tiara", "Yulia", "Puspita"),
-    "M": ("Budi", "Agus", "Andi", "Rizky", "Dimas", "Eko", "Bayu", "Joko", "Hendra", "Fajar", "Arief", "Ahmad",
-          "Muhammad", "Yoga", "Rudi", "Iwan", "Dedi", "Hadi", "Irfan", "Reza", "Aditya", "Bambang", "Surya", "Teguh",
-          "Wahyu", "Fauzi", "Ilham", "Gilang", "Arya", "Bagus", "Dani", "Rafi", "Yusuf", "Hasan", "Krisna", "Made",
-          "Ketut", "Wayan", "Nyoman", "Galih"),
+    "F": (
+        "Siti",
+        "Dewi",
+        "Sri",
+        "Putri",
+        "Ayu",
+        "Indah",
+        "Rina",
+        "Fitri",
+        "Nur",
+        "Wulan",
+        "Ratna",
+        "Lestari",
+        "Sari",
+        "Intan",
+        "Dian",
+        "Mega",
+        "Novi",
+        "Anisa",
+        "Aulia",
+        "Nabila",
+        "Citra",
+        "Kartika",
+        "Maya",
+        "Yuni",
+        "Eka",
+        "Ika",
+        "Nadia",
+        "Amelia",
+        "Salsabila",
+        "Zahra",
+        "Aisyah",
+        "Melati",
+        "Kirana",
+        "Larasati",
+        "Anggun",
+        "Wahyuni",
+        "Rahma",
+        "Tiara",
+        "Yulia",
+        "Puspita",
+    ),
+    "M": (
+        "Budi",
+        "Agus",
+        "Andi",
+        "Rizky",
+        "Dimas",
+        "Eko",
+        "Bayu",
+        "Joko",
+        "Hendra",
+        "Fajar",
+        "Arief",
+        "Ahmad",
+        "Muhammad",
+        "Yoga",
+        "Rudi",
+        "Iwan",
+        "Dedi",
+        "Hadi",
+        "Irfan",
+        "Reza",
+        "Aditya",
+        "Bambang",
+        "Surya",
+        "Teguh",
+        "Wahyu",
+        "Fauzi",
+        "Ilham",
+        "Gilang",
+        "Arya",
+        "Bagus",
+        "Dani",
+        "Rafi",
+        "Yusuf",
+        "Hasan",
+        "Krisna",
+        "Made",
+        "Ketut",
+        "Wayan",
+        "Nyoman",
+        "Galih",
+    ),
 }
-LAST_NAMES = ("Santoso", "Wijaya", "Saputra", "Pratama", "Kusuma", "Hidayat", "Nugroho", "Setiawan", "Siregar",
-              "Nasution", "Lubis", "Harahap", "Simanjuntak", "Sitompul", "Tanjung", "Hasibuan", "Gunawan", "Halim",
-              "Rahman", "Hakim", "Wibowo", "Susanto", "Purnomo", "Hartono", "Firmansyah", "Ramadhan", "Maulana",
-              "Syahputra", "Kurniawan", "Permana", "Utomo", "Prasetyo", "Handoko", "Salim", "Sinaga", "Sembiring",
-              "Ginting", "Tarigan", "Mahendra", "Situmorang", "Pohan", "Daulay", "Wirawan", "Suryadi", "Hutapea")
+LAST_NAMES = (
+    "Santoso",
+    "Wijaya",
+    "Saputra",
+    "Pratama",
+    "Kusuma",
+    "Hidayat",
+    "Nugroho",
+    "Setiawan",
+    "Siregar",
+    "Nasution",
+    "Lubis",
+    "Harahap",
+    "Simanjuntak",
+    "Sitompul",
+    "Tanjung",
+    "Hasibuan",
+    "Gunawan",
+    "Halim",
+    "Rahman",
+    "Hakim",
+    "Wibowo",
+    "Susanto",
+    "Purnomo",
+    "Hartono",
+    "Firmansyah",
+    "Ramadhan",
+    "Maulana",
+    "Syahputra",
+    "Kurniawan",
+    "Permana",
+    "Utomo",
+    "Prasetyo",
+    "Handoko",
+    "Salim",
+    "Sinaga",
+    "Sembiring",
+    "Ginting",
+    "Tarigan",
+    "Mahendra",
+    "Situmorang",
+    "Pohan",
+    "Daulay",
+    "Wirawan",
+    "Suryadi",
+    "Hutapea",
+)
 SINGLE_NAME_SHARE = 0.12  # many Indonesians have one name only
-EMAIL_DOMAINS = tuple(EmailDomain(*row) for row in (
-    ("gmail.com", 0.70), ("yahoo.co.id", 0.12), ("yahoo.com", 0.06), ("outlook.com", 0.06), ("hotmail.com", 0.03),
-    ("icloud.com", 0.03),
-))
-PHONE_PREFIXES = ("11", "12", "13", "21", "22", "23", "52", "53", "14", "15", "16", "55", "56", "57", "58", "17",
-                  "18", "19", "59", "77", "78", "81", "82", "83", "95", "96", "97", "98", "99")
+EMAIL_DOMAINS = tuple(
+    EmailDomain(*row)
+    for row in (
+        ("gmail.com", 0.70),
+        ("yahoo.co.id", 0.12),
+        ("yahoo.com", 0.06),
+        ("outlook.com", 0.06),
+        ("hotmail.com", 0.03),
+        ("icloud.com", 0.03),
+    )
+)
+PHONE_PREFIXES = (
+    "11",
+    "12",
+    "13",
+    "21",
+    "22",
+    "23",
+    "52",
+    "53",
+    "14",
+    "15",
+    "16",
+    "55",
+    "56",
+    "57",
+    "58",
+    "17",
+    "18",
+    "19",
+    "59",
+    "77",
+    "78",
+    "81",
+    "82",
+    "83",
+    "95",
+    "96",
+    "97",
+    "98",
+    "99",
+)
 FEMALE_SHARE = 0.58
 CONSENT_EMAIL, CONSENT_WHATSAPP = 0.75, 0.62
 APP_USERS = 0.35
-ACQUISITION = tuple(Acquisition(*row) for row in (
-    ("organic", 0.25, 0.82, None), ("paid_search", 0.18, 0.78, None), ("social_media", 0.20, 0.70, None),
-    ("marketplace", 0.17, 0.90, "marketplace"), ("referral", 0.10, 0.88, None),
-    ("offline_store", 0.10, 0.92, "offline_store"),
-))
+ACQUISITION = tuple(
+    Acquisition(*row)
+    for row in (
+        ("organic", 0.25, 0.82, None),
+        ("paid_search", 0.18, 0.78, None),
+        ("social_media", 0.20, 0.70, None),
+        ("marketplace", 0.17, 0.90, "marketplace"),
+        ("referral", 0.10, 0.88, None),
+        ("offline_store", 0.10, 0.92, "offline_store"),
+    )
+)
 ACQUISITION_CODE = {a.channel: i for i, a in enumerate(ACQUISITION)}
 
 
@@ -117,16 +293,19 @@ SALE_CHANNELS = ("web", "app", "marketplace", "offline_store")  # web and app ar
 SALE_CHANNEL_MIX = (0.20, 0.20, 0.35, 0.25)
 HOME_CHANNEL_SHARE = 0.70  # share of a customer's purchases made in their home channel
 ONLINE_HOME_SHARE = 0.65  # share of customers not recruited in a marketplace or store who shop mostly online
-CATEGORIES = tuple(Category(*row) for row in (
-    ("Fashion", "FSH", 0.30, 0.18, 1.0, 0.25, 1.4, 800),
-    ("Elektronik", "ELK", 0.07, 0.22, 2.2, 0.05, 1.3, 400),
-    ("Kecantikan", "KCT", 0.22, 0.04, 0.7, 0.60, 0.8, 600),
-    ("Makanan & Minuman", "MKN", 0.12, 0.14, 0.45, 1.20, 0.3, 500),
-    ("Rumah Tangga", "RMT", 0.13, 0.10, 1.0, 0.30, 1.0, 700),
-    ("Olahraga", "OLR", 0.04, 0.14, 1.3, 0.15, 0.9, 300),
-    ("Mainan & Hobi", "MNH", 0.07, 0.10, 0.9, 0.20, 0.8, 400),
-    ("Buku & Alat Tulis", "BKU", 0.05, 0.08, 0.5, 0.40, 0.5, 500),
-))
+CATEGORIES = tuple(
+    Category(*row)
+    for row in (
+        ("Fashion", "FSH", 0.30, 0.18, 1.0, 0.25, 1.4, 800),
+        ("Elektronik", "ELK", 0.07, 0.22, 2.2, 0.05, 1.3, 400),
+        ("Kecantikan", "KCT", 0.22, 0.04, 0.7, 0.60, 0.8, 600),
+        ("Makanan & Minuman", "MKN", 0.12, 0.14, 0.45, 1.20, 0.3, 500),
+        ("Rumah Tangga", "RMT", 0.13, 0.10, 1.0, 0.30, 1.0, 700),
+        ("Olahraga", "OLR", 0.04, 0.14, 1.3, 0.15, 0.9, 300),
+        ("Mainan & Hobi", "MNH", 0.07, 0.10, 0.9, 0.20, 0.8, 400),
+        ("Buku & Alat Tulis", "BKU", 0.05, 0.08, 0.5, 0.40, 0.5, 500),
+    )
+)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -149,20 +328,26 @@ MESSAGE_EVENTS = {  # campaign channel: (send, open, click) event types; None wh
     "push": ("push_sent", "push_open", None),
     "sms": ("sms_sent", None, "sms_click"),
 }
-EVENT_TYPES = FUNNEL + tuple(e for trio in MESSAGE_EVENTS.values() for e in trio if e) + (
-    "unsubscribe", "app_install", "campaign_holdout")
+EVENT_TYPES = (
+    FUNNEL
+    + tuple(e for trio in MESSAGE_EVENTS.values() for e in trio if e)
+    + ("unsubscribe", "app_install", "campaign_holdout")
+)
 EVENT_CODE = {name: i for i, name in enumerate(EVENT_TYPES)}
 EVENT_CHANNELS = ("web", "app", "email", "whatsapp", "push", "sms")
 CHANNEL_CODE = {name: i for i, name in enumerate(EVENT_CHANNELS)}
 
-CAMPAIGNS = {name: CampaignType(*row) for name, row in {
-    "welcome": ("Welcome Series", ("email", "whatsapp"), 0.20, (10, 15), 0, 2_500_000),
-    "cart_abandonment": ("Keranjang Tertinggal", ("push", "whatsapp", "email"), 0.25, (4, 8), 0, 1_500_000),
-    "win_back": ("Win-back", ("email", "sms", "whatsapp"), 0.12, (10, 15), 3, 3_000_000),
-    "birthday": ("Ulang Tahun", ("whatsapp", "email"), 0.15, (14, 21), 0, 1_000_000),
-    "loyalty_vip": ("VIP Loyalty", ("whatsapp", "email"), 0.12, (7, 15), 2, 5_000_000),
-    "cross_sell": ("Cross-sell", ("email", "push"), 0.10, (7, 12), 1, 3_500_000),
-}.items()}
+CAMPAIGNS = {
+    name: CampaignType(*row)
+    for name, row in {
+        "welcome": ("Welcome Series", ("email", "whatsapp"), 0.20, (10, 15), 0, 2_500_000),
+        "cart_abandonment": ("Keranjang Tertinggal", ("push", "whatsapp", "email"), 0.25, (4, 8), 0, 1_500_000),
+        "win_back": ("Win-back", ("email", "sms", "whatsapp"), 0.12, (10, 15), 3, 3_000_000),
+        "birthday": ("Ulang Tahun", ("whatsapp", "email"), 0.15, (14, 21), 0, 1_000_000),
+        "loyalty_vip": ("VIP Loyalty", ("whatsapp", "email"), 0.12, (7, 15), 2, 5_000_000),
+        "cross_sell": ("Cross-sell", ("email", "push"), 0.10, (7, 12), 1, 3_500_000),
+    }.items()
+}
 CAMPAIGN_TYPES = tuple(CAMPAIGNS)
 SEND_HOUR = {"email": 9, "whatsapp": 10, "push": 19, "sms": 11}
 SEND_COST = {"email": 150, "whatsapp": 450, "push": 20, "sms": 350}  # IDR per message
@@ -171,8 +356,20 @@ CLICK_RATE = {"email": 0.18, "whatsapp": 0.20, "push": 0.0, "sms": 0.03}  # afte
 UNSUBSCRIBE_RATE = {"email": 0.006, "whatsapp": 0.004, "push": 0.0, "sms": 0.0}  # after an open
 CHANNEL_UPLIFT = {"email": 1.0, "whatsapp": 1.25, "push": 0.8, "sms": 0.7}
 CONTROL_SHARES = (0.10, 0.15, 0.20)
-MONTHS_ID = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober",
-             "November", "Desember")
+MONTHS_ID = (
+    "Januari",
+    "Februari",
+    "Maret",
+    "April",
+    "Mei",
+    "Juni",
+    "Juli",
+    "Agustus",
+    "September",
+    "Oktober",
+    "November",
+    "Desember",
+)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -198,28 +395,59 @@ class OpportunitySource(NamedTuple):
 
 TICKET_TOPICS = ("pengiriman", "refund", "produk", "pembayaran", "akun")
 SALE_TICKET_TOPICS = (0.50, 0.05, 0.25, 0.20, 0.0)
-TICKET_CHANNELS = tuple(TicketChannel(*row) for row in (
-    ("whatsapp", 0.38, 30 * MINUTE, 12_000), ("email", 0.20, 5 * HOUR, 15_000), ("live_chat", 0.27, 3 * MINUTE, 10_000),
-    ("phone", 0.10, 1 * MINUTE, 25_000), ("in_store", 0.05, 5 * MINUTE, 20_000),
-))
+TICKET_CHANNELS = tuple(
+    TicketChannel(*row)
+    for row in (
+        ("whatsapp", 0.38, 30 * MINUTE, 12_000),
+        ("email", 0.20, 5 * HOUR, 15_000),
+        ("live_chat", 0.27, 3 * MINUTE, 10_000),
+        ("phone", 0.10, 1 * MINUTE, 25_000),
+        ("in_store", 0.05, 5 * MINUTE, 20_000),
+    )
+)
 RESOLUTION_HOURS = np.array([18.0, 40.0, 24.0, 12.0, 6.0])  # median hours from first response, per topic
 TICKET_STATUSES = ("open", "pending", "resolved", "closed")
 SLOW_TICKET = 72 * HOUR
 
 SURVEY_CHANNELS = ("email", "whatsapp", "app")
 SURVEY_CHANNEL_MIX = (0.45, 0.35, 0.20)
-COMMENTS = tuple(Comment(*row) for row in (
-    ("Pengiriman lambat", 0), ("CS lambat merespons", 0), ("Refund lama diproses", 0), ("Kecewa dengan kualitas", 0),
-    ("Aplikasi sering error", 0), ("Cukup baik", 1), ("Pengiriman agak lama", 1), ("Harga lumayan", 1),
-    ("Pilihan produk terbatas", 1), ("Lumayan", 1), ("Pengiriman cepat", 2), ("Barang sesuai deskripsi", 2),
-    ("Pelayanan ramah", 2), ("Kualitas bagus", 2), ("Harga terjangkau", 2), ("Packing rapi", 2),
-    ("Puas belanja di sini", 2), ("Akan belanja lagi", 2), ("Barang rusak", 3), ("Barang tidak sesuai deskripsi", 3),
-    ("Ukuran tidak sesuai", 3),
-))
+COMMENTS = tuple(
+    Comment(*row)
+    for row in (
+        ("Pengiriman lambat", 0),
+        ("CS lambat merespons", 0),
+        ("Refund lama diproses", 0),
+        ("Kecewa dengan kualitas", 0),
+        ("Aplikasi sering error", 0),
+        ("Cukup baik", 1),
+        ("Pengiriman agak lama", 1),
+        ("Harga lumayan", 1),
+        ("Pilihan produk terbatas", 1),
+        ("Lumayan", 1),
+        ("Pengiriman cepat", 2),
+        ("Barang sesuai deskripsi", 2),
+        ("Pelayanan ramah", 2),
+        ("Kualitas bagus", 2),
+        ("Harga terjangkau", 2),
+        ("Packing rapi", 2),
+        ("Puas belanja di sini", 2),
+        ("Akan belanja lagi", 2),
+        ("Barang rusak", 3),
+        ("Barang tidak sesuai deskripsi", 3),
+        ("Ukuran tidak sesuai", 3),
+    )
+)
 COMMENT_SHARE = 0.55
 
 STAGES = ("lead", "qualified", "proposal", "won", "lost")
-OPPORTUNITY_SOURCES = tuple(OpportunitySource(*row) for row in (
-    ("website", 0.25, 0.30), ("referral", 0.20, 0.45), ("pameran", 0.15, 0.25), ("cold_call", 0.15, 0.15),
-    ("partner", 0.15, 0.35), ("linkedin", 0.10, 0.20),
-))
+OPPORTUNITY_SOURCES = tuple(
+    OpportunitySource(*row)
+    for row in (
+        ("website", 0.25, 0.30),
+        ("referral", 0.20, 0.45),
+        ("pameran", 0.15, 0.25),
+        ("cold_call", 0.15, 0.15),
+        ("partner", 0.15, 0.35),
+        ("linkedin", 0.10, 0.20),
+    )
+)

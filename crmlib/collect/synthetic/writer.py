@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -11,6 +12,9 @@ import pyarrow.parquet as pq
 from crmlib.collect.contract import TABLE_ORDER
 from crmlib.collect.synthetic.arrow import schema
 
+if TYPE_CHECKING:
+    from crmlib.collect.synthetic.lines import LinesCsv
+
 
 class CsvFile:
     """A UTF-8 CSV file: a header line, then unquoted rows (vocabularies hold no commas or quotes)."""
@@ -18,8 +22,9 @@ class CsvFile:
     def __init__(self, path: Path, table_schema: pa.Schema):
         self.sink = open(path, "wb")
         self.sink.write((",".join(table_schema.names) + "\n").encode("utf-8"))
-        self.writer = pacsv.CSVWriter(self.sink, table_schema,
-                                      write_options=pacsv.WriteOptions(include_header=False, quoting_style="none"))
+        self.writer = pacsv.CSVWriter(
+            self.sink, table_schema, write_options=pacsv.WriteOptions(include_header=False, quoting_style="none")
+        )
 
     def write_table(self, table: pa.Table) -> None:
         self.writer.write_table(table)
@@ -47,10 +52,13 @@ class TableWriters:
     With `lines`, transactions.csv is written in the order-line layout (a `LinesCsv`) instead.
     """
 
-    def __init__(self, folder: Path, fmt: str, lines: "LinesCsv | None" = None):
+    def __init__(self, folder: Path, fmt: str, lines: LinesCsv | None = None):
         self.rows = {name: 0 for name in TABLE_ORDER}
-        self.files = {name: FILE_TYPES[fmt](folder / f"{name}.{fmt}", schema(name)) for name in TABLE_ORDER
-                      if not (lines and name == "transactions")}
+        self.files = {
+            name: FILE_TYPES[fmt](folder / f"{name}.{fmt}", schema(name))
+            for name in TABLE_ORDER
+            if not (lines and name == "transactions")
+        }
         if lines:
             self.files["transactions"] = lines
 
@@ -63,7 +71,7 @@ class TableWriters:
         for file in self.files.values():
             file.close()
 
-    def __enter__(self) -> "TableWriters":
+    def __enter__(self) -> TableWriters:
         return self
 
     def __exit__(self, *exc) -> None:
