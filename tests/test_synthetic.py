@@ -14,6 +14,7 @@ import pytest
 from crmlib.collect import synthetic
 from crmlib.collect.contract import TABLE_ORDER, TABLES
 from crmlib.collect.synthetic import write_sample
+from crmlib.collect.synthetic.tables import TRUTH_COLUMNS
 from crmlib.errors import ParamsError
 
 END = "2025-06"
@@ -458,13 +459,7 @@ def test_some_customers_never_return_after_their_first_order(tmp_path):
     """MBG/NBD drop-out: a customer may leave right after the first purchase; the truth file says who left."""
     write_sample(tmp_path / "raw", customers=2000, months=12, seed=5, end=END, truth_dir=tmp_path / "truth")
     truth = pd.read_csv(tmp_path / "truth" / "truth.csv", parse_dates=["dropped_out_at"])
-    assert list(truth.columns) == [
-        "customer_id",
-        "buyer",
-        "purchase_rate_per_day",
-        "dropout_probability",
-        "dropped_out_at",
-    ]
+    assert tuple(truth.columns) == TRUTH_COLUMNS
     assert len(truth) == 2000 and truth["customer_id"].is_unique
     t = pd.read_csv(tmp_path / "raw" / "transactions.csv", parse_dates=["ts"])
     sales = t[(t["kind"] == "sale") & t["customer_id"].notna()]
@@ -521,3 +516,33 @@ def test_the_lines_layout_is_a_csv_export():
         write_sample("/tmp/unused", customers=10, months=1, end="2025-03", fmt="parquet", layout="lines")
     with pytest.raises(ParamsError, match="layout must be one of tidy, lines"):
         write_sample("/tmp/unused", customers=10, months=1, end="2025-03", layout="rows")
+
+
+def test_campaigns_move_the_engaged_and_put_some_off(tmp_path):
+    """Uplift differs by customer, as the truth file says: engaged customers respond, put-off ones buy less."""
+    from crmlib.collect.synthetic.response import expected_incremental_purchases
+
+    write_sample(tmp_path / "raw", customers=6000, months=12, seed=6, end=END, truth_dir=tmp_path / "truth")
+    truth = pd.read_csv(tmp_path / "truth" / "truth.csv").set_index("customer_id")
+    w = load(tmp_path / "raw")
+    e, c, s = w["events"], w["campaigns"], sales_of(w)
+    groups = pd.concat(
+        [
+            e[e["event_type"].isin(SEND_EVENTS)][["customer_id", "campaign_id"]].assign(treated=True),
+            e[e["event_type"] == "campaign_holdout"][["customer_id", "campaign_id"]].assign(treated=False),
+        ]
+    ).merge(c[["campaign_id", "start_date", "end_date"]], on="campaign_id")
+    pairs = groups.merge(s[["customer_id", "ts"]], on="customer_id", how="left")
+    inside = (pairs["ts"] >= pairs["start_date"]) & (pairs["ts"] < pairs["end_date"] + pd.Timedelta(days=1))
+    bought = (
+        pairs.assign(bought=inside).groupby(["campaign_id", "customer_id", "treated"])["bought"].any().reset_index()
+    )
+    bought = bought.join(truth[["engagement", "put_off"]], on="customer_id")
+    engaged = bought[(bought["engagement"] > 1.0) & ~bought["put_off"]].groupby("treated")["bought"].mean()
+    put_off = bought[bought["put_off"]].groupby("treated")["bought"].mean()
+    assert engaged[True] - engaged[False] > 0.08, engaged  # the engaged respond strongly
+    assert put_off[True] < put_off[False], put_off  # the put-off buy less when contacted
+    effect = expected_incremental_purchases(
+        "win_back", "email", np.array([1.2, 0.3]), np.array([True, True]), np.array([False, True]), np.array([0.0, 0.4])
+    )
+    assert effect[0] > 0 > effect[1]

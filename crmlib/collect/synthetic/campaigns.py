@@ -17,19 +17,18 @@ from crmlib.collect.synthetic.calendar import Calendar
 from crmlib.collect.synthetic.campaign_plan import CampaignPlan
 from crmlib.collect.synthetic.customers import Customers
 from crmlib.collect.synthetic.history import History
+from crmlib.collect.synthetic.response import response_chance
 from crmlib.collect.synthetic.world import (
-    CAMPAIGNS,
     CHANNEL_CODE,
-    CHANNEL_UPLIFT,
     CLICK_RATE,
     DAY,
-    DEAD_UPLIFT,
     EVENT_CODE,
     HOUR,
     MESSAGE_EVENTS,
     MINUTE,
     NULL,
     OPEN_RATE,
+    PUT_OFF_DROP,
     UNSUBSCRIBE_RATE,
 )
 
@@ -116,17 +115,26 @@ def message_events(c: int, channel: str, targets, sent_at, customers: Customers,
     return parts, clicked, clicked_at
 
 
-def campaign_purchases(c: int, plan: CampaignPlan, targets, sent_at, clicked, clicked_at, alive, rng) -> Rows:
-    """Incremental purchases a campaign causes among its treated customers, inside its window."""
+def campaign_purchases(
+    c: int, plan: CampaignPlan, customers: Customers, targets, sent_at, clicked, clicked_at, alive, rng
+) -> Rows:
+    """Incremental purchases a campaign causes among its treated customers, inside its window (see `response`)."""
     kind, channel = plan.kind[c], plan.channel[c]
     stop = plan.stop_time(c)
-    chance = CAMPAIGNS[kind].uplift * CHANNEL_UPLIFT[channel] * np.where(alive, 1.0, DEAD_UPLIFT)
-    chance = np.minimum(chance * np.where(clicked, 2.0, 0.8), 0.95)
-    buys = rng.random(len(targets)) < chance
+    chance = response_chance(kind, channel, customers.engagement[targets], alive, clicked)
+    buys = (rng.random(len(targets)) < chance) & ~customers.put_off[targets]
     later = sent_at + 600 + ((stop - sent_at - 600) * rng.random(len(targets)) ** 1.5).astype(np.int64)
     soon = clicked_at + 60 + rng.exponential(30 * MINUTE, len(targets)).astype(np.int64)
     t = np.minimum(np.where(clicked, soon, later), stop - 1)
     return make_rows(owner=targets[buys], t=t[buys], campaign=c, cross=kind == "cross_sell")
+
+
+def put_off_purchases(sales: Rows, who, sent_at, stop: int, n_customers: int, rng) -> np.ndarray:
+    """The put-off customers' own purchases inside a campaign's window that they skip (PUT_OFF_DROP of them)."""
+    when = np.full(n_customers, np.iinfo(np.int64).max)
+    when[who] = sent_at
+    inside = (sales["t"] >= when[sales["owner"]]) & (sales["t"] < stop)
+    return inside & (rng.random(len(inside)) < PUT_OFF_DROP)
 
 
 def attribute(sales: Rows, campaign, who, sent_at, stop: int, n_customers: int, c: int) -> None:
@@ -140,11 +148,13 @@ def attribute(sales: Rows, campaign, who, sent_at, stop: int, n_customers: int, 
 def run_campaigns(cal: Calendar, plan: CampaignPlan, customers: Customers, sales: Rows, dropout, carts: Rows, rng):
     """Every campaign on this chunk in date order: audience, holdout, messages, uplift and attribution.
 
-    Returns the campaign events, the baseline sales' campaign ids and the incremental sales.
+    Returns the campaign events, the baseline sales' campaign ids, the incremental sales and which baseline sales
+    do not happen (put-off customers skip them).
     """
     sales_history = History(sales["owner"], sales["t"], cal.horizon)
     cart_history = History(carts["owner"], carts["t"], cal.horizon)
     campaign = np.full(len(sales["t"]), NULL)
+    skipped = np.zeros(len(sales["t"]), dtype=bool)
     events, extra = [], []
     for c in range(len(plan)):
         t0, channel = plan.send_time(c), plan.channel[c]
@@ -157,7 +167,11 @@ def run_campaigns(cal: Calendar, plan: CampaignPlan, customers: Customers, sales
         parts, clicked, clicked_at = message_events(c, channel, targets, sent_at, customers, rng, cal.horizon)
         events.extend(parts)
         alive = dropout[targets] * DAY > t0
-        extra.append(campaign_purchases(c, plan, targets, sent_at, clicked, clicked_at, alive, rng))
+        extra.append(campaign_purchases(c, plan, customers, targets, sent_at, clicked, clicked_at, alive, rng))
+        put_off = targets[customers.put_off[targets]]
+        skipped |= put_off_purchases(
+            sales, put_off, sent_at[customers.put_off[targets]], plan.stop_time(c), len(customers), rng
+        )
         attribute(sales, campaign, targets, sent_at, plan.stop_time(c), len(customers), c)
         plan.sent[c] += len(targets)
-    return events, campaign, extra
+    return events, campaign, extra, skipped

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from crmlib.collect.synthetic.arrays import concat_rows, sort_rows
+from crmlib.collect.synthetic.arrays import concat_rows, sort_rows, take_rows
 from crmlib.collect.synthetic.calendar import Calendar
 from crmlib.collect.synthetic.campaign_plan import CampaignPlan
 from crmlib.collect.synthetic.campaigns import run_campaigns
@@ -42,8 +42,8 @@ def simulate_chunk(
     until = active_until(cal, customers, dropout, bought > 0)
     browse = session_times(cal, customers, rng, BROWSE_SESSIONS, bought, until)
     carts = session_times(cal, customers, rng, CART_SESSIONS, bought, until)
-    campaign_events, campaign, extra = run_campaigns(cal, plan, customers, base, dropout, carts, rng)
-    base = dict(base, campaign=campaign, cross=np.zeros(len(campaign), dtype=bool))
+    campaign_events, campaign, extra, skipped = run_campaigns(cal, plan, customers, base, dropout, carts, rng)
+    base = take_rows(dict(base, campaign=campaign, cross=np.zeros(len(campaign), dtype=bool)), ~skipped)
     sales = sort_rows(concat_rows([base, *extra]), "owner", "t")
     sales.update(sale_details(customers, sales, rng))
     refund_at, refund_due = refunds(sales, rng, cal.horizon)

@@ -39,6 +39,8 @@ from crmlib.collect.synthetic.world import (
     NULL,
     ONLINE_HOME_SHARE,
     PHONE_PREFIXES,
+    PUT_OFF_ENGAGEMENT,
+    PUT_OFF_SHARE,
     SALE_CHANNEL_MIX,
     SALE_CHANNELS,
     SATISFACTION_PER_LOG_RATE,
@@ -72,7 +74,8 @@ class Customers:
     p_drop: np.ndarray  # dropout probability after each purchase (MBG/NBD)
     nu: np.ndarray  # Gamma-Gamma spend rate
     satisfaction: np.ndarray
-    engagement: np.ndarray  # how readily messages are opened
+    engagement: np.ndarray  # how readily messages are opened, and how much campaigns move the customer
+    put_off: np.ndarray  # messages make this customer buy less, not more
     category: np.ndarray  # home category
     cross: np.ndarray  # cross-buying propensity
     channel: np.ndarray  # home sales channel
@@ -100,6 +103,7 @@ def draw_customers(cal: Calendar, rng, lo: int, hi: int, total: int) -> Customer
     app_user = rng.random(n) < APP_USERS
     birth_day, birth_month = birth_days(cal, rng, t_signup)
     lam = rng.gamma(BGNBD_R, 1.0 / BGNBD_ALPHA, n)
+    engagement = np.clip(2.0 * rng.beta(2.0, 3.0, n), 0.05, 1.6)
     return Customers(
         gidx=gidx,
         x_signup=x_signup,
@@ -123,7 +127,8 @@ def draw_customers(cal: Calendar, rng, lo: int, hi: int, total: int) -> Customer
         p_drop=rng.beta(BGNBD_A, BGNBD_B, n),
         nu=rng.gamma(GG_Q, 1.0 / GG_GAMMA, n),
         satisfaction=SATISFACTION_PER_LOG_RATE * np.log(lam * BGNBD_ALPHA) + rng.normal(0.0, 0.8, n),
-        engagement=np.clip(2.0 * rng.beta(2.0, 3.0, n), 0.05, 1.6),
+        engagement=engagement,
+        put_off=(engagement < PUT_OFF_ENGAGEMENT) & (rng.random(n) < PUT_OFF_SHARE),
         category=home_category(rng, female),
         cross=rng.beta(0.8, 2.5, n),
         channel=home_channel(rng, acquisition, app_user),

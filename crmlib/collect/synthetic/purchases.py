@@ -28,6 +28,8 @@ from crmlib.collect.synthetic.arrays import (
 from crmlib.collect.synthetic.calendar import Calendar
 from crmlib.collect.synthetic.customers import Customers
 from crmlib.collect.synthetic.world import (
+    AFFINITY_BOOST,
+    AFFINITY_PAIRS,
     CATEGORIES,
     DAY,
     GG_GAMMA,
@@ -98,7 +100,7 @@ def sale_details(customers: Customers, sales: Rows, rng) -> Rows:
     mix = rng.choice(len(SALE_CHANNELS), n, p=SALE_CHANNEL_MIX)
     channel = np.where(rng.random(n) < HOME_CHANNEL_SHARE, customers.channel[owner], mix)
     home = customers.category[owner]
-    other = rng.choice(k, n, p=shares(np.add(column(CATEGORIES, "women"), column(CATEGORIES, "men"))))
+    other = _other_category(home, rng.random(n))
     category = np.where(rng.random(n) < customers.cross[owner], other, home)
     forced = sales["cross"] & (category == home)
     category = np.where(forced, (home + 1 + rng.integers(0, k - 1, n)) % k, category)
@@ -112,6 +114,25 @@ def sale_details(customers: Customers, sales: Rows, rng) -> Rows:
         amount=np.clip(round_to(amount, 100.0), 15_000.0, 25_000_000.0),
         bad=rng.random(n) < REFUND_RATE * lookup(CATEGORIES, "refund_level", category),
     )
+
+
+def _affinity() -> np.ndarray:
+    """Row h: the chance of each category for a purchase outside home category h (popularity, affine pairs boosted)."""
+    names = column(CATEGORIES, "name")
+    weights = np.tile(shares(np.add(column(CATEGORIES, "women"), column(CATEGORIES, "men"))), (len(names), 1))
+    for a, b in AFFINITY_PAIRS:
+        i, j = names.index(a), names.index(b)
+        weights[i, j] *= AFFINITY_BOOST
+        weights[j, i] *= AFFINITY_BOOST
+    return np.cumsum(weights / weights.sum(axis=1, keepdims=True), axis=1)
+
+
+AFFINITY = _affinity()
+
+
+def _other_category(home: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """A category drawn from each home category's affinity row, by the uniform draws `u`."""
+    return np.minimum((u[:, None] > AFFINITY[home]).sum(axis=1), len(CATEGORIES) - 1)
 
 
 def refunds(sales: Rows, rng, horizon: int) -> tuple[np.ndarray, np.ndarray]:

@@ -7,7 +7,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from crmlib.collect.contract import TABLES
-from crmlib.collect.synthetic.arrays import Rows, column, round_to
+from crmlib.collect.synthetic.arrays import Rows, column, lookup, round_to
 from crmlib.collect.synthetic.arrow import contract_table, labels, to_arrow
 from crmlib.collect.synthetic.calendar import Calendar
 from crmlib.collect.synthetic.campaign_plan import CampaignPlan
@@ -24,6 +24,7 @@ from crmlib.collect.synthetic.world import (
     EVENT_CHANNELS,
     EVENT_TYPES,
     FIRST_NAMES,
+    GG_P,
     LAST_NAMES,
     NULL,
     OPPORTUNITY_SOURCES,
@@ -211,13 +212,23 @@ def campaigns_table(cal: Calendar, plan: CampaignPlan) -> pa.Table:
     )
 
 
-TRUTH_COLUMNS = ("customer_id", "buyer", "purchase_rate_per_day", "dropout_probability", "dropped_out_at")
+TRUTH_COLUMNS = (
+    "customer_id",
+    "buyer",
+    "purchase_rate_per_day",
+    "dropout_probability",
+    "dropped_out_at",
+    "engagement",
+    "put_off",
+    "expected_order_value",
+)
 
 
 def truth_table(cal: Calendar, customers: Customers, dropout: np.ndarray, bought: np.ndarray) -> pa.Table:
     """What the world knows and the data do not show: per customer whether they bought, their purchase rate
     (per day, in operational time) and drop-out probability, and when they dropped out of buying on their own
-    (missing: still alive); a campaign may still win a dropped-out customer back for one purchase."""
+    (missing: still alive); a campaign may still win a dropped-out customer back for one purchase. And how
+    campaigns move them (engagement, put off: see `response`), with the mean value of their orders."""
     gone = np.isfinite(dropout)
     seconds = np.where(gone, cal.clock(np.where(gone, dropout, 0.0)), NULL)
     return pa.table(
@@ -227,5 +238,8 @@ def truth_table(cal: Calendar, customers: Customers, dropout: np.ndarray, bought
             "purchase_rate_per_day": pa.array(customers.lam),
             "dropout_probability": pa.array(customers.p_drop),
             "dropped_out_at": to_arrow("ts", seconds, cal.epoch),
+            "engagement": pa.array(customers.engagement),
+            "put_off": pa.array(customers.put_off),
+            "expected_order_value": pa.array(GG_P / customers.nu * lookup(CATEGORIES, "price", customers.category)),
         }
     )

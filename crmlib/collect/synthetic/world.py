@@ -306,6 +306,16 @@ CATEGORIES = tuple(
         ("Buku & Alat Tulis", "BKU", 0.05, 0.08, 0.5, 0.40, 0.5, 500),
     )
 )
+# Categories bought together: a customer who shops outside their home category picks these pairs this many times
+# more often than popularity alone says (so a next-best category can be learned from co-purchases).
+AFFINITY_PAIRS = (
+    ("Fashion", "Kecantikan"),
+    ("Elektronik", "Mainan & Hobi"),
+    ("Makanan & Minuman", "Rumah Tangga"),
+    ("Olahraga", "Fashion"),
+    ("Buku & Alat Tulis", "Mainan & Hobi"),
+)
+AFFINITY_BOOST = 5.0
 
 
 # ---------------------------------------------------------------------------------------------
@@ -355,6 +365,16 @@ OPEN_RATE = {"email": 0.22, "whatsapp": 0.65, "push": 0.08, "sms": 0.0}
 CLICK_RATE = {"email": 0.18, "whatsapp": 0.20, "push": 0.0, "sms": 0.03}  # after an open (sms: after the send)
 UNSUBSCRIBE_RATE = {"email": 0.006, "whatsapp": 0.004, "push": 0.0, "sms": 0.0}  # after an open
 CHANNEL_UPLIFT = {"email": 1.0, "whatsapp": 1.25, "push": 0.8, "sms": 0.7}
+# Campaigns do not move everyone alike: the engaged respond (uplift scales with (engagement / 0.8) ** 1.5), and
+# some disengaged customers are put off: a message makes them skip purchases they would have made.
+RESPONSE_POWER = 1.5
+PUT_OFF_ENGAGEMENT, PUT_OFF_SHARE = 0.45, 0.6  # below this engagement, this share is put off by messages
+PUT_OFF_DROP = 0.5  # share of a put-off customer's own purchases in the campaign window that do not happen
+# Campaigns do not move everyone alike: the engaged respond (uplift scales with (engagement / 0.8) ** 1.5), and
+# some disengaged customers are put off: a message makes them skip purchases they would have made.
+RESPONSE_POWER = 1.5
+PUT_OFF_ENGAGEMENT, PUT_OFF_SHARE = 0.45, 0.6  # below this engagement, this share is put off by messages
+PUT_OFF_DROP = 0.5  # share of a put-off customer's own purchases in the campaign window that do not happen
 CONTROL_SHARES = (0.10, 0.15, 0.20)
 MONTHS_ID = (
     "Januari",
