@@ -370,11 +370,6 @@ CHANNEL_UPLIFT = {"email": 1.0, "whatsapp": 1.25, "push": 0.8, "sms": 0.7}
 RESPONSE_POWER = 1.5
 PUT_OFF_ENGAGEMENT, PUT_OFF_SHARE = 0.45, 0.6  # below this engagement, this share is put off by messages
 PUT_OFF_DROP = 0.5  # share of a put-off customer's own purchases in the campaign window that do not happen
-# Campaigns do not move everyone alike: the engaged respond (uplift scales with (engagement / 0.8) ** 1.5), and
-# some disengaged customers are put off: a message makes them skip purchases they would have made.
-RESPONSE_POWER = 1.5
-PUT_OFF_ENGAGEMENT, PUT_OFF_SHARE = 0.45, 0.6  # below this engagement, this share is put off by messages
-PUT_OFF_DROP = 0.5  # share of a put-off customer's own purchases in the campaign window that do not happen
 CONTROL_SHARES = (0.10, 0.15, 0.20)
 MONTHS_ID = (
     "Januari",

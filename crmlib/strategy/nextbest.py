@@ -1,0 +1,134 @@
+"""Next-best category from order lines: which category a customer is likely to buy next, from the categories
+customers buy together.
+
+Item-item co-occurrence on customers: support(a, b) is how many customers bought both, lift(a, b) = support ×
+customers / (buyers of a × buyers of b), and confidence P(b | a) = lift(a, b) × P(b), the share of a's buyers who
+also bought b. Only pairs with at least `min_support` customers count. A customer's candidates are the categories
+they have not bought, scored by their confidence summed over the categories the customer bought (lift alone
+favours rare categories and loses to popularity on the sample). Customers with no such candidate get the most
+popular categories they have not bought (`source` says which). `hit_rate` checks this on a time split against
+that popularity baseline.
+
+>>> lines = pd.DataFrame({"customer_id": list("aabbccd"), "category": ["x", "y", "x", "y", "z", "w", "x"]})
+>>> model = CoPurchases.fit(lines, min_support=2)
+>>> model.recommend(lines, k=1).loc["d", "recommended"]
+['y']
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from crmlib.collect.warehouse import Warehouse
+from crmlib.periods import Period
+from crmlib.sql import run_sql
+
+LINES_SQL = """
+SELECT DISTINCT customer_id, category FROM transactions
+WHERE ts >= $since AND ts < $until AND kind = 'sale' AND customer_id IS NOT NULL AND category IS NOT NULL
+  AND coalesce(is_product, true)
+"""
+
+
+EARLIEST = pd.Timestamp("1900-01-01")
+
+
+def bought_categories(warehouse: Warehouse, since: pd.Timestamp, until: pd.Timestamp) -> pd.DataFrame:
+    """The distinct (customer_id, category) pairs of product lines sold in [since, until)."""
+    end = until - pd.Timedelta(days=1)
+    return run_sql(warehouse, LINES_SQL, end, since=pd.Timestamp(since).to_pydatetime())
+
+
+@dataclass(frozen=True)
+class CoPurchases:
+    """Fitted co-purchase state: the categories by popularity, and the support and lift of each pair."""
+
+    popularity: pd.Series  # customers per category, most popular first
+    support: pd.DataFrame  # category x category: customers who bought both
+    lift: pd.DataFrame  # category x category; 0 where the support is below min_support
+    min_support: int
+    customers: int  # the customers it learned from
+
+    @classmethod
+    def fit(cls, bought: pd.DataFrame, min_support: int = 20) -> CoPurchases:
+        """Learn from distinct (customer_id, category) pairs."""
+        incidence = pd.crosstab(bought["customer_id"], bought["category"]).clip(upper=1)
+        popularity = incidence.sum().sort_values(ascending=False, kind="stable")
+        incidence = incidence[popularity.index]
+        matrix = incidence.to_numpy(dtype=float)
+        support = matrix.T @ matrix
+        counts = np.diag(support).copy()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lift = support * len(incidence) / np.outer(counts, counts)
+        lift[(support < min_support) | ~np.isfinite(lift)] = 0.0
+        np.fill_diagonal(lift, 0.0)
+        names = popularity.index
+        return cls(
+            popularity,
+            pd.DataFrame(support, index=names, columns=names),
+            pd.DataFrame(lift, index=names, columns=names),
+            min_support,
+            len(incidence),
+        )
+
+    @property
+    def confidence(self) -> pd.DataFrame:
+        """P(b | a) = lift(a, b) × P(b): the share of a's buyers who also bought b (0 below min_support)."""
+        return self.lift * (self.popularity / self.customers)
+
+    def pairs(self, top: int = 10) -> pd.DataFrame:
+        """The strongest pairs (each once): category, with, support, lift."""
+        names = list(self.lift.index)
+        rows = [
+            (a, b, int(self.support.loc[a, b]), float(self.lift.loc[a, b]))
+            for i, a in enumerate(names)
+            for b in names[i + 1 :]
+            if self.lift.loc[a, b] > 1
+        ]
+        table = pd.DataFrame(rows, columns=["category", "with", "support", "lift"])
+        return table.sort_values(["lift", "support"], ascending=False).head(top).reset_index(drop=True)
+
+    def recommend(self, bought: pd.DataFrame, k: int = 3, popularity_only: bool = False) -> pd.DataFrame:
+        """Per customer of `bought`: `recommended` (up to k categories they have not bought, best first) and
+        `source` ("co_purchase" or "popularity"). `popularity_only` gives the baseline."""
+        names = list(self.popularity.index)
+        incidence = pd.crosstab(bought["customer_id"], bought["category"]).reindex(columns=names, fill_value=0)
+        have, customers = incidence.to_numpy() > 0, incidence.index
+        rank = np.arange(len(names), 0, -1, dtype=float) / (len(names) + 1)  # popularity, in (0, 1)
+        if popularity_only:
+            score = np.broadcast_to(rank, have.shape).copy()
+            lifted = np.zeros(len(customers), dtype=bool)
+        else:
+            confidence = self.confidence.to_numpy()
+            summed = have.astype(float) @ confidence  # P(b | a) summed over the categories a they bought
+            lifted = ((summed > 0) & ~have).any(axis=1)
+            score = np.where(summed > 0, summed + 1, rank)  # a co-purchase candidate outranks every popular one
+        score = np.where(have, -np.inf, score)
+        order = np.argsort(-score, axis=1, kind="stable")[:, :k]
+        chosen = [[names[j] for j in row if np.isfinite(score[i, j])] for i, row in enumerate(order)]
+        return pd.DataFrame(
+            {"recommended": chosen, "source": np.where(lifted, "co_purchase", "popularity")},
+            index=pd.Index(customers, name="customer_id"),
+        )
+
+
+def hit_rate(warehouse: Warehouse, period: Period, months: int = 3, k: int = 3, min_support: int = 20) -> pd.DataFrame:
+    """Hit rate at k on a time split: fit on everything before the last `months` months of `period`'s history, then
+    for the customers who bought a category new to them in those months, the share whose top k held one of them;
+    for the co-purchase model and the popularity baseline. Columns: method, customers, hit_rate."""
+    cutoff = period.end - pd.DateOffset(months=months)
+    before = bought_categories(warehouse, EARLIEST, cutoff)
+    after = bought_categories(warehouse, cutoff, period.end)
+    model = CoPurchases.fit(before, min_support)
+    new = after.merge(before, how="left", indicator=True).query("_merge == 'left_only'")
+    new = new[new["customer_id"].isin(before["customer_id"])]
+    wanted = new.groupby("customer_id")["category"].agg(set)
+    rows = []
+    for method, only in (("co_purchase", False), ("popularity", True)):
+        picks = model.recommend(before[before["customer_id"].isin(wanted.index)], k, popularity_only=only)
+        hits = [bool(set(picks.loc[c, "recommended"]) & wanted[c]) for c in wanted.index]
+        rows.append((method, len(hits), float(np.mean(hits)) if hits else float("nan")))
+    return pd.DataFrame(rows, columns=["method", "customers", "hit_rate"])
