@@ -166,6 +166,13 @@ class MeanSpend:
         weights = repeat["frequency"]
         self.population_mean = float((repeat["monetary_value"] * weights).sum() / weights.sum())
 
+    @classmethod
+    def of(cls, population_mean: float) -> MeanSpend:
+        """The fallback with a known mean (as stored by the analysis stage)."""
+        spend = cls.__new__(cls)
+        spend.population_mean = float(population_mean)
+        return spend
+
     def expected_spend(self, summary: pd.DataFrame) -> pd.Series:
         return pd.Series(self.population_mean, index=summary.index, name="expected_spend")
 

@@ -9,12 +9,15 @@ import pandas as pd
 
 from crmlib.analyze.churn import churn_summary, churn_tiers
 from crmlib.analyze.components import value_components
-from crmlib.analyze.lifetime import LifetimeValue, lifetime_value
+from crmlib.analyze.lifetime import LifetimeValue, MeanSpend, lifetime_value
 from crmlib.analyze.options import AnalysisOptions
+from crmlib.analyze.purchases import PurchaseModel
+from crmlib.analyze.spend import SpendModel
 from crmlib.collect.warehouse import Warehouse
 from crmlib.periods import Period
 
 CUSTOMERS, MODELS = "customer_value", "lifetime_value_models"  # the stored results, per period
+PARAMETERS = "lifetime_value_parameters"  # the fitted purchase and spend models, for later stages' what-ifs
 COMPONENTS = ["lifetime_value", "referral_value", "loyalty_value", "feedback_value"]
 
 
@@ -37,13 +40,44 @@ class Analysis:
         return self.components[COMPONENTS].sum().rename_axis("component").rename("total").reset_index()
 
     def store(self, warehouse: Warehouse, period: Period | str) -> None:
-        """Write `customer_value` (per customer) and `lifetime_value_models` (the holdout check of each model)."""
+        """Write `customer_value` (per customer), `lifetime_value_models` (the holdout check of each model) and
+        `lifetime_value_parameters` (the fitted models)."""
         warehouse.write_result(CUSTOMERS, period, self.customers.join(self.components.drop(columns="lifetime_value")))
+        warehouse.write_result(PARAMETERS, period, model_parameters(self.value))
         validation = self.value.validation
         if validation is not None:
             warehouse.write_result(
                 MODELS, period, validation.table.assign(chosen=validation.table.index == validation.chosen)
             )
+
+
+def model_parameters(value: LifetimeValue) -> pd.DataFrame:
+    """The fitted purchase and spend models as rows: role (purchases, spend), model, name, value; the time unit is
+    the analysis' `freq`. A purchase model on its common drop-out boundary has a row `common_dropout`."""
+    purchases = value.purchases
+    rows = [("purchases", purchases.model, name, v) for name, v in purchases.params.items()]
+    if purchases.common_dropout is not None:
+        rows.append(("purchases", purchases.model, "common_dropout", purchases.common_dropout))
+    spend = value.spend
+    if isinstance(spend, MeanSpend):
+        rows.append(("spend", "mean", "population_mean", spend.population_mean))
+    else:
+        rows += [("spend", "gamma_gamma", name, v) for name, v in spend.params.items()]
+    return pd.DataFrame(rows, columns=["role", "model", "name", "value"])
+
+
+def stored_models(warehouse: Warehouse, period: Period | str) -> tuple[PurchaseModel, SpendModel | MeanSpend]:
+    """The purchase and spend models the period's analysis fitted (`model_parameters`), ready to predict."""
+    rows = warehouse.read_result(PARAMETERS, period)
+    purchases = rows[rows["role"] == "purchases"]
+    values = dict(zip(purchases["name"], purchases["value"]))
+    common = values.pop("common_dropout", None)
+    model = PurchaseModel(str(purchases["model"].iloc[0]), values, float("nan"), 0, common_dropout=common)
+    spend_rows = rows[rows["role"] == "spend"]
+    spend_values = dict(zip(spend_rows["name"], spend_rows["value"]))
+    if spend_rows["model"].iloc[0] == "mean":
+        return model, MeanSpend.of(spend_values["population_mean"])
+    return model, SpendModel(spend_values, float("nan"), 0, float("nan"))
 
 
 def analysis(warehouse: Warehouse, period: Period, options: AnalysisOptions | None = None) -> Analysis:

@@ -56,6 +56,10 @@ class PeriodContext:
         """The period before, in words, e.g. "Mei 2025"."""
         return month_name(self.period.previous(), self.language, self.params.locale)
 
+    def name_of(self, period: Period) -> str:
+        """Any period in words, e.g. the plan's "Juli 2025"."""
+        return month_name(period, self.language, self.params.locale)
+
     def t(self, key: str, **values) -> str:
         """The catalogue's message `key` in the report language, its placeholders filled with `values`."""
         return label(key, self.language) if not values else catalogue.t(key, self.language, **values)
@@ -69,6 +73,10 @@ class PeriodContext:
     def segment_action(self, key: str) -> str:
         """The recommended action for a segment in the report language ("" for a segment of one's own)."""
         return segment_action(key, self.language) or ""
+
+    def channels(self, keys: str) -> str:
+        """Channel keys as the report names them: "email, whatsapp" -> "E-mail, WhatsApp"."""
+        return ", ".join(self.t(f"channel.{key.strip()}") for key in str(keys).split(",") if key.strip())
 
     def money(self, amount) -> str:
         """An amount in the business currency, e.g. "Rp1.234.567"."""

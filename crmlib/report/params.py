@@ -20,7 +20,16 @@ from typing import Any, Literal
 
 import yaml
 from babel import Locale, UnknownLocaleError
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt, PrivateAttr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PositiveInt,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from crmlib import catalogue
 from crmlib.analyze.options import AnalysisOptions
@@ -29,6 +38,7 @@ from crmlib.collect.options import IngestOptions
 from crmlib.errors import ParamsError
 from crmlib.periods import Period
 from crmlib.segment.segments import SegmentRules, default_segment_rules
+from crmlib.strategy.options import StrategyOptions
 
 DEFAULT_FILE = Path("params") / "default.yaml"
 
@@ -63,6 +73,7 @@ class Params(Section):
     ingest: IngestOptions = IngestOptions()
     segments: SegmentRules = Field(default_factory=default_segment_rules)
     analysis: AnalysisOptions = AnalysisOptions()
+    strategy: StrategyOptions = StrategyOptions()
 
     _project_dir: Path = PrivateAttr(default_factory=Path.cwd)
 
@@ -88,9 +99,26 @@ class Params(Section):
     def _upper(cls, value: Any) -> Any:
         return value.strip().upper() if isinstance(value, str) else value
 
-    def path(self, key: Literal["warehouse", "raw_dir", "reports_dir"]) -> Path:
-        """A path parameter resolved against the project folder."""
-        return (self._project_dir / getattr(self, key)).resolve()
+    @model_validator(mode="after")
+    def _playbook_segments(self) -> Params:
+        known = [rule.key for rule in self.segments.rules]
+        for rule in self.strategy.playbook:
+            unknown = [s for s in rule.segments or [] if s not in known]
+            if unknown:
+                raise ValueError(
+                    t("error.strategy.segment", campaign=rule.campaign, segment=unknown[0], known=", ".join(known))
+                )
+        lists, reports = (Path("/") / self.strategy.lists_dir).resolve(), (Path("/") / self.reports_dir).resolve()
+        if lists == reports or reports in lists.parents:
+            raise ValueError(
+                t("error.strategy.lists_dir", lists_dir=self.strategy.lists_dir, reports_dir=self.reports_dir)
+            )
+        return self
+
+    def path(self, key: Literal["warehouse", "raw_dir", "reports_dir", "lists_dir"]) -> Path:
+        """A path parameter resolved against the project folder (`lists_dir` is the strategy section's)."""
+        value = self.strategy.lists_dir if key == "lists_dir" else getattr(self, key)
+        return (self._project_dir / value).resolve()
 
     @property
     def project_dir(self) -> Path:

@@ -161,7 +161,7 @@ def translated(frame: pd.DataFrame, ctx, translate: Translate) -> pd.DataFrame:
     return frame.assign(**{col: frame[col].map(shown_as(ctx, how)) for col, how in translate.items()})
 
 
-_LABELLED = {"months_since_first_purchase", "cohort", "r", "fm", "f", "weeks", "days"}
+_LABELLED = {"months_since_first_purchase", "cohort", "r", "fm", "f", "weeks", "days", "targeted"}
 
 
 def _formatter(ctx, fmt: str) -> Callable[[float], str]:

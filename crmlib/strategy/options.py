@@ -14,7 +14,7 @@ campaign type, channel, tier or risk is an error naming the key (unknown segment
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -33,6 +33,8 @@ CampaignType = Literal[
 Channel = Literal["email", "whatsapp", "push", "sms"]
 Tier = Literal["top", "high", "rest"]
 Risk = Literal["high", "medium", "low"]
+EmailFormat = Literal["mailchimp", "hubspot"]
+EMAIL_FORMATS: tuple[EmailFormat, ...] = ("mailchimp", "hubspot")
 
 
 class _Section(BaseModel):
@@ -60,6 +62,11 @@ class Rule(_Section):
     """Days before the same customer may get this campaign again (after `cap` contacts)."""
     expected_uplift: float = Field(0.05, ge=-1.0, le=1.0)
     """The extra purchases per contact assumed while there is no history to learn the uplift from."""
+    discount: float = Field(0.0, ge=0.0, lt=1.0)
+    """The share of the order value the offer gives back, on every purchase of a treated customer in the period
+    (those it causes and those they would have made anyway)."""
+    fixed_cost: float = Field(0.0, ge=0.0)
+    """The campaign's own cost (creative work, set-up), whatever its audience."""
     segments: list[str] | None = None
     """Only customers of these segments (None: any)."""
     tiers: list[Tier] | None = None
@@ -82,46 +89,25 @@ class Rule(_Section):
         return self.theme or t(f"theme.{self.campaign}")
 
 
-def _play(campaign: str, priority: int, channels: list[str], **rest) -> Rule:
-    return Rule.model_validate({"campaign": campaign, "priority": priority, "channels": channels, **rest})
-
-
 def default_playbook() -> list[Rule]:
     """The playbook shipped in params/default.yaml: the campaign types of the CRM lifecycle."""
-    return [
-        _play("detractor_recovery", 1, ["whatsapp", "email"], max_days=90, cooldown_days=90, expected_uplift=0.04),
-        _play(
-            "cart_abandonment",
-            2,
-            ["push", "whatsapp", "email"],
-            hours=24,
-            max_days=14,
-            cooldown_days=14,
-            expected_uplift=0.12,
-        ),
-        _play("welcome", 3, ["email", "whatsapp"], min_days=7, max_days=90, cooldown_days=365, expected_uplift=0.10),
-        _play(
-            "win_back",
-            4,
-            ["email", "whatsapp", "sms"],
-            tiers=["top", "high"],
-            churn_risk=["high", "medium"],
-            cooldown_days=90,
-            expected_uplift=0.05,
-        ),
-        _play(
-            "loyalty_vip",
-            5,
-            ["whatsapp", "email"],
-            tiers=["top"],
-            churn_risk=["low"],
-            cooldown_days=60,
-            expected_uplift=0.04,
-        ),
-        _play("birthday", 6, ["whatsapp", "email"], cooldown_days=300, expected_uplift=0.06),
-        _play("referral_ask", 7, ["email", "whatsapp"], max_days=90, cooldown_days=120, expected_uplift=0.01),
-        _play("cross_sell", 8, ["email", "push"], cooldown_days=45, expected_uplift=0.04),
-    ]
+    plays: list[tuple[str, int, list[str], dict[str, Any]]] = [  # campaign, priority, channels, then the rest
+        ("detractor_recovery", 1, ["whatsapp", "email"], dict(max_days=90, cooldown_days=90, expected_uplift=0.04,
+                                                              discount=0.10)),
+        ("cart_abandonment", 2, ["push", "whatsapp", "email"], dict(hours=24, max_days=14, cooldown_days=14,
+                                                                    expected_uplift=0.12, discount=0.05)),
+        ("welcome", 3, ["email", "whatsapp"], dict(min_days=7, max_days=90, cooldown_days=365, expected_uplift=0.10,
+                                                   discount=0.10)),
+        ("win_back", 4, ["email", "whatsapp", "sms"], dict(tiers=["top", "high"], churn_risk=["high", "medium"],
+                                                           cooldown_days=90, expected_uplift=0.05, discount=0.15)),
+        ("loyalty_vip", 5, ["whatsapp", "email"], dict(tiers=["top"], churn_risk=["low"], cooldown_days=60,
+                                                       expected_uplift=0.04, discount=0.05)),
+        ("birthday", 6, ["whatsapp", "email"], dict(cooldown_days=300, expected_uplift=0.06, discount=0.10)),
+        ("referral_ask", 7, ["email", "whatsapp"], dict(max_days=90, cooldown_days=120, expected_uplift=0.01)),
+        ("cross_sell", 8, ["email", "push"], dict(churn_risk=["low", "medium"], cooldown_days=45,
+                                                  expected_uplift=0.04, discount=0.10)),
+    ]  # fmt: skip
+    return [Rule.model_validate({"campaign": c, "priority": p, "channels": ch, **rest}) for c, p, ch, rest in plays]
 
 
 class ChannelOptions(_Section):
@@ -130,7 +116,7 @@ class ChannelOptions(_Section):
     cost: float = Field(ge=0.0)
 
 
-def default_channels() -> dict[str, ChannelOptions]:
+def default_channels() -> dict[Channel, ChannelOptions]:
     return {
         "email": ChannelOptions(cost=150.0),
         "whatsapp": ChannelOptions(cost=450.0),
@@ -183,7 +169,7 @@ class StrategyOptions(_Section):
     """Uplift targeting: past campaigns of a type (with control groups) needed before the model ranks its audience."""
     phone_region: str = Field("ID", pattern=r"^[A-Z]{2}$")
     """The country of phone numbers written without a country code (0812…), for E.164 (+62812…)."""
-    email_formats: list[Literal["mailchimp", "hubspot"]] = Field(default_factory=lambda: ["mailchimp", "hubspot"])
+    email_formats: list[EmailFormat] = Field(default_factory=lambda: list(EMAIL_FORMATS))
     """The e-mail tools whose import columns the e-mail lists are written in (one file each)."""
     lists_dir: str = "data/lists"
     """Where the target lists go: one folder per period. They hold personal data: never inside reports_dir."""

@@ -94,8 +94,12 @@ GROUP BY customer_id
 """
 
 
-def customer_state(warehouse: Warehouse, period: Period, options: StrategyOptions | None = None) -> pd.DataFrame:
+def customer_state(
+    warehouse: Warehouse, period: Period, options: StrategyOptions | None = None, horizon_months: int = 12
+) -> pd.DataFrame:
     """One row per customer signed up by the end of `period` (index customer_id); see the module docstring.
+    `purchases_next` are the purchases expected in the next period without a campaign, from the expected purchases
+    over the lifetime value horizon of `horizon_months`.
 
     Needs the period's segmentation and analysis results (stages 2 and 3); a WarehouseError says which is missing.
     """
@@ -125,6 +129,7 @@ def customer_state(warehouse: Warehouse, period: Period, options: StrategyOption
     state = state.join(_stored(warehouse, period))
     state["tier"] = value_tiers(state["lifetime_value"], options.tiers.top, options.tiers.high)
     state["p_alive_change"] = state["p_alive"] - state.pop("p_alive_before")
+    state["purchases_next"] = state["expected_purchases"] * period.next().months / horizon_months
     return state.sort_index()
 
 

@@ -195,9 +195,9 @@ class UpliftModel:
 
 
 def qini_curve(effect, treated, outcome, points: int = 20) -> pd.DataFrame:
-    """The Qini curve: targeting the `share` of customers with the highest predicted effect, the incremental
-    outcome per member of the whole group (treated outcome minus control outcome scaled to the treated count);
-    `random` is the line of targeting at random.
+    """The Qini curve: targeting a share of the customers (`targeted`) with the highest predicted effect, the
+    incremental outcome per member of the whole group (treated outcome minus control outcome scaled to the treated
+    count); `random` is the line of targeting at random.
 
     >>> curve = qini_curve([3, 2, 1, 0], [True, False, True, False], [1, 0, 0, 0], points=2)
     >>> curve["incremental"].round(2).tolist(), curve["random"].round(2).tolist()
@@ -209,19 +209,19 @@ def qini_curve(effect, treated, outcome, points: int = 20) -> pd.DataFrame:
     n = len(order)
     rows = []
     for share in np.linspace(0, 1, points + 1):
-        k = int(round(share * n))
+        k = round(share * n)
         t, c = treated[:k], ~treated[:k]
         gain = outcome[:k][t].sum() - (outcome[:k][c].sum() * t.sum() / c.sum() if c.sum() else 0.0)
         rows.append((share, gain / n))
-    curve = pd.DataFrame(rows, columns=["share", "incremental"])
-    curve["random"] = curve["share"] * curve["incremental"].iloc[-1]
+    curve = pd.DataFrame(rows, columns=["targeted", "incremental"])
+    curve["random"] = curve["targeted"] * curve["incremental"].iloc[-1]
     return curve
 
 
 def qini_coefficient(curve: pd.DataFrame) -> float:
     """The area between the Qini curve and the random line (positive: the model ranks better than chance)."""
     gap = (curve["incremental"] - curve["random"]).to_numpy()
-    return float(np.sum((gap[1:] + gap[:-1]) / 2 * np.diff(curve["share"].to_numpy())))
+    return float(np.sum((gap[1:] + gap[:-1]) / 2 * np.diff(curve["targeted"].to_numpy())))
 
 
 @dataclass(frozen=True)
@@ -247,14 +247,14 @@ def _uplift(treated, bought) -> float:
 def validate(history: pd.DataFrame, held_out: float = 0.3, top: float = 0.3) -> UpliftValidation:
     """Fit on the earlier campaigns, check on the latest `held_out` share of them (by start date)."""
     starts = history.groupby("campaign_id")["start_date"].min().sort_values(kind="stable")
-    n_test = max(1, int(round(len(starts) * held_out)))
+    n_test = max(1, round(len(starts) * held_out))
     test_ids = set(starts.index[-n_test:])
     test = history["campaign_id"].isin(test_ids).to_numpy()
     train, check = history[~test], history[test]
     model = UpliftModel().fit(train[FEATURES], train["treated"], train["bought"])
     effect = model.effect(check[FEATURES])
     curve = qini_curve(effect, check["treated"], check["bought"])
-    best = np.argsort(-effect, kind="stable")[: max(1, int(round(top * len(check))))]
+    best = np.argsort(-effect, kind="stable")[: max(1, round(top * len(check)))]
     return UpliftValidation(
         campaigns=n_test,
         members=len(check),

@@ -52,3 +52,21 @@ def expected_incremental_purchases(kind: str, channel: str, engagement, alive, p
         kind, channel, engagement, alive, False
     )
     return np.where(put_off, -PUT_OFF_DROP * np.asarray(own_purchases, dtype=float), gain)
+
+
+def true_incremental_revenue(truth, members, start, days: float) -> np.ndarray:
+    """What contacting each of `members` (customer_id, campaign, channel) at `start` truly brings over a window of
+    `days`: the expected incremental purchases times the customer's expected order value, from the truth file
+    (a DataFrame indexed by customer_id, `dropped_out_at` parsed as dates)."""
+    import pandas as pd
+
+    known = truth.reindex(members["customer_id"])
+    alive = (known["dropped_out_at"].isna() | (known["dropped_out_at"] > pd.Timestamp(start))).to_numpy()
+    own = known["purchase_rate_per_day"].to_numpy() * days * alive
+    gain = np.zeros(len(members))
+    for (kind, channel), rows in members.groupby(["campaign", "channel"]).indices.items():
+        gain[rows] = expected_incremental_purchases(
+            kind, channel, known["engagement"].to_numpy()[rows], alive[rows], known["put_off"].to_numpy()[rows],
+            own[rows],
+        )  # fmt: skip
+    return gain * known["expected_order_value"].to_numpy()

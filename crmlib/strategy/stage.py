@@ -1,0 +1,156 @@
+"""The strategy stage of a period in one call: next period's plan, its target lists, the uplift and next-best
+checks, the goals' what-if and the portfolio, and what the period stores of them.
+
+The plan is for the period after the one reported on: a run for 2025-06 plans the campaigns of 2025-07.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from crmlib.analyze.options import LifetimeValueOptions
+from crmlib.analyze.stage import stored_models
+from crmlib.catalogue import t
+from crmlib.collect.warehouse import Warehouse
+from crmlib.periods import Period
+from crmlib.segment.summary import rfm_summary
+from crmlib.strategy import uplift
+from crmlib.strategy.goals import Forecast, what_if
+from crmlib.strategy.lists import write_lists
+from crmlib.strategy.nextbest import EARLIEST, CoPurchases, bought_categories, hit_rate
+from crmlib.strategy.options import Goal, StrategyOptions
+from crmlib.strategy.plan import MEMBERS, Plan, make_plan, past_contacts
+from crmlib.strategy.portfolio import portfolio
+from crmlib.strategy.state import customer_state
+
+CAMPAIGNS = "planned_campaigns"  # the stored result: one row per planned campaign (the contract's campaigns columns)
+GOALS = "strategy_goals"  # per goal and lever: the change it needs and the KPI that tracks it
+MEMBER_COLUMNS = ["customer_id", "campaign_id", "campaign", "channel", "group", "rank", "ranked_by",
+                  "expected_purchases", "expected_value", "cost", "segment", "tier", "churn_risk", "start_date",
+                  "end_date"]  # fmt: skip
+"""What `campaign_members` keeps of each member: no personal data, no offer text."""
+
+
+@dataclass
+class Strategy:
+    """A period's strategy: the customer state, next period's plan, the uplift model's check (None without enough
+    past campaigns, with `uplift_note` saying why), the next-best categories and their check, the portfolio and the
+    goals' what-if."""
+
+    period: Period
+    state: pd.DataFrame
+    plan: Plan
+    modelled: list[str]
+    uplift: uplift.UpliftValidation | None
+    uplift_note: str
+    co_purchases: CoPurchases
+    next_best: pd.DataFrame  # method, customers, hit_rate
+    portfolio: pd.DataFrame
+    goals: pd.DataFrame  # goal, kpi, months, change asked, lever, lever kpi, change needed, baseline, target, plan
+    options: StrategyOptions
+
+    @property
+    def expected_revenue(self) -> float:
+        return float(self.plan.campaigns["expected_revenue"].sum())
+
+    @property
+    def cost(self) -> float:
+        return float(self.plan.campaigns["cost"].sum())
+
+    @property
+    def roi(self) -> float:
+        """(expected incremental revenue − cost) / cost of the whole plan (nan without cost)."""
+        return (self.expected_revenue - self.cost) / self.cost if self.cost else float("nan")
+
+    def goal_levers(self) -> list[tuple[Goal, pd.DataFrame]]:
+        """Each goal with its what-if: lever, kpi, change (needed alone), baseline, target, plan (the plan's net)."""
+        return [(goal, self.goals[self.goals["goal"] == i].reset_index(drop=True)) for i, goal in
+                enumerate(self.options.goals)]  # fmt: skip
+
+    def playbook(self) -> pd.DataFrame:
+        """The plays in priority order with their offer and message theme (the value proposition per target group):
+        priority, campaign, channels, offer, theme, control_share."""
+        rules = sorted(self.options.playbook, key=lambda r: r.priority)
+        return pd.DataFrame(
+            [(r.priority, r.campaign, ", ".join(r.channels), r.offer_text(), r.theme_text(), r.control_share)
+             for r in rules],
+            columns=["priority", "campaign", "channels", "offer", "theme", "control_share"],
+        )  # fmt: skip
+
+    def audience(self, by: str = "segment") -> pd.DataFrame:
+        """Planned contacts (treated and control) by campaign and `by` (segment, channel, tier or churn_risk)."""
+        members = self.plan.members
+        return (
+            pd.crosstab(members["campaign"], members[by].fillna(t("strat.no_segment")))
+            if len(members)
+            else pd.DataFrame()
+        )
+
+    def top_actions(self, n: int = 3) -> pd.DataFrame:
+        """The campaigns with the most expected net revenue: campaign, treated, channel, expected_revenue, cost, roi."""
+        table = self.plan.campaigns.assign(net=lambda c: c["expected_revenue"] - c["cost"])
+        return table.nlargest(n, "net")
+
+    def store(self, warehouse: Warehouse) -> None:
+        """Write `campaign_members` (treated and control of every planned campaign), `planned_campaigns` and
+        `strategy_goals` for the period."""
+        warehouse.write_result(MEMBERS, self.period, self.plan.members[MEMBER_COLUMNS])
+        warehouse.write_result(CAMPAIGNS, self.period, self.plan.campaigns)
+        warehouse.write_result(GOALS, self.period, self.goals)
+
+    def write_lists(self, warehouse: Warehouse, lists_dir: str | Path) -> pd.DataFrame:
+        """The target lists into `lists_dir/<period>/`; returns the manifest (file, campaign_id, channel, rows)."""
+        return write_lists(warehouse, self.plan.members, Path(lists_dir) / str(self.period), self.options)
+
+
+def strategy(
+    warehouse: Warehouse,
+    period: Period,
+    options: StrategyOptions | None = None,
+    seed: int = 42,
+    lifetime: LifetimeValueOptions | None = None,
+) -> Strategy:
+    """Plan the period after `period` from the results its segmentation and analysis stored."""
+    options, lifetime = options or StrategyOptions(), lifetime or LifetimeValueOptions()
+    state = customer_state(warehouse, period, options, lifetime.months)
+    bought = bought_categories(warehouse, EARLIEST, period.end)
+    co_purchases = CoPurchases.fit(bought, options.min_support)
+    picks = co_purchases.recommend(bought, options.recommendations)
+    state["recommended_category"] = picks["recommended"].str[0].reindex(state.index)
+    history = uplift.campaign_history(warehouse, period)
+    modelled = uplift.modelled_types(history, options.min_campaigns)
+    model, check, note, features = None, None, t("strategy.no_history", n=options.min_campaigns), None
+    if modelled:
+        model = uplift.UpliftModel().fit(history[uplift.FEATURES], history["treated"], history["bought"])
+        points = pd.DataFrame({"customer_id": state.index, "campaign_id": "next", "t0": period.end})
+        features = uplift.features_at(warehouse, points).set_index("customer_id").drop(columns="campaign_id")
+        check, note = _validated(history)
+    contacts = past_contacts(warehouse, period, max(r.cooldown_days for r in options.playbook))
+    plan = make_plan(state, options, period, seed, contacts, model, modelled, features)
+    purchases, spend = stored_models(warehouse, period)
+    summary = rfm_summary(warehouse, period.last_day, freq=lifetime.freq)
+    forecast = Forecast.at(warehouse, period, purchases, spend, summary, lifetime.freq)
+    goals = pd.concat(
+        [
+            what_if(forecast, goal).assign(
+                goal=i, goal_kpi=goal.kpi, months=goal.months, asked=goal.change,
+                plan=float(plan.campaigns["expected_revenue"].sum() - plan.campaigns["cost"].sum()),
+            )
+            for i, goal in enumerate(options.goals)
+        ],
+        ignore_index=True,
+    )  # fmt: skip
+    next_best = hit_rate(warehouse, period, k=options.recommendations, min_support=options.min_support)
+    return Strategy(period, state, plan, modelled, check, note, co_purchases, next_best,
+                    portfolio(state, options.tiers), goals, options)  # fmt: skip
+
+
+def _validated(history: pd.DataFrame) -> tuple[uplift.UpliftValidation | None, str]:
+    """The uplift check on held-out later campaigns, or why there is none."""
+    campaigns = history["campaign_id"].nunique()
+    if campaigns < 4 or history["treated"].all() or not history["treated"].any():
+        return None, t("strategy.too_few_to_check", n=campaigns)
+    return uplift.validate(history), ""
