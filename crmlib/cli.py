@@ -73,6 +73,10 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--period", default=None, help=t("help.run.period"))
     run.set_defaults(handler=_run)
 
+    lists = commands.add_parser("lists", help=t("help.lists"))
+    lists.add_argument("--period", default=None, help=t("help.run.period"))
+    lists.set_defaults(handler=_lists)
+
     backfill = commands.add_parser("backfill", help=t("help.backfill"))
     backfill.add_argument("--from", dest="first", required=True, metavar="YYYY-MM")
     backfill.add_argument("--to", dest="last", required=True, metavar="YYYY-MM")
@@ -186,6 +190,25 @@ def _run(args) -> None:
     project = _project_dir(args)
     period = args.period or _latest_period(args)
     run_period(period, project)
+
+
+def _lists(args) -> None:
+    """Plan the period after P from its stored stage results, record the plan and write its target lists."""
+    from crmlib.collect import Warehouse
+    from crmlib.periods import Period
+    from crmlib.report.params import load_params
+    from crmlib.strategy import strategy
+
+    period = Period.parse(args.period or _latest_period(args))
+    params = load_params(_project_dir(args), period)
+    warehouse = Warehouse(params.path("warehouse"))
+    stage = strategy(warehouse, period, params.strategy, seed=params.seed, lifetime=params.analysis.lifetime_value)
+    stage.store(warehouse)
+    folder = params.path("lists_dir") / str(period)
+    manifest = stage.write_lists(warehouse, params.path("lists_dir"))
+    for row in manifest.itertuples():
+        print(t("console.lists.file", file=row.file, rows=row.rows))
+    print(t("console.lists.wrote", n=len(manifest), folder=str(folder), period=str(stage.plan.period)))
 
 
 def _backfill(args) -> None:

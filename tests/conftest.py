@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
 from crmlib import catalogue
 from crmlib.collect import Warehouse, ingest_dir
@@ -59,6 +60,14 @@ def sample_warehouse(tmp_path_factory) -> Callable[..., Warehouse]:
         return made[key]
 
     return build
+
+
+@pytest.fixture(scope="session")
+def order_line_mapping() -> dict:
+    """The `ingest:` block the README gives for an order-line export, read from the README itself."""
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    block = text.split("<!-- order-line mapping")[1].split("```yaml\n")[1].split("```")[0]
+    return yaml.safe_load(block)
 
 
 def _free_port() -> int:

@@ -114,6 +114,36 @@ def test_the_analysis_page_and_its_stored_results(project):
     assert stored_result(project, "lifetime_value_models", "2025-06") == 3
 
 
+def test_the_strategy_page_lists_and_privacy(project):
+    """crm run renders the plan and writes the lists outside the reports; `crm lists` writes the same ones; no page
+    holds a customer's name, e-mail or phone."""
+    crm("--project", project, "run", "--period", "2025-06")
+    folder = project / "reports" / "2025-06"
+    page = (folder / "04_strategy.html").read_text(encoding="utf-8")
+    assert "Strategi dan Rencana Kampanye · Juni 2025" in page and "Rencana untuk Juli 2025" in page
+    for section in ("Kampanye periode mendatang", "Penargetan uplift", "Kategori terbaik berikutnya",
+                    "Target dan apa yang dibutuhkan", "Portofolio pelanggan", "Playbook"):  # fmt: skip
+        assert section in page, section
+    assert page.count("<img") >= 4
+    lists = project / "data" / "lists" / "2025-06"
+    written = {p.name: p.read_bytes() for p in lists.glob("*.csv")}
+    assert "manifest.csv" in written and len(written) > 5
+    out = crm("--project", project, "lists", "--period", "2025-06")
+    assert "data/lists/2025-06" in out.stdout
+    assert {p.name: p.read_bytes() for p in lists.glob("*.csv")} == written
+    assert stored_result(project, "campaign_members", "2025-06") > 50
+    people = subprocess.run(
+        [sys.executable, "-c", "import duckdb, sys; [print(*r, sep='\\t') for r in duckdb.connect(sys.argv[1], "
+         "read_only=True).execute('SELECT name, email, phone FROM customers').fetchall()]",
+         str(project / "data" / "warehouse.duckdb")],
+        capture_output=True, text=True, check=True,
+    ).stdout.splitlines()  # fmt: skip
+    html = " ".join(p.read_text(encoding="utf-8") for p in folder.rglob("*.html"))
+    for name, email, phone in (line.split("\t") for line in people):
+        assert email not in html and phone not in html and phone[-9:] not in html, email
+        assert f">{name}<" not in html and f" {name} " not in html, name
+
+
 def stored_result(project, name, period) -> int:
     """Rows of a stored stage result (or distinct buyers when `period` is None), read in a fresh process."""
     sql = (
@@ -221,22 +251,15 @@ def test_crm_data_never_replaces_a_business_s_own_data(tmp_path):
     assert stored_result(project, "transactions", None) == 1  # still the business's own transaction
 
 
-def readme_order_line_mapping() -> dict:
-    """The `ingest:` block the README gives for an order-line export, read from the README itself."""
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    block = text.split("<!-- order-line mapping")[1].split("```yaml\n")[1].split("```")[0]
-    return yaml.safe_load(block)
-
-
 @pytest.fixture(scope="module")
-def lines_project(tmp_path_factory):
+def lines_project(tmp_path_factory, order_line_mapping):
     """A user's project whose transactions come as an order-line export, mapped as the README says, and the same
     world in the tidy layout beside it."""
     root = tmp_path_factory.mktemp("lines")
     shutil.copytree(ROOT / "params", root / "params")
     shutil.copytree(ROOT / "notebooks", root / "notebooks")
     default = yaml.safe_load((root / "params" / "default.yaml").read_text())
-    (root / "params" / "default.yaml").write_text(yaml.safe_dump(deep_merge(default, readme_order_line_mapping())))
+    (root / "params" / "default.yaml").write_text(yaml.safe_dump(deep_merge(default, order_line_mapping)))
     for layout in ("lines", "tidy"):
         crm(
             "--project",
@@ -283,7 +306,7 @@ def test_an_order_line_export_gives_the_tidy_layout_s_orders_revenue_and_rfm(lin
 def test_crm_run_renders_every_page_on_an_order_line_export(lines_project):
     crm("--project", lines_project, "run", "--period", "2025-06")
     folder = lines_project / "reports" / "2025-06"
-    for name in ("01_data_collection", "02_segmentation", "03_analysis"):
+    for name in ("01_data_collection", "02_segmentation", "03_analysis", "04_strategy"):
         assert (folder / f"{name}.html").is_file(), name
     page = (folder / "01_data_collection.html").read_text(encoding="utf-8")
     for text in ("Tamu (tanpa ID pelanggan)", "Rekonsiliasi transaksi per bulan", "baris ongkos kirim"):

@@ -175,6 +175,10 @@ def test_params_are_validated_before_any_notebook_runs(tmp_path):
         run_period(PERIOD, project, log=lambda _: None)
     with pytest.raises(ParamsError, match="2025-13"):
         run_period("2025-13", project, log=lambda _: None)
+    bad_playbook = "strategy:\n  playbook:\n    - {campaign: winback, priority: 1, channels: [email]}\n"
+    (project / "params" / f"{PERIOD}.yaml").write_text(bad_playbook)
+    with pytest.raises(ParamsError, match=rf"params/{PERIOD}.yaml: strategy.playbook.0.campaign must be one of"):
+        run_period(PERIOD, project, log=lambda _: None)
     assert list(project.glob("ran-*")) == [] and not (project / "reports").exists()
 
 

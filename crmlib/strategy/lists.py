@@ -64,7 +64,7 @@ def list_rows(members: pd.DataFrame, people: pd.DataFrame, channel: str, fmt: st
             "Favourite Category": members["favourite_category"].fillna("").to_numpy(),
             "Recommended Category": members["recommended_category"].fillna("").to_numpy(),
             "Offer": members["offer"].to_numpy(),
-            "Expected Value": np.round(members["expected_value"].to_numpy(), 0),
+            "Expected Value": np.round(members["expected_value"].to_numpy(), 0).astype("int64"),
             "Campaign ID": members["campaign_id"].to_numpy(),
         }
     )
