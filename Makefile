@@ -50,4 +50,4 @@ bench: setup ## run the benchmarks; they print figures
 
 clean: ## remove the reports, the warehouse and synthetic sample data (never your own files in data/raw)
 	rm -rf data/warehouse.duckdb data/warehouse.duckdb.lock reports/* reports/.staging-* reports/.failed
-	@if [ -f $(RAW)/.synthetic-sample ]; then rm -rf $(RAW); fi
+	@if [ -f $(RAW)/.synthetic-sample ]; then rm -rf $(RAW) data/lists; fi
