@@ -32,7 +32,7 @@ def records(path: Path) -> int:
         return sum(1 for _ in csv.reader(handle)) - 1
 
 
-def test_sample_then_ingest_accounts_for_every_row_of_all_seven_tables(tmp_path):
+def test_sample_then_ingest_accounts_for_every_row_of_every_table(tmp_path):
     raw, warehouse = tmp_path / "raw", tmp_path / "w.duckdb"
     crm("sample", "--customers", 2000, "--months", 18, "--seed", 7, "--end", "2025-06", "--out", raw, cwd=tmp_path)
     counts = json.loads(crm("ingest", raw, "--warehouse", warehouse, "--json", cwd=tmp_path).stdout)

@@ -276,3 +276,25 @@ def test_two_files_for_one_table_is_an_error(tmp_path, warehouse):
     (tmp_path / "transactions.parquet").write_bytes(b"")
     with pytest.raises(SourceError, match="two files for table transactions"):
         ingest_dir(tmp_path, warehouse, now=NOW)
+
+
+def test_calls_with_a_bad_direction_are_quarantined_and_good_ones_load(tmp_path, warehouse):
+    (tmp_path / "customers.csv").write_text("customer_id,signup_date\nC1,2025-01-01\n")
+    (tmp_path / "calls.csv").write_text(
+        "call_id,ts,direction,customer_id,answered,duration_s,handling_s,purpose,outcome,ticket_id,opportunity_id\n"
+        "P1,2025-02-01 10:00,inbound,C1,true,300,420,service,resolved,K1,\n"
+        "P2,2025-02-01 11:00,sideways,C1,true,60,90,service,resolved,K2,\n"
+        "P3,2025-02-02 09:00,outbound,,false,0,30,sales,callback,,O1\n"  # an unknown caller: no customer_id
+        "P4,2025-02-02 09:30,outbound,C404,true,200,260,sales,sale,,O2\n"
+    )
+    report = ingest_dir(tmp_path, warehouse, now=NOW)
+    assert report.counts["calls"] == {"rows": 4, "loaded": 2, "guest": 0, "quarantined": 2}
+    q = quarantine(warehouse, "calls").set_index("row_number")
+    assert q.loc[3, "reason"] == "direction 'sideways' must be one of inbound, outbound"
+    assert q.loc[3, "check_name"] == "rule" and q.loc[3, "column_name"] == "direction"
+    assert q.loc[5, "check_name"] == "unknown_customer"
+    loaded = warehouse.query("SELECT call_id, customer_id, answered, handling_s FROM calls ORDER BY 1")
+    assert loaded.astype(object).where(loaded.notna(), None).values.tolist() == [
+        ["P1", "C1", True, 420.0],
+        ["P3", None, False, 30.0],
+    ]

@@ -148,6 +148,7 @@ ID_PATTERNS = {
     "feedback": r"R\d{8}",
     "tickets": r"K\d{8}",
     "opportunities": r"O\d{7}",
+    "calls": r"P\d{8}",
 }
 
 
@@ -176,13 +177,18 @@ def test_values_lie_in_their_ranges(world):
     assert (world["transactions"]["quantity"] >= 1).all()
     assert set(c["type"]) <= {"welcome", "cart_abandonment", "win_back", "birthday", "loyalty_vip", "cross_sell"}
     assert set(c["channel"]) <= {"email", "whatsapp", "push", "sms"}
+    assert set(o["kind"]) <= {"new", "renewal", "upsell"}
+    calls = world["calls"]
+    assert set(calls["direction"]) == {"inbound", "outbound"} and set(calls["purpose"]) == {"sales", "service"}
+    assert set(calls["outcome"]) <= {"sale", "no_sale", "resolved", "unresolved", "callback"}
+    assert (calls[["duration_s", "handling_s"]] >= 0).all().all()
 
 
 def test_references_name_known_customers_and_campaigns(world):
     customers = set(world["customers"]["customer_id"])
     for name in ("events", "feedback", "tickets"):
         assert set(world[name]["customer_id"]) <= customers, name
-    for name in ("transactions", "opportunities"):  # guests' orders and deals with no customer have none
+    for name in ("transactions", "opportunities", "calls"):  # guests, deals and unknown callers may have none
         assert set(world[name]["customer_id"].dropna()) <= customers, name
     assert set(world["customers"]["referred_by"].dropna()) <= customers
     campaigns = set(world["campaigns"]["campaign_id"])
@@ -210,6 +216,7 @@ def test_nothing_happens_before_the_customer_signed_up(world):
         ("feedback", "ts"),
         ("tickets", "opened_at"),
         ("opportunities", "created_at"),
+        ("calls", "ts"),
     ):
         df = world[name].dropna(subset=["customer_id"])
         assert (df[column] >= df["customer_id"].map(signup)).all(), name
@@ -241,6 +248,109 @@ def test_pipeline_stages_agree_with_closing(world):
     assert (o["closed_at"].notna() == closed).all()
     assert (o.loc[closed, "closed_at"] >= o.loc[closed, "created_at"]).all()
     assert o.loc[o["stage"] == "won", "customer_id"].notna().all()
+
+
+def test_proposals_and_kinds_of_deal(big):
+    o = big["opportunities"]
+    sent = o.dropna(subset=["proposal_at"])
+    assert (sent["proposal_at"] >= sent["created_at"]).all()
+    closed = sent.dropna(subset=["closed_at"])
+    assert (closed["proposal_at"] <= closed["closed_at"]).all()
+    assert o.loc[o["stage"].isin(["proposal", "won"]), "proposal_at"].notna().all()
+    assert o.loc[o["stage"].isin(["lead", "qualified"]), "proposal_at"].isna().all()
+    assert set(o.loc[o["customer_id"].isna(), "kind"]) == {"new"}  # renewals and upsells need a customer
+
+
+def test_shares_of_proposals_kinds_and_answered_calls():
+    """On many made-up deals: about half of the lost ones had a proposal, a fifth of the deals with a customer are
+    renewals and some upsells; about 70 % of the sales calls are answered."""
+    from crmlib.collect.synthetic.calls import sales_calls
+    from crmlib.collect.synthetic.pipeline import proposals_and_kinds
+    from crmlib.collect.synthetic.world import NULL, STAGES
+
+    rng = np.random.default_rng(0)
+    n, horizon = 20_000, 400 * 86_400
+    created = rng.integers(0, 300 * 86_400, n)
+    cycle = rng.integers(86_400, 90 * 86_400, n)
+    stage = rng.integers(0, len(STAGES), n)
+    closed = np.where(np.isin(stage, [STAGES.index("won"), STAGES.index("lost")]), created + cycle, NULL)
+    owner = np.where(rng.random(n) < 0.5, rng.integers(0, 100, n), NULL)
+    rows = {"t": created, "cycle": cycle, "stage": stage, "closed": closed, "owner": owner}
+    extra = proposals_and_kinds(rows, rng)
+    lost = stage == STAGES.index("lost")
+    assert 0.45 < (extra["proposal"][lost] != NULL).mean() < 0.55
+    kinds = np.bincount(extra["kind"][owner != NULL], minlength=3) / (owner != NULL).sum()
+    assert abs(kinds[1] - 0.20) < 0.02 and abs(kinds[2] - 0.15) < 0.02  # renewal, upsell
+    assert (extra["kind"][owner == NULL] == 0).all()
+    calls = sales_calls(dict(rows, **extra), horizon, rng)
+    assert 0.68 < calls["answered"].mean() < 0.76  # 70 %, plus the won deals' last calls
+    assert (calls["t"] < np.where(closed == NULL, horizon, closed)[calls["opportunity"]]).all()
+
+
+def test_service_calls_follow_the_phone_tickets(big):
+    c, k = big["calls"], big["tickets"].set_index("ticket_id")
+    service = c[c["purpose"] == "service"]
+    assert (service["direction"] == "inbound").all() and service["opportunity_id"].isna().all()
+    about = service.dropna(subset=["ticket_id"])
+    assert about["ticket_id"].isin(k.index).all()
+    assert (k.loc[about["ticket_id"], "channel"] == "phone").all()
+    assert set(about["ticket_id"]) == set(k.index[k["channel"] == "phone"])  # every phone ticket has its call
+    assert (about["customer_id"].to_numpy() == k.loc[about["ticket_id"], "customer_id"].to_numpy()).all()
+    first = about.sort_values("ts").groupby("ticket_id").first()
+    assert (first["ts"] == k.loc[first.index, "opened_at"]).all()  # the first call opens the ticket
+    # a missed first call is followed by an answered one 5 to 120 minutes later
+    missed = first[~first["answered"]]
+    assert 0.05 < len(missed) / len(first) < 0.3
+    calls_per_ticket = about.groupby("ticket_id").size()
+    assert (calls_per_ticket.loc[first.index[first["answered"]]] == 1).all()
+    assert (calls_per_ticket.loc[missed.index] <= 2).all()  # the second call may come after the window's end
+    again = about[about["ticket_id"].isin(missed.index)].sort_values("ts").groupby("ticket_id")
+    second = again.nth(1).set_index("ticket_id")
+    gap = (second["ts"] - missed.loc[second.index, "ts"]).dt.total_seconds() / 60
+    assert second["answered"].all() and gap.between(5, 120).all()
+    # an answered call resolved the ticket when the ticket was resolved within a day
+    answered = about[about["answered"]]
+    ticket = k.loc[answered["ticket_id"]]
+    quick = (ticket["resolved_at"] - ticket["opened_at"] <= pd.Timedelta(hours=24)).to_numpy()
+    expected = np.where(quick, "resolved", "unresolved")
+    assert (answered["outcome"].to_numpy() == expected).all()
+    assert (service.loc[~service["answered"], "outcome"] == "callback").all()
+    talk = answered["duration_s"] / 60
+    assert 3 < talk.median() < 10
+    strangers = service[service["ticket_id"].isna()]
+    assert strangers["customer_id"].isna().all() and len(strangers) < 0.06 * len(first)
+
+
+def test_calls_are_consistent(world, big):
+    for w in (world, big):
+        c = w["calls"]
+        assert c["call_id"].is_unique and c["ts"].max() < WINDOW_END
+        assert (c.loc[~c["answered"], "duration_s"] == 0).all()
+        assert (c.loc[c["answered"], "duration_s"] > 0).all()
+        assert (c["handling_s"] >= c["duration_s"]).all()
+        assert ((c["purpose"] == "service") == c["direction"].eq("inbound")).all()
+        assert c.loc[c["purpose"] == "sales", "outcome"].isin(["sale", "no_sale", "callback"]).all()
+        assert c.loc[c["purpose"] == "service", "outcome"].isin(["resolved", "unresolved", "callback"]).all()
+
+
+def test_sales_calls_follow_the_pipeline(big):
+    c, o = big["calls"], big["opportunities"].set_index("opportunity_id")
+    sales = c[c["purpose"] == "sales"]
+    assert sales["ticket_id"].isna().all() and sales["opportunity_id"].isin(o.index).all()
+    deal = o.loc[sales["opportunity_id"]]
+    assert set(sales["opportunity_id"]) == set(o.index)  # every deal is called
+    assert sales.groupby("opportunity_id").size().between(1, 3).all()
+    assert (sales["ts"].to_numpy() >= deal["created_at"].to_numpy()).all()
+    end = deal["closed_at"].fillna(WINDOW_END).to_numpy()
+    assert (sales["ts"].to_numpy() < end).all()
+    assert (sales["customer_id"].fillna("").to_numpy() == deal["customer_id"].fillna("").to_numpy()).all()
+    # a sale is made on a won deal's last call, and only there
+    sale = sales[sales["outcome"] == "sale"]
+    assert (o.loc[sale["opportunity_id"], "stage"] == "won").all()
+    won = o.index[o["stage"] == "won"]
+    assert len(won) > 0 and sale["opportunity_id"].is_unique and set(sale["opportunity_id"]) == set(won)
+    last = sales.sort_values("ts").groupby("opportunity_id")["call_id"].last()
+    assert set(sale["call_id"]) == set(last.loc[won])
 
 
 def test_profiles_look_indonesian(world):
@@ -277,8 +387,8 @@ def test_chunks_join_into_one_consistent_world(tmp_path, monkeypatch):
     w = load(tmp_path)
     assert list(w["customers"]["customer_id"]) == [f"C{i:07d}" for i in range(1, 251)]
     assert w["customers"]["signup_date"].is_monotonic_increasing  # ids follow signup order across chunks
-    for name in ("transactions", "events", "feedback", "tickets"):
-        ids = w[name][TABLES[name].id_column].str.lstrip("TCEKR")  # refunds' ids start with C, sales' with T
+    for name in ("transactions", "events", "feedback", "tickets", "calls"):
+        ids = w[name][TABLES[name].id_column].str.lstrip("TCEKRP")  # refunds' ids start with C, sales' with T
         assert ids.is_unique and ids.is_monotonic_increasing, name
     assert set(w["transactions"]["customer_id"].dropna()) <= set(w["customers"]["customer_id"])
 

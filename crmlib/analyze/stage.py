@@ -18,6 +18,7 @@ from crmlib.periods import Period
 
 CUSTOMERS, MODELS = "customer_value", "lifetime_value_models"  # the stored results, per period
 PARAMETERS = "lifetime_value_parameters"  # the fitted purchase and spend models, for later stages' what-ifs
+NOTES = "lifetime_value_notes"  # why a model could not be checked or fell back (model, note), for the summary
 COMPONENTS = ["lifetime_value", "referral_value", "loyalty_value", "feedback_value"]
 
 
@@ -40,10 +41,12 @@ class Analysis:
         return self.components[COMPONENTS].sum().rename_axis("component").rename("total").reset_index()
 
     def store(self, warehouse: Warehouse, period: Period | str) -> None:
-        """Write `customer_value` (per customer), `lifetime_value_models` (the holdout check of each model) and
-        `lifetime_value_parameters` (the fitted models)."""
+        """Write `customer_value` (per customer), `lifetime_value_models` (the holdout check of each model),
+        `lifetime_value_parameters` (the fitted models) and `lifetime_value_notes` (what did not fit, if anything)."""
         warehouse.write_result(CUSTOMERS, period, self.customers.join(self.components.drop(columns="lifetime_value")))
         warehouse.write_result(PARAMETERS, period, model_parameters(self.value))
+        notes = [(k, n) for k, n in (("validation", self.value.validation_note), ("spend", self.value.spend_note)) if n]
+        warehouse.write_result(NOTES, period, pd.DataFrame(notes, columns=["model", "note"], dtype=object))
         validation = self.value.validation
         if validation is not None:
             warehouse.write_result(

@@ -1,4 +1,4 @@
-"""The data contract: the seven canonical tables, their columns and rules, as pandera schemas.
+"""The data contract: the eight canonical tables, their columns and rules, as pandera schemas.
 
 >>> TABLES["transactions"].required
 ('transaction_id', 'customer_id', 'ts', 'amount')
@@ -208,6 +208,27 @@ TABLES: dict[str, Table] = {
                 Col("closed_at", "ts", not_future=True),
                 Col("value", "float", check=_NON_NEGATIVE),
                 Col("source"),
+                Col("proposal_at", "ts", not_future=True),  # when the proposal was sent; empty if none was
+                Col("kind", check=_one_of("new", "renewal", "upsell")),
+            ),
+        ),
+        # One row per phone call, inbound (service) or outbound (sales). An unknown caller has no customer_id, as a
+        # deal may have none. duration_s is talk time; handling_s is talk, hold and wrap-up time.
+        Table(
+            "calls",
+            "engagement",
+            (
+                Col("call_id", required=True),
+                Col("ts", "ts", required=True, not_future=True),
+                Col("direction", required=True, check=_one_of("inbound", "outbound")),
+                Col("customer_id"),
+                Col("answered", "bool"),
+                Col("duration_s", "float", check=_NON_NEGATIVE),
+                Col("handling_s", "float", check=_NON_NEGATIVE),
+                Col("purpose", check=_one_of("sales", "service")),
+                Col("outcome", check=_one_of("sale", "no_sale", "resolved", "unresolved", "callback")),
+                Col("ticket_id"),
+                Col("opportunity_id"),
             ),
         ),
     ]

@@ -152,6 +152,8 @@ class Warehouse:
             con.register("incoming", data)
             found = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name])
             exists = (found.fetchone() or (0,))[0]
+            if not exists and frame.empty:
+                return  # nothing to store and nothing stale: the table's types come from the first real result
             if not exists:
                 con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM incoming LIMIT 0')
             con.execute("BEGIN TRANSACTION")

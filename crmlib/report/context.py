@@ -23,11 +23,21 @@ from crmlib.catalogue import t
 from crmlib.collect.profile import load_warnings
 from crmlib.collect.warehouse import Warehouse
 from crmlib.errors import WarehouseError
-from crmlib.formats import format_money, format_money_short, format_number, format_percent, label, month_name
+from crmlib.formats import (
+    format_money,
+    format_money_short,
+    format_number,
+    format_percent,
+    label,
+    month_name,
+    stage_title,
+)
 from crmlib.periods import Period
 from crmlib.report.params import Params, find_project_dir, load_params
 from crmlib.segment.movement import ENTERED, EXITED
 from crmlib.segment.segments import segment_action, segment_name
+
+SUMMARY_PREFIX = "00_"  # the executive summary's notebook: run last, listed first
 
 
 @dataclass(frozen=True)
@@ -92,6 +102,25 @@ class PeriodContext:
     def percent(self, fraction, decimals: int = 1) -> str:
         """A fraction as a percentage: 0.125 -> "12,5%" (id)."""
         return format_percent(fraction, self.language, decimals, self.params.locale)
+
+    def measure(self, value, unit: str) -> str:
+        """A KPI value in its unit: money, a percentage, a count, or a number with its unit's word ("3,5 jam")."""
+        if value is None or value != value:
+            return "–"
+        if unit == "money":
+            return self.money(value)
+        if unit == "share":
+            return self.percent(value)
+        if unit == "count":
+            return self.number(value)
+        shown = self.number(value, 2 if unit in ("ratio", "per_day") else 1)
+        return self.t(f"unit.{unit}", value=shown) if unit in ("days", "hours", "minutes", "per_day") else shown
+
+    def stage_pages(self) -> list[dict[str, str]]:
+        """The period's stage pages other than the summary, as {href, title} (next to the summary's page)."""
+        books = sorted((self.project_dir / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+        return [{"href": f"{b.stem}.html", "title": stage_title(b.stem, self.language)} for b in books
+                if not b.stem.startswith(SUMMARY_PREFIX)]  # fmt: skip
 
     def heading(self, key: str, level: int = 2) -> Markdown:
         """A markdown heading from the label `key`."""

@@ -1,21 +1,28 @@
 """The index pages: `reports/index.html` (every period, newest first) and `reports/<period>/index.html`.
 
-Both are built from what is on disk: a period is a folder named like a period, its pages are the stage HTML
-files in it, titled from the labels by their file names (01_data_collection.html -> "Pengumpulan Data").
-Plain HTML and CSS, no JavaScript.
+A period is a folder named like a period, its pages are the stage HTML files in it, titled from the labels by
+their file names (01_data_collection.html -> "Pengumpulan Data"). The overview has one row per period: how many
+KPIs with a target are on track, the headline KPIs with a trend line over the periods, the run time, and a failed
+run with its reason (from the run log `reports/.runs.jsonl`, which the runner appends to). Plain HTML and CSS
+(inline SVG trends), no JavaScript; Jinja2 escapes every value.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import datetime
 from pathlib import Path
 
+import duckdb
 import jinja2
+import pandas as pd
+from filelock import FileLock
 
-from crmlib.errors import ParamsError
+from crmlib.errors import ParamsError, WarehouseError
 from crmlib.formats import label, month_name, stage_title
 from crmlib.periods import Period
+from crmlib.report.scorecard import sparkline
 
 INDEX = "index.html"
 
@@ -36,6 +43,10 @@ _TEMPLATES = {
   .meta { color: #59636e; font-size: 0.9rem; margin-bottom: 1.5rem; }
   .card { border: 1px solid #d0d7de; border-radius: 8px; padding: 1rem 1.25rem; margin-bottom: 1rem; }
   ol { margin: 0; padding-left: 1.4rem; }
+  table { border-collapse: collapse; width: 100%; font-size: 0.9rem; }
+  th, td { text-align: left; padding: 0.35rem 0.5rem; border-bottom: 1px solid #d0d7de; vertical-align: top; }
+  .wrap { overflow-x: auto; }
+  .failed { color: #cf222e; }
   li { margin: 0.2rem 0; }
 </style>
 </head>
@@ -47,6 +58,14 @@ _TEMPLATES = {
     "reports.html": """{% extends "base.html" %}{% block body %}
 <h1>{{ title }}</h1>
 <p class="meta">{{ t("generated") }}: {{ generated }}</p>
+{% if rows %}<div class="wrap"><table>
+<tr><th>{{ t("period") }}</th><th>{{ t("on_track_count") }}</th>
+{% for name in headline %}<th>{{ name }}</th>{% endfor %}<th>{{ t("run_time") }}</th></tr>
+{% for row in rows %}<tr><td><a href="{{ row.href }}">{{ row.name }}</a></td><td>{{ row.status }}</td>
+{% for cell in row.cells %}<td>{{ cell.value }}<br>{{ cell.trend | safe }}</td>{% endfor %}
+<td>{{ row.seconds }}{% if row.failed %}<br>
+<span class="failed">{{ t("run_failed") }}: {{ row.failed }}</span>{% endif %}</td></tr>
+{% endfor %}</table></div>{% endif %}
 {% for period in periods %}
 <section class="card">
   <h2><a href="{{ period.href }}">{{ period.name }}</a></h2>
@@ -93,18 +112,76 @@ def write_period_index(period_dir: Path, period: Period, language: str = "id") -
     )
 
 
-def write_reports_index(reports_dir: Path, language: str = "id") -> Path:
-    """Write `<reports_dir>/index.html` listing every period, newest first, with links to its stage pages."""
+def write_reports_index(reports_dir: Path, language: str = "id", ctx=None) -> Path:
+    """Write `<reports_dir>/index.html`: one row per period (newest first) with its KPI status, headline KPIs and
+    their trend, run time and failed run, then each period's stage pages. `ctx` (a PeriodContext of the default
+    parameters) formats the KPIs and reads them from its warehouse; without it the rows show runs only."""
     reports_dir = Path(reports_dir)
+    published = report_periods(reports_dir)
     periods = [
         {
             "name": month_name(p, language),
             "href": f"{p}/{INDEX}",
             "pages": stage_pages(reports_dir / str(p), language, prefix=f"{p}/"),
         }
-        for p in report_periods(reports_dir)
+        for p in published
     ]
-    return _render(reports_dir / INDEX, "reports.html", language, title=label("reports", language), periods=periods)
+    runs = read_runs(reports_dir)
+    keys = list(ctx.params.monitor.headline) if ctx is not None else []
+    cards = _scorecards(ctx) if ctx is not None else pd.DataFrame(columns=["period", "kpi"])
+    rows = []
+    for p in sorted({*published, *(Period.parse(r["period"]) for r in runs)}, key=lambda p: p.start, reverse=True):
+        card = cards[cards["period"] == str(p)].set_index("kpi")
+        last = next((r for r in reversed(runs) if r["period"] == str(p)), None)
+        trend = cards[cards["period"] <= str(p)].sort_values("period")
+        rows.append({
+            "name": month_name(p, language), "href": f"{p}/{INDEX}" if p in published else "#",
+            "status": f"{int((card['status'] == 'on_track').sum())} / {int(card['status'].notna().sum())}"
+            if len(card) else "–",
+            "cells": [{"value": ctx.measure(card.loc[k, "value"], card.loc[k, "unit"]) if k in card.index else "–",
+                       "trend": sparkline(trend.loc[trend["kpi"] == k, "value"].tail(13), 90, 22)} for k in keys],
+            "seconds": label("seconds", language).format(value=f"{last['seconds']:.0f}") if last else "",
+            "failed": last.get("error", "") if last and not last["ok"] else "",
+        })  # fmt: skip
+    return _render(reports_dir / INDEX, "reports.html", language, title=label("reports", language), periods=periods,
+                   rows=rows, headline=[label(f"kpi.{k}", language) for k in keys])  # fmt: skip
+
+
+RUNS = ".runs.jsonl"
+
+
+def record_run(reports_dir: Path, period: Period, seconds: float, error: str = "") -> None:
+    """Append a run of `period` to the run log: when, how long, whether it published, and why not."""
+    entry = {"period": str(period), "at": datetime.now().isoformat(timespec="seconds"), "seconds": round(seconds, 1),
+             "ok": not error, "error": error}  # fmt: skip
+    Path(reports_dir).mkdir(parents=True, exist_ok=True)
+    with (
+        FileLock(str(Path(reports_dir) / f"{RUNS}.lock")),
+        open(Path(reports_dir) / RUNS, "a", encoding="utf-8") as log,
+    ):
+        log.write(json.dumps(entry, ensure_ascii=False) + "\n")
+
+
+def read_runs(reports_dir: Path) -> list[dict]:
+    """The run log, oldest first (lines that do not parse are skipped)."""
+    path = Path(reports_dir) / RUNS
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines() if path.is_file() else ():
+        try:
+            entry = json.loads(line)
+            Period.parse(entry["period"])
+        except (ValueError, KeyError, TypeError, ParamsError):
+            continue
+        out.append(entry)
+    return out
+
+
+def _scorecards(ctx) -> pd.DataFrame:
+    """Every period's stored scorecard (period, kpi, unit, value, status); empty before any monitoring ran."""
+    try:
+        return ctx.warehouse.query("SELECT period, kpi, unit, value, status FROM kpis")
+    except (duckdb.Error, WarehouseError):
+        return pd.DataFrame(columns=["period", "kpi", "unit", "value", "status"])
 
 
 def _render(path: Path, template: str, language: str, **values) -> Path:

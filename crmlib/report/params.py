@@ -36,6 +36,7 @@ from crmlib.analyze.options import AnalysisOptions
 from crmlib.catalogue import t
 from crmlib.collect.options import IngestOptions
 from crmlib.errors import ParamsError
+from crmlib.monitor.options import MonitorOptions
 from crmlib.periods import Period
 from crmlib.segment.segments import SegmentRules, default_segment_rules
 from crmlib.strategy.options import StrategyOptions
@@ -74,6 +75,7 @@ class Params(Section):
     segments: SegmentRules = Field(default_factory=default_segment_rules)
     analysis: AnalysisOptions = AnalysisOptions()
     strategy: StrategyOptions = StrategyOptions()
+    monitor: MonitorOptions = MonitorOptions()
 
     _project_dir: Path = PrivateAttr(default_factory=Path.cwd)
 

@@ -156,6 +156,29 @@ def histogram(values: pd.Series, ctx, title: str, *, fmt: str = "money", bins: i
     return ax
 
 
+_UNIT_FORMATS = {"money": "money", "share": "percent", "count": "number"}
+
+
+def trends(values: pd.DataFrame, kpis: list[str], ctx, title: str, *, columns: int = 3):
+    """Small multiples: one line per KPI of `kpis` over the periods of `values` (kpi, period, value, unit), each
+    with its own axis in its unit, titled by the KPI's name."""
+    rows = -(-len(kpis) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(9, 2.4 * rows), squeeze=False)
+    for ax, key in zip(axes.flat, kpis, strict=False):
+        series = values[values["kpi"] == key].sort_values("period")
+        ax.plot(series["period"], series["value"], marker="o", markersize=3)
+        unit = series["unit"].iloc[0] if len(series) else "count"
+        _value_axis(ax, ctx, "y", _UNIT_FORMATS.get(unit, "decimal"))
+        ax.set_title(ctx.t(f"kpi.{key}"), fontsize=10)
+        ticks = list(series["period"])[:: max(len(series) // 4, 1)]
+        ax.set_xticks(ticks, ticks, fontsize=8)
+    for ax in list(axes.flat)[len(kpis) :]:
+        ax.set_visible(False)
+    fig.suptitle(title, fontweight="bold")
+    plt.tight_layout()
+    return axes
+
+
 def translated(frame: pd.DataFrame, ctx, translate: Translate) -> pd.DataFrame:
     """`frame` with the values of each column in `translate` shown as labels (a prefix) or by a function."""
     return frame.assign(**{col: frame[col].map(shown_as(ctx, how)) for col, how in translate.items()})

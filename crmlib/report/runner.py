@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,11 +21,13 @@ from filelock import FileLock
 from papermill.exceptions import PapermillExecutionError
 
 from crmlib.catalogue import t, use
+from crmlib.collect.warehouse import Warehouse
 from crmlib.errors import RunError
 from crmlib.formats import label, month_name, stage_title
 from crmlib.periods import Period, month_range
+from crmlib.report.context import SUMMARY_PREFIX, PeriodContext
 from crmlib.report.html import export_html
-from crmlib.report.index import INDEX, write_period_index, write_reports_index
+from crmlib.report.index import INDEX, record_run, write_period_index, write_reports_index
 from crmlib.report.params import load_params
 
 STAGE_PATTERN = "[0-9][0-9]_*.ipynb"
@@ -32,8 +35,10 @@ EXECUTED = "notebooks"  # subfolder of a published period holding the executed n
 
 
 def stage_notebooks(project_dir: Path) -> list[Path]:
-    """The stage notebooks of a project, `notebooks/NN_*.ipynb` in name order."""
-    return sorted((Path(project_dir) / "notebooks").glob(STAGE_PATTERN))
+    """The stage notebooks of a project in the order they run: `notebooks/NN_*.ipynb` in name order, the executive
+    summary (`00_*`, which reads the other stages' results) last."""
+    books = sorted((Path(project_dir) / "notebooks").glob(STAGE_PATTERN))
+    return sorted(books, key=lambda b: b.name.startswith(SUMMARY_PREFIX))
 
 
 def run_period(
@@ -63,6 +68,7 @@ def run_period(
     if notebooks is not None and target.is_dir():
         shutil.copytree(target, staging)
     links = [(INDEX, month_name(period, language)), (f"../{INDEX}", label("all_reports", language))]
+    started = time.monotonic()
     try:
         for book in books:
             log(t("console.run.running", period=str(period), notebook=book.name))
@@ -71,11 +77,24 @@ def run_period(
             export_html(executed, staging / f"{book.stem}.html", title, language, links)
         write_period_index(staging, period, language)
         _publish(staging, target)
+    except RunError as err:
+        record_run(reports, period, time.monotonic() - started, str(err))
+        write_overview(project, reports)
+        raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    write_reports_index(reports, load_params(project).language)  # the overview speaks the default language
+    record_run(reports, period, time.monotonic() - started)
+    write_overview(project, reports)
     log(t("console.run.published", period=str(period), page=str(target / INDEX), index=str(reports / INDEX)))
     return target
+
+
+def write_overview(project: Path, reports: Path) -> Path:
+    """The all-periods index in the default parameters' language, its KPIs from the warehouse when there is one."""
+    params = load_params(project)
+    warehouse = params.path("warehouse")
+    ctx = PeriodContext(params, Period.parse("2000-01"), Warehouse(warehouse)) if warehouse.is_file() else None
+    return write_reports_index(reports, params.language, ctx)
 
 
 def backfill(first: str, last: str, project_dir: str | Path, log: Callable[[str], object] = print) -> list[Path]:

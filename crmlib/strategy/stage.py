@@ -15,6 +15,7 @@ from crmlib.analyze.options import LifetimeValueOptions
 from crmlib.analyze.stage import stored_models
 from crmlib.catalogue import t
 from crmlib.collect.warehouse import Warehouse
+from crmlib.errors import WarehouseError
 from crmlib.periods import Period
 from crmlib.segment.summary import rfm_summary
 from crmlib.strategy import uplift
@@ -91,8 +92,7 @@ class Strategy:
 
     def top_actions(self, n: int = 3) -> pd.DataFrame:
         """The campaigns with the most expected net revenue: campaign, treated, channel, expected_revenue, cost, roi."""
-        table = self.plan.campaigns.assign(net=lambda c: c["expected_revenue"] - c["cost"])
-        return table.nlargest(n, "net")
+        return top_actions(self.plan.campaigns, n)
 
     def store(self, warehouse: Warehouse) -> None:
         """Write `campaign_members` (treated and control of every planned campaign), `planned_campaigns` and
@@ -104,6 +104,19 @@ class Strategy:
     def write_lists(self, warehouse: Warehouse, lists_dir: str | Path) -> pd.DataFrame:
         """The target lists into `lists_dir/<period>/`; returns the manifest (file, campaign_id, channel, rows)."""
         return write_lists(warehouse, self.plan.members, Path(lists_dir) / str(self.period), self.options)
+
+
+def top_actions(campaigns: pd.DataFrame, n: int = 3) -> pd.DataFrame:
+    """The `n` planned campaigns with the most expected net revenue (expected incremental revenue − cost)."""
+    return campaigns.assign(net=campaigns["expected_revenue"] - campaigns["cost"]).nlargest(n, "net")
+
+
+def planned_actions(warehouse: Warehouse, period: Period, n: int = 3) -> pd.DataFrame:
+    """`top_actions` of the plan the period's strategy stage stored (empty if it has not run)."""
+    try:
+        return top_actions(warehouse.read_result(CAMPAIGNS, period), n)
+    except WarehouseError:
+        return pd.DataFrame(columns=["campaign", "treated", "channel", "expected_revenue", "cost", "roi", "net"])
 
 
 def strategy(

@@ -1,10 +1,10 @@
 """A seeded synthetic CRM world: an Indonesian online retailer selling in IDR.
 
 `write_sample` writes one file per contract table (customers, campaigns, transactions, events,
-feedback, tickets, opportunities) with exactly the contract's columns, for a window of whole
+feedback, tickets, opportunities, calls) with exactly the contract's columns, for a window of whole
 months, and returns the rows written per table. Same arguments give byte-identical files.
 How the world works is told module by module: customers, purchases, campaign_plan and campaigns,
-engagement, tickets, feedback and pipeline, on the calendar of `calendar` and the rates of `world`.
+engagement, tickets, feedback, pipeline and calls, on the calendar of `calendar` and the rates of `world`.
 
 Customers are simulated in chunks of `CHUNK`, each with its own generator spawned from the
 seed, and appended to the open output files, so memory stays flat as the population grows.

@@ -14,6 +14,7 @@ ID_FORMATS = {
     "feedback": ("R", 8),
     "tickets": ("K", 8),
     "opportunities": ("O", 7),
+    "calls": ("P", 8),  # P for phone: C and K are taken
     "sessions": ("S", 10),
     "campaigns": ("CMP", 3),
     "customers": ("C", 7),
@@ -49,7 +50,15 @@ class IdCounters:
     """The next number of each id series, carried from chunk to chunk."""
 
     def __init__(self):
-        self.next = {"transactions": 1, "events": 1, "feedback": 1, "tickets": 1, "opportunities": 1, "sessions": 1}
+        self.next = {
+            "transactions": 1,
+            "events": 1,
+            "feedback": 1,
+            "tickets": 1,
+            "opportunities": 1,
+            "sessions": 1,
+            "calls": 1,
+        }
 
     def take(self, series: str, n: int) -> int:
         """Reserve n consecutive numbers of a series; returns the first."""

@@ -54,19 +54,46 @@ def expected_incremental_purchases(kind: str, channel: str, engagement, alive, p
     return np.where(put_off, -PUT_OFF_DROP * np.asarray(own_purchases, dtype=float), gain)
 
 
-def true_incremental_revenue(truth, members, start, days: float) -> np.ndarray:
-    """What contacting each of `members` (customer_id, campaign, channel) at `start` truly brings over a window of
-    `days`: the expected incremental purchases times the customer's expected order value, from the truth file
-    (a DataFrame indexed by customer_id, `dropped_out_at` parsed as dates)."""
+def _contacted(truth, members, start, days: float):
+    """The truth's rows of `members`, whether each was alive at `start`, and their own expected purchases."""
     import pandas as pd
 
     known = truth.reindex(members["customer_id"])
     alive = (known["dropped_out_at"].isna() | (known["dropped_out_at"] > pd.Timestamp(start))).to_numpy()
-    own = known["purchase_rate_per_day"].to_numpy() * days * alive
-    gain = np.zeros(len(members))
+    return known, alive, known["purchase_rate_per_day"].to_numpy() * days * alive
+
+
+def _by_campaign(members, known, alive, own, effect) -> np.ndarray:
+    out = np.zeros(len(members))
     for (kind, channel), rows in members.groupby(["campaign", "channel"]).indices.items():
-        gain[rows] = expected_incremental_purchases(
-            kind, channel, known["engagement"].to_numpy()[rows], alive[rows], known["put_off"].to_numpy()[rows],
-            own[rows],
-        )  # fmt: skip
+        out[rows] = effect(kind, channel, known["engagement"].to_numpy()[rows], alive[rows],
+                           known["put_off"].to_numpy()[rows], own[rows])  # fmt: skip
+    return out
+
+
+def true_incremental_revenue(truth, members, start, days: float) -> np.ndarray:
+    """What contacting each of `members` (customer_id, campaign, channel) at `start` truly brings over a window of
+    `days`: the expected incremental purchases times the customer's expected order value, from the truth file
+    (a DataFrame indexed by customer_id, `dropped_out_at` parsed as dates)."""
+    known, alive, own = _contacted(truth, members, start, days)
+    gain = _by_campaign(members, known, alive, own, expected_incremental_purchases)
     return gain * known["expected_order_value"].to_numpy()
+
+
+def incremental_conversion(kind: str, channel: str, engagement, alive, put_off, own_purchases) -> np.ndarray:
+    """A contact's true effect on the chance of buying at all in the window, own purchases taken as Poisson: a
+    responder converts unless they would not have bought and do not respond; a put-off customer keeps only
+    1 − PUT_OFF_DROP of their own purchases."""
+    own = np.asarray(own_purchases, dtype=float)
+    clicks = click_chance(channel, engagement)
+    respond = clicks * response_chance(kind, channel, engagement, alive, True) + (1 - clicks) * response_chance(
+        kind, channel, engagement, alive, False
+    )
+    return np.where(put_off, np.exp(-own) - np.exp(-own * (1 - PUT_OFF_DROP)), respond * np.exp(-own))
+
+
+def true_incremental_conversion(truth, members, start, days: float) -> np.ndarray:
+    """What contacting each of `members` truly adds to their chance of placing an order in the window (see
+    `true_incremental_revenue` for the arguments)."""
+    known, alive, own = _contacted(truth, members, start, days)
+    return _by_campaign(members, known, alive, own, incremental_conversion)

@@ -15,6 +15,9 @@ from crmlib.collect.synthetic.customers import Customers
 from crmlib.collect.synthetic.ids import IdCounters, format_ids, ids_at
 from crmlib.collect.synthetic.world import (
     ACQUISITION,
+    CALL_DIRECTIONS,
+    CALL_OUTCOMES,
+    CALL_PURPOSES,
     CAMPAIGNS,
     CATEGORIES,
     CITIES,
@@ -27,6 +30,7 @@ from crmlib.collect.synthetic.world import (
     GG_P,
     LAST_NAMES,
     NULL,
+    OPPORTUNITY_KINDS,
     OPPORTUNITY_SOURCES,
     PHONE_PREFIXES,
     SALE_CHANNELS,
@@ -187,6 +191,33 @@ def opportunities_table(cal: Calendar, customers: Customers, rows: Rows, counter
             "closed_at": rows["closed"],
             "value": rows["value"],
             "source": labels(column(OPPORTUNITY_SOURCES, "name"), rows["source"]),
+            "proposal_at": rows["proposal"],
+            "kind": labels(OPPORTUNITY_KINDS, rows["kind"]),
+        },
+    )
+
+
+def calls_table(
+    cal: Calendar, customers: Customers, rows: Rows, counters: IdCounters, tickets: pa.Table, opportunities: pa.Table
+) -> pa.Table:
+    """Phone calls; a call's ticket and opportunity (row positions in the chunk's `tickets` and `opportunities`
+    tables) become their ids; unknown callers and deals without a customer have no customer_id."""
+    owner, ticket, deal = rows["owner"], rows["ticket"], rows["opportunity"]
+    return contract_table(
+        "calls",
+        cal.epoch,
+        {
+            "call_id": counters.new_ids("calls", len(owner)),
+            "ts": rows["t"],
+            "direction": labels(CALL_DIRECTIONS, rows["direction"]),
+            "customer_id": customers.ids.take(pa.array(owner, mask=owner == NULL)),
+            "answered": pa.array(rows["answered"], pa.bool_()),
+            "duration_s": rows["duration"],
+            "handling_s": rows["handling"],
+            "purpose": labels(CALL_PURPOSES, rows["purpose"]),
+            "outcome": labels(CALL_OUTCOMES, rows["outcome"]),
+            "ticket_id": tickets["ticket_id"].take(pa.array(ticket, mask=ticket == NULL)),
+            "opportunity_id": opportunities["opportunity_id"].take(pa.array(deal, mask=deal == NULL)),
         },
     )
 

@@ -466,3 +466,26 @@ OPPORTUNITY_SOURCES = tuple(
         ("linkedin", 0.10, 0.20),
     )
 )
+OPPORTUNITY_KINDS = ("new", "renewal", "upsell")
+RENEWAL_SHARE, UPSELL_SHARE = 0.20, 0.15  # of the deals with a customer; the others, and deals without one, are new
+PROPOSAL_AT = (0.45, 0.65)  # a proposal goes out after this share of the deal's cycle (before 2/3: stage proposal)
+LOST_PROPOSAL_SHARE = 0.5  # lost deals that had got as far as a proposal
+
+# ---------------------------------------------------------------------------------------------
+# Calls: the contact centre's phone lines
+# ---------------------------------------------------------------------------------------------
+CALL_DIRECTIONS = ("inbound", "outbound")
+CALL_PURPOSES = ("sales", "service")
+CALL_OUTCOMES = ("sale", "no_sale", "resolved", "unresolved", "callback")
+MISSED_CALL_SHARE = 0.15  # first calls about a phone ticket nobody answers; the customer calls again
+CALL_AGAIN_MINUTES = (5, 120)  # the second call comes this many minutes after the missed one
+SERVICE_TALK, SALES_TALK = 6 * MINUTE, 8 * MINUTE  # median talk time (lognormal)
+TALK_SIGMA = 0.6
+WRAP_UP_MINUTES = (1, 4)  # after-call work added to an answered call's talk time
+RING_SECONDS = (20, 45)  # an agent's time on an outbound call nobody answers
+FIRST_CALL_FIX = 24 * HOUR  # a service call resolves its ticket when the ticket is resolved within this
+UNKNOWN_CALLERS = 0.02  # calls from callers with no customer record, per phone ticket
+UNKNOWN_RESOLVED = 0.6  # their questions (opening hours, delivery areas) mostly end on the call
+SALES_CALLS = (1, 3)  # outbound calls per opportunity, at least and at most
+SALES_ANSWERED = 0.7
+CALLBACK_SHARE = 0.35  # answered sales calls that end with a call back agreed rather than no sale

@@ -1,0 +1,56 @@
+"""Is this period's value unusual? A robust check fitted on the periods before it, never on the period itself.
+
+With three years of monthly history or more, a robust seasonal decomposition (statsmodels' STL) predicts the month
+as the last trend plus the same month's seasonal effect; before that, a control chart centres on the median. Either
+way the limits are three robust standard deviations (1.4826 × the median absolute deviation of what is left).
+
+>>> flat = pd.Series([100.0, 104, 98, 101, 97, 103, 99, 102])
+>>> check(flat, 101.0).anomaly, check(flat, 140.0).anomaly, check(flat, 140.0).method
+(False, True, 'control_chart')
+>>> check(flat[:3], 140.0).method
+'too_short'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+SEASONAL_AFTER = 36  # months of history before the seasonal decomposition is used
+SHORTEST = 6  # fewer periods of history than this: no check
+SIGMAS = 3.0
+
+
+@dataclass(frozen=True)
+class Check:
+    expected: float
+    low: float
+    high: float
+    anomaly: bool
+    method: str  # seasonal, control_chart or too_short
+
+
+def _spread(values: np.ndarray) -> float:
+    """A robust standard deviation: 1.4826 × MAD, or the plain one when more than half the values are equal."""
+    mad = 1.4826 * float(np.median(np.abs(values - np.median(values))))
+    return mad if mad > 0 else float(np.std(values))
+
+
+def check(past: pd.Series, value: float, season: int = 12) -> Check:
+    """`value` against `past` (the values of the periods before it, oldest first; missing ones are dropped)."""
+    past = past.dropna().astype(float)
+    if value != value or len(past) < SHORTEST:
+        return Check(np.nan, np.nan, np.nan, False, "too_short")
+    if len(past) >= SEASONAL_AFTER and season > 1:
+        from statsmodels.tsa.seasonal import STL
+
+        fit = STL(past.to_numpy(), period=season, robust=True).fit()
+        expected = float(fit.trend[-1] + fit.seasonal[-season])
+        spread, method = _spread(np.asarray(fit.resid)), "seasonal"
+    else:
+        recent = past.to_numpy()[-SEASONAL_AFTER:]
+        expected, spread, method = float(np.median(recent)), _spread(recent), "control_chart"
+    low, high = expected - SIGMAS * spread, expected + SIGMAS * spread
+    return Check(expected, low, high, bool(value < low or value > high), method)

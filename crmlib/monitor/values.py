@@ -1,0 +1,76 @@
+"""KPI values for a run of periods: every KPI of the catalogue in one query each, over all the periods at once.
+
+>>> windows([Period.parse("2025-06")], active_months=12)[["period", "start_ts", "base_start", "days"]].iloc[0].tolist()
+['2025-06', Timestamp('2025-06-01 00:00:00'), Timestamp('2024-06-01 00:00:00'), 30]
+"""
+
+from __future__ import annotations
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from crmlib.collect.warehouse import Warehouse
+from crmlib.monitor.kpis import KPI, KPIS
+from crmlib.periods import Period
+
+
+def history(period: Period, n: int, first: pd.Timestamp | None = None) -> list[Period]:
+    """`period` and up to n − 1 periods before it, oldest first; none that ends before `first` (the data's start)."""
+    out = [period]
+    while len(out) < n and (first is None or out[-1].start > first):
+        out.append(out[-1].previous())
+    return out[::-1]
+
+
+def windows(periods: list[Period], active_months: int) -> pd.DataFrame:
+    """The `windows` table the KPIs' SQL reads: period, start_ts, end_ts, base_start, base_end, days."""
+    shift = pd.DateOffset(months=active_months)
+    return pd.DataFrame(
+        {
+            "period": [str(p) for p in periods],
+            "start_ts": [p.start for p in periods],
+            "end_ts": [p.end for p in periods],
+            "base_start": [p.start - shift for p in periods],
+            "base_end": [p.end - shift for p in periods],
+            "days": [(p.end - p.start).days for p in periods],
+        }
+    )
+
+
+def missing_data(warehouse: Warehouse, kpis: list[KPI] | None = None) -> dict[str, str]:
+    """For each KPI whose data is not loaded, the first thing it needs ("calls.answered", say)."""
+    counts: dict[str, int] = {}
+    with warehouse.connect() as con:
+        tables = set(con.execute("SELECT table_name FROM information_schema.tables").df()["table_name"])
+        columns = con.execute("SELECT table_name, column_name FROM information_schema.columns").df()
+        known = set(zip(columns["table_name"], columns["column_name"], strict=True))
+        for need in sorted({n for k in kpis or KPIS.values() for n in k.needs}):
+            table, _, column = need.partition(".")
+            if table not in tables or (column and (table, column) not in known):
+                counts[need] = 0
+            else:
+                counts[need] = (con.execute(f'SELECT count({column or "*"}) FROM "{table}"').fetchone() or (0,))[0]
+    return {k.key: next(n for n in k.needs if not counts[n]) for k in kpis or KPIS.values() if
+            any(not counts[n] for n in k.needs)}  # fmt: skip
+
+
+def kpi_values(warehouse: Warehouse, periods: list[Period], active_months: int = 12) -> pd.DataFrame:
+    """Every KPI whose data is loaded, for each of `periods`: kpi, period, value (`empty` where nothing happened,
+    NaN for a rate with nothing to divide)."""
+    missing = missing_data(warehouse)
+    frame = windows(periods, active_months)
+    out = []
+    with warehouse.connect() as con:
+        con.register("windows", frame)
+        for kpi in KPIS.values():
+            if kpi.key in missing:
+                continue
+            try:
+                found = con.execute(kpi.sql).df()
+            except duckdb.CatalogException:  # a result table (customer_value) no stage has written yet
+                continue
+            values = found.set_index("period")["value"].astype(float).reindex(frame["period"])
+            empty = np.nan if kpi.empty is None else kpi.empty
+            out.append(pd.DataFrame({"kpi": kpi.key, "period": frame["period"], "value": values.fillna(empty).values}))
+    return pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=["kpi", "period", "value"])

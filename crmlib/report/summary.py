@@ -1,0 +1,135 @@
+"""The executive summary: headline KPI tiles, what needs attention, next period's top actions, the stage pages.
+
+It reads what the other stages stored for the period (the monitoring scorecard and trends, the strategy's plan,
+the analysis' model notes, the loads' reconciliation), so it runs last; its page comes first. The HTML is built
+from a Jinja2 template with autoescaping: no value from the data reaches the page unescaped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import jinja2
+import pandas as pd
+from IPython.display import HTML
+
+from crmlib.analyze.stage import NOTES
+from crmlib.collect.profile import load_warnings
+from crmlib.errors import WarehouseError
+from crmlib.monitor.stage import Monitoring
+from crmlib.report.scorecard import STATUS_BACKGROUNDS, STATUS_COLOURS, change_text, sparkline, status_text
+from crmlib.strategy.stage import planned_actions
+
+_TEMPLATE = jinja2.Environment(autoescape=True).from_string("""
+<style>
+.crm-tiles { display: grid; grid-template-columns: repeat(auto-fill, minmax(190px, 1fr)); gap: 12px;
+             margin: 8px 0 18px; }
+.crm-tile { border: 1px solid #d0d7de; border-left: 6px solid var(--c); border-radius: 8px; padding: 10px 12px;
+            background: var(--bg); break-inside: avoid; }
+.crm-tile .name { font-size: 0.85rem; color: #59636e; }
+.crm-tile .value { font-size: 1.45rem; font-weight: 650; margin: 2px 0; }
+.crm-tile .meta { font-size: 0.8rem; color: #1f2328; }
+.crm-list { margin: 4px 0 16px; padding-left: 1.3rem; }
+@media print { .crm-tiles { grid-template-columns: repeat(3, 1fr); } }
+</style>
+<div class="crm-tiles">
+{% for tile in tiles %}
+<div class="crm-tile" style="--c: {{ tile.colour }}; --bg: {{ tile.background }}">
+  <div class="name">{{ tile.name }}</div>
+  <div class="value">{{ tile.value }}</div>
+  <div class="meta">{{ tile.status }}{% if tile.target %} · {{ tile.target }}{% endif %}</div>
+  <div class="meta">{{ tile.change }} {{ vs_previous }} · {{ tile.year }} {{ vs_last_year }}</div>
+  {{ tile.sparkline | safe }}
+</div>
+{% endfor %}
+</div>
+<h2>{{ alerts_title }}</h2>
+{% if alerts %}<ul class="crm-list">{% for alert in alerts %}<li>{{ alert }}</li>{% endfor %}</ul>
+{% else %}<p>{{ no_alerts }}</p>{% endif %}
+<h2>{{ actions_title }}</h2>
+<ol class="crm-list">{% for action in actions %}<li>{{ action }}</li>{% endfor %}</ol>
+<h2>{{ pages_title }}</h2>
+<ol class="crm-list">{% for page in pages %}<li><a href="{{ page.href }}">{{ page.title }}</a></li>{% endfor %}</ol>
+""")
+
+
+@dataclass
+class Summary:
+    """What the summary page shows: the period's monitoring, the alerts in words, the top actions and the pages."""
+
+    monitoring: Monitoring
+    alerts: list[str]
+    actions: pd.DataFrame
+    pages: list[dict[str, str]]
+
+    @property
+    def on_track(self) -> int:
+        return int((self.monitoring.scorecard["status"] == "on_track").sum())
+
+    @property
+    def with_target(self) -> int:
+        return int(self.monitoring.scorecard["status"].notna().sum())
+
+
+def executive_summary(ctx, pages: list[dict[str, str]]) -> Summary:
+    """The summary of `ctx`'s period from the stored results; `pages` are the stage pages to link (href, title)."""
+    monitoring = Monitoring.load(ctx.warehouse, ctx.period, ctx.params.monitor)
+    return Summary(monitoring, alerts(ctx, monitoring), planned_actions(ctx.warehouse, ctx.period), pages)
+
+
+def alerts(ctx, monitoring: Monitoring) -> list[str]:
+    """The alerts in words: off-track and unusual KPIs, broken control splits, lossy loads, models that failed."""
+    card = monitoring.scorecard.set_index("kpi")
+    out = []
+    for kind, key in monitoring.alerts().itertuples(index=False):
+        if kind == "srm":
+            row = monitoring.campaigns.set_index("campaign_id").loc[key]
+            out.append(ctx.t("alert.srm", name=row["name"], p=ctx.number(row["srm_p"], 4)))
+            continue
+        row = card.loc[key]
+        value = ctx.measure(row["value"], row["unit"])
+        if kind == "off_track":
+            out.append(ctx.t("alert.off_track", kpi=ctx.t(f"kpi.{key}"), value=value,
+                             target=ctx.measure(row["target"], row["unit"])))  # fmt: skip
+        else:
+            low, high = (ctx.measure(row[bound], row["unit"]) for bound in ("low", "high"))
+            out.append(ctx.t("alert.anomaly", kpi=ctx.t(f"kpi.{key}"), value=value, low=low, high=high))
+    limit = ctx.params.ingest.max_quarantine_share
+    for row in load_warnings(ctx.warehouse, limit).itertuples():
+        money = ctx.percent(row.money_share) if pd.notna(row.money_share) else "–"
+        out.append(ctx.t("collect.load_warning", share_rows=ctx.percent(row.row_share), share_money=money,
+                         table=ctx.t(row.table_name), limit=ctx.percent(limit, 0)))  # fmt: skip
+    try:
+        notes = ctx.warehouse.read_result(NOTES, ctx.period)
+    except WarehouseError:
+        notes = pd.DataFrame(columns=["model", "note"])
+    out += [ctx.t("alert.model", note=note) for note in notes["note"]]
+    return out
+
+
+def tiles(summary: Summary, ctx) -> HTML:
+    """The summary as HTML: tiles, alerts, actions and page links."""
+    card = summary.monitoring.headline()
+    trends = summary.monitoring.values.pivot(index="period", columns="kpi", values="value").sort_index()
+    tiles = []
+    for row in card.itertuples():
+        status = row.status if isinstance(row.status, str) else None
+        tiles.append({
+            "name": ctx.t(f"kpi.{row.kpi}"), "value": ctx.measure(row.value, row.unit),
+            "status": status_text(ctx, row),
+            "target": ctx.t("sum.target", target=ctx.measure(row.target, row.unit)) if row.target == row.target else "",
+            "change": change_text(ctx, row.change_previous), "year": change_text(ctx, row.change_year),
+            "colour": STATUS_COLOURS.get(status or "", "#8c959f"),
+            "background": STATUS_BACKGROUNDS.get(status or "", "#fff"),
+            "sparkline": sparkline(trends[row.kpi]) if row.kpi in trends else "",
+        })  # fmt: skip
+    actions = [
+        ctx.t("sum.action", campaign=ctx.t(f"campaign.{a.campaign}"), n=ctx.number(a.treated),
+              channel=ctx.channels(a.channel), revenue=ctx.money(a.expected_revenue))
+        for a in summary.actions.itertuples()
+    ]  # fmt: skip
+    return HTML(_TEMPLATE.render(
+        tiles=tiles, alerts=summary.alerts, actions=actions, pages=summary.pages,
+        vs_previous=ctx.t("vs_previous"), vs_last_year=ctx.t("vs_last_year"), alerts_title=ctx.t("sum.alerts"),
+        no_alerts=ctx.t("sum.no_alerts"), actions_title=ctx.t("sum.actions"), pages_title=ctx.t("sum.pages"),
+    ))  # fmt: skip
