@@ -2,7 +2,8 @@
 
 With three years of monthly history or more, a robust seasonal decomposition (statsmodels' STL) predicts the month
 as the last trend plus the same month's seasonal effect; before that, a control chart centres on the median. Either
-way the limits are three robust standard deviations (1.4826 × the median absolute deviation of what is left).
+way the limits are three robust standard deviations (1.4826 × the median absolute deviation of what is left); the
+control chart reads the last 12 periods.
 
 >>> flat = pd.Series([100.0, 104, 98, 101, 97, 103, 99, 102])
 >>> check(flat, 101.0).anomaly, check(flat, 140.0).anomaly, check(flat, 140.0).method
@@ -21,6 +22,7 @@ import pandas as pd
 SEASONAL_AFTER = 36  # months of history before the seasonal decomposition is used
 SHORTEST = 6  # fewer periods of history than this: no check
 SIGMAS = 3.0
+RECENT = 12  # periods the control chart centres on
 
 
 @dataclass(frozen=True)
@@ -38,8 +40,9 @@ def _spread(values: np.ndarray) -> float:
     return mad if mad > 0 else float(np.std(values))
 
 
-def check(past: pd.Series, value: float, season: int = 12) -> Check:
-    """`value` against `past` (the values of the periods before it, oldest first; missing ones are dropped)."""
+def check(past: pd.Series, value: float, season: int = 12, bounds: tuple[float, float] = (-np.inf, np.inf)) -> Check:
+    """`value` against `past` (the values of the periods before it, oldest first; missing ones are dropped); the
+    expected range is kept inside `bounds`, the values the KPI can take."""
     past = past.dropna().astype(float)
     if value != value or len(past) < SHORTEST:
         return Check(np.nan, np.nan, np.nan, False, "too_short")
@@ -50,7 +53,7 @@ def check(past: pd.Series, value: float, season: int = 12) -> Check:
         expected = float(fit.trend[-1] + fit.seasonal[-season])
         spread, method = _spread(np.asarray(fit.resid)), "seasonal"
     else:
-        recent = past.to_numpy()[-SEASONAL_AFTER:]
+        recent = past.to_numpy()[-RECENT:]
         expected, spread, method = float(np.median(recent)), _spread(recent), "control_chart"
-    low, high = expected - SIGMAS * spread, expected + SIGMAS * spread
+    low, high = max(expected - SIGMAS * spread, bounds[0]), min(expected + SIGMAS * spread, bounds[1])
     return Check(expected, low, high, bool(value < low or value > high), method)

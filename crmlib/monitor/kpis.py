@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from crmlib.strategy.channels import CHANNELS, CLICKED
 
 UNITS = ("count", "money", "share", "days", "hours", "minutes", "score", "per_day", "ratio")
+BOUNDS = {"share": (0.0, 1.0), "score": (-100.0, 100.0)}
+"""The values a unit can take (any other: from 0 up); the anomaly check's expected range stays inside them."""
 DEPARTMENTS = ("customer", "sales", "marketing", "service")
 
 

@@ -15,7 +15,7 @@ import pandas as pd
 from crmlib.collect.warehouse import Warehouse
 from crmlib.errors import WarehouseError
 from crmlib.monitor import anomalies, campaigns
-from crmlib.monitor.kpis import KPIS
+from crmlib.monitor.kpis import BOUNDS, KPIS
 from crmlib.monitor.options import MonitorOptions
 from crmlib.monitor.status import change, status, target_level
 from crmlib.monitor.values import history, kpi_values, missing_data
@@ -105,7 +105,9 @@ def scorecard(values: pd.DataFrame, period: Period, options: MonitorOptions, mis
         series = table[kpi.key] if kpi.key in table else pd.Series(dtype=float, index=pd.Index([], dtype=object))
         value, before, last_year = (float(series.get(p, np.nan)) for p in (current, previous, year_ago))
         level = target_level(options.targets.get(kpi.key), before, last_year)
-        check = anomalies.check(series[series.index < current], value, seasons(period))
+        check = anomalies.check(
+            series[series.index < current], value, seasons(period), BOUNDS.get(kpi.unit, (0, np.inf))
+        )
         rows.append((
             kpi.key, kpi.department, kpi.unit, kpi.better, value, before, last_year, change(value, before),
             change(value, last_year), level, status(value, level, kpi.better, options.at_risk), check.expected,

@@ -170,7 +170,7 @@ def trends(values: pd.DataFrame, kpis: list[str], ctx, title: str, *, columns: i
         unit = series["unit"].iloc[0] if len(series) else "count"
         _value_axis(ax, ctx, "y", _UNIT_FORMATS.get(unit, "decimal"))
         ax.set_title(ctx.t(f"kpi.{key}"), fontsize=10)
-        ticks = list(series["period"])[:: max(len(series) // 4, 1)]
+        ticks = list(series["period"])[:: max(len(series) // 3, 1)]
         ax.set_xticks(ticks, ticks, fontsize=8)
     for ax in list(axes.flat)[len(kpis) :]:
         ax.set_visible(False)

@@ -82,31 +82,47 @@ def interval_text(ctx, estimate, low, high, fmt) -> str:
 
 
 def campaign_table(results: pd.DataFrame, ctx) -> pd.io.formats.style.Styler:
-    """Campaign results: type, channel, recipients, control, rates, revenue, the two lifts with their intervals and
-    the split check."""
+    """Who each campaign reached and what they did: type, channel, start, recipients, control, open, click, order
+    and unsubscribe rates, revenue per recipient and attributed revenue."""
     pct = ctx.percent
     shown = pd.DataFrame(
         {
             ctx.t("campaign"): [ctx.t(f"campaign.{c}") for c in results["campaign"]],
             ctx.t("channel"): [ctx.channels(c) for c in results["channel"]],
-            ctx.t("start_date"): pd.to_datetime(results["start_date"]).dt.strftime("%Y-%m-%d"),
+            ctx.t("start_date"): pd.to_datetime(results["start_date"]).dt.strftime("%d-%m").tolist(),
             ctx.t("recipients"): [ctx.number(v) for v in results["recipients"]],
             ctx.t("controls"): [ctx.number(v) for v in results["controls"]],
             ctx.t("open_rate"): ["–" if v != v else pct(v) for v in results["open_rate"]],
             ctx.t("click_rate"): [pct(v) for v in results["click_rate"]],
             ctx.t("order_rate"): [pct(v) for v in results["order_rate"]],
-            ctx.t("control_order_rate"): ["–" if v != v else pct(v) for v in results["control_order_rate"]],
             ctx.t("unsubscribe_rate"): [pct(v) for v in results["unsubscribe_rate"]],
             ctx.t("revenue_per_recipient"): [ctx.money(v) for v in results["revenue_per_recipient"]],
             ctx.t("attributed_revenue"): [ctx.money(v) for v in results["attributed_revenue"]],
+        }
+    )
+    return _left(shown, ctx.t("campaign"), ctx.t("channel"))
+
+
+def lift_table(results: pd.DataFrame, ctx) -> pd.io.formats.style.Styler:
+    """What each campaign caused against its control group: order rates, extra ordering and extra revenue with
+    their 95% intervals, and the split check."""
+    pct = ctx.percent
+    shown = pd.DataFrame(
+        {
+            ctx.t("campaign"): [ctx.t(f"campaign.{c}") for c in results["campaign"]],
+            ctx.t("order_rate"): [pct(v) for v in results["order_rate"]],
+            ctx.t("control_order_rate"): ["–" if v != v else pct(v) for v in results["control_order_rate"]],
             ctx.t("incremental_conversion"): [interval_text(ctx, r.lift, r.lift_low, r.lift_high, pct)
                                               for r in results.itertuples()],
             ctx.t("incremental_revenue"): [interval_text(ctx, r.incremental_revenue, r.incremental_low,
-                                                         r.incremental_high, ctx.money) for r in results.itertuples()],
+                                                         r.incremental_high, ctx.money_short)
+                                           for r in results.itertuples()],
             ctx.t("split_check"): [ctx.t("split.broken", p=ctx.number(r.srm_p, 4)) if r.srm else ctx.t("split.ok")
                                    for r in results.itertuples()],
         }
     )  # fmt: skip
-    return shown.style.hide(axis="index").set_properties(
-        subset=[ctx.t("campaign"), ctx.t("channel")], **{"text-align": "left"}
-    )
+    return _left(shown, ctx.t("campaign"), ctx.t("split_check"))
+
+
+def _left(shown: pd.DataFrame, *columns: str) -> pd.io.formats.style.Styler:
+    return shown.style.hide(axis="index").set_properties(subset=list(columns), **{"text-align": "left"})

@@ -27,7 +27,7 @@ _TEMPLATE = jinja2.Environment(autoescape=True).from_string("""
 .crm-tile { border: 1px solid #d0d7de; border-left: 6px solid var(--c); border-radius: 8px; padding: 10px 12px;
             background: var(--bg); break-inside: avoid; }
 .crm-tile .name { font-size: 0.85rem; color: #59636e; }
-.crm-tile .value { font-size: 1.45rem; font-weight: 650; margin: 2px 0; }
+.crm-tile .value { font-size: 1.3rem; font-weight: 650; margin: 2px 0; white-space: nowrap; }
 .crm-tile .meta { font-size: 0.8rem; color: #1f2328; }
 .crm-list { margin: 4px 0 16px; padding-left: 1.3rem; }
 @media print { .crm-tiles { grid-template-columns: repeat(3, 1fr); } }
@@ -115,7 +115,8 @@ def tiles(summary: Summary, ctx) -> HTML:
     for row in card.itertuples():
         status = row.status if isinstance(row.status, str) else None
         tiles.append({
-            "name": ctx.t(f"kpi.{row.kpi}"), "value": ctx.measure(row.value, row.unit),
+            "name": ctx.t(f"kpi.{row.kpi}"),
+            "value": ctx.money_short(row.value) if row.unit == "money" else ctx.measure(row.value, row.unit),
             "status": status_text(ctx, row),
             "target": ctx.t("sum.target", target=ctx.measure(row.target, row.unit)) if row.target == row.target else "",
             "change": change_text(ctx, row.change_previous), "year": change_text(ctx, row.change_year),
