@@ -84,7 +84,17 @@ def _parser() -> argparse.ArgumentParser:
 
     latest = commands.add_parser("latest-period", help=t("help.latest"))
     latest.set_defaults(handler=_latest)
+
+    kpis = commands.add_parser("kpis", help=t("help.kpis"))
+    kpis.set_defaults(handler=_kpis)
     return parser
+
+
+def _kpis(args) -> None:
+    from crmlib.monitor.reference import reference_table
+
+    params = _params(args, required=False)
+    print(reference_table(params.language if params else "en"))
 
 
 def _sample(args) -> None:

@@ -1,9 +1,11 @@
 """Is this period's value unusual? A robust check fitted on the periods before it, never on the period itself.
 
-With three years of monthly history or more, a robust seasonal decomposition (statsmodels' STL) predicts the month
-as the last trend plus the same month's seasonal effect; before that, a control chart centres on the median. Either
-way the limits are three robust standard deviations (1.4826 × the median absolute deviation of what is left); the
-control chart reads the last 12 periods.
+With three years of monthly history or more, a seasonal decomposition (statsmodels' STL, a 13-year seasonal
+smoother so the season stays steady) predicts the month as the last trend, plus its recent slope, plus the same
+month's seasonal effect; the spread is the residuals', times √2 for forecasting a month the fit has not seen (STL's
+robust mode was tried and leaves most residuals near 0, so its spread is far too small). Before that, a control
+chart centres on the median of the last 12 periods with their robust spread (1.4826 × the median absolute
+deviation). The limits are three spreads either side.
 
 >>> flat = pd.Series([100.0, 104, 98, 101, 97, 103, 99, 102])
 >>> check(flat, 101.0).anomaly, check(flat, 140.0).anomaly, check(flat, 140.0).method
@@ -49,9 +51,11 @@ def check(past: pd.Series, value: float, season: int = 12, bounds: tuple[float, 
     if len(past) >= SEASONAL_AFTER and season > 1:
         from statsmodels.tsa.seasonal import STL
 
-        fit = STL(past.to_numpy(), period=season, robust=True).fit()
-        expected = float(fit.trend[-1] + fit.seasonal[-season])
-        spread, method = _spread(np.asarray(fit.resid)), "seasonal"
+        fit = STL(past.to_numpy(), period=season, seasonal=13).fit()
+        slope = float(np.median(np.diff(fit.trend[-season:])))
+        expected = float(fit.trend[-1] + slope + fit.seasonal[-season])
+        resid = np.asarray(fit.resid)
+        spread, method = np.sqrt(2.0) * max(_spread(resid), float(np.std(resid))), "seasonal"
     else:
         recent = past.to_numpy()[-RECENT:]
         expected, spread, method = float(np.median(recent)), _spread(recent), "control_chart"
