@@ -1,10 +1,19 @@
-"""The published pages in a real browser (Debian's chromium, driven by playwright; never a downloaded browser)."""
+"""The published pages in a real browser (Debian's chromium, driven by playwright; never a downloaded browser).
+
+Every page of a real report, in both languages (the executive summary, each stage, the period index and the
+all-periods index): no console error, every image loads, nothing wider than a laptop's window, the summary's tiles
+on the first screen. Screenshots are kept in `$CRM_ARTIFACTS` (default `test-artifacts/`) for a human to look at.
+Without chromium or playwright these tests skip, except under CI (`CI=true`), where a missing tool is a failure.
+"""
 
 from __future__ import annotations
 
+import os
+import shutil
 from pathlib import Path
 
 import pytest
+from test_end_to_end import ROOT, crm
 from test_runner import CHART_CODE, PERIOD, make_project
 
 from crmlib.formats import month_name, stage_title
@@ -21,11 +30,19 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium: apt-get install chromium")
+LAPTOP = {"width": 1280, "height": 800}
+ARTIFACTS = Path(os.environ.get("CRM_ARTIFACTS", ROOT / "test-artifacts"))
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def _needs(tool_found: bool, what: str) -> None:
+    """Skip without `what`, but fail under CI, where .ci/run installs it."""
+    if not tool_found:
+        (pytest.fail if IN_CI else pytest.skip)(f"needs {what}")
 
 
 @pytest.fixture(scope="module")
-def reports(tmp_path_factory) -> Path:
+def reports(tmp_path_factory, browser) -> Path:
     project = make_project(tmp_path_factory.mktemp("pages"))
     run_period(PERIOD, project, log=lambda _: None)
     return project / "reports"
@@ -33,7 +50,11 @@ def reports(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
+    _needs(CHROMIUM.exists(), "Debian's chromium: apt-get install chromium")
+    try:
+        from playwright import sync_api
+    except ImportError:
+        _needs(False, "playwright: pip install playwright (no browser download)")
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield browser
@@ -42,9 +63,76 @@ def browser():
 
 @pytest.fixture
 def page(browser):
-    page = browser.new_page()
+    page = browser.new_page(viewport=LAPTOP)
     yield page
     page.close()
+
+
+@pytest.fixture(scope="module")
+def real_reports(tmp_path_factory, browser) -> Path:
+    """A real project's reports: June 2025 in Indonesian (the default) and May 2025 in English (an override)."""
+    root = tmp_path_factory.mktemp("real-pages")
+    shutil.copytree(ROOT / "params", root / "params")
+    shutil.copytree(ROOT / "notebooks", root / "notebooks")
+    raw = root / "data" / "raw"
+    crm("--project", root, "sample", "--customers", 400, "--months", 12, "--end", "2025-06", "--out", raw)
+    crm("--project", root, "ingest", raw)
+    (root / "params" / "2025-05.yaml").write_text("language: en\n")
+    crm("--project", root, "backfill", "--from", "2025-05", "--to", "2025-06")
+    return root / "reports"
+
+
+def _pages(reports: Path) -> list[Path]:
+    return [reports / "index.html", *sorted((reports / "2025-06").glob("*.html")),
+            *sorted((reports / "2025-05").glob("*.html"))]  # fmt: skip
+
+
+def test_every_page_of_a_real_report_in_a_browser(real_reports, page):
+    """No console error, every image loads, nothing wider than the window, in both languages; screenshots kept."""
+    pages = _pages(real_reports)
+    assert len(pages) == 1 + 2 * 7, pages  # the overview; per period: summary, five stages, the period index
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    problems = []
+    page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    for path in pages:
+        before = len(problems)
+        page.goto(path.as_uri())
+        page.wait_for_load_state("load")
+        broken = page.eval_on_selector_all(
+            "img", "imgs => imgs.filter(i => !(i.complete && i.naturalWidth > 0)).length"
+        )
+        width = page.evaluate("document.documentElement.scrollWidth")
+        name = f"{path.parent.name}-{path.stem}.png" if path.parent != real_reports else "index.png"
+        page.screenshot(path=str(ARTIFACTS / name), full_page=True)
+        assert broken == 0, (path, broken)
+        assert width <= LAPTOP["width"], (path, width)
+        assert len(problems) == before, (path, problems[before:])
+
+
+def test_the_summary_comes_first_and_its_tiles_fit_the_first_screen(real_reports, page):
+    for period, language in (("2025-06", "id"), ("2025-05", "en")):
+        page.goto((real_reports / period / "index.html").as_uri())
+        first = page.locator("ol li a").first
+        assert first.inner_text() == stage_title("00_summary", language)
+        first.click()
+        page.wait_for_load_state()
+        tiles = page.locator(".crm-tile")
+        assert tiles.count() == 6
+        bottom = max(b["y"] + b["height"] for b in (tiles.nth(i).bounding_box() for i in range(6)))
+        assert bottom <= LAPTOP["height"], bottom
+        assert page.locator("svg polyline").count() >= 5  # the sparklines
+        for link in page.locator("ol li a").all():  # every stage page it links to exists
+            assert (real_reports / period / link.get_attribute("href")).is_file()
+
+
+def test_the_overview_has_one_row_per_period_with_status_kpis_and_run_time(real_reports, page):
+    page.goto((real_reports / "index.html").as_uri())
+    rows = page.locator("table tr")
+    assert rows.count() == 3  # the header, June, May
+    june = rows.nth(1).inner_text()
+    assert month_name("2025-06", "id") in june and "/ " in june and "Rp" in june and "dtk" in june
+    assert page.locator("table svg polyline").count() >= 6  # June's trends reach back to May
 
 
 def test_stage_page_shows_chart_and_no_code(reports, page):

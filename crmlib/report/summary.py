@@ -22,13 +22,13 @@ from crmlib.strategy.stage import planned_actions
 
 _TEMPLATE = jinja2.Environment(autoescape=True).from_string("""
 <style>
-.crm-tiles { display: grid; grid-template-columns: repeat(auto-fill, minmax(190px, 1fr)); gap: 12px;
+.crm-tiles { display: grid; grid-template-columns: repeat(auto-fill, minmax(150px, 1fr)); gap: 10px;
              margin: 8px 0 18px; }
 .crm-tile { border: 1px solid #d0d7de; border-left: 6px solid var(--c); border-radius: 8px; padding: 10px 12px;
             background: var(--bg); break-inside: avoid; }
 .crm-tile .name { font-size: 0.85rem; color: #59636e; }
-.crm-tile .value { font-size: 1.3rem; font-weight: 650; margin: 2px 0; white-space: nowrap; }
-.crm-tile .meta { font-size: 0.8rem; color: #1f2328; }
+.crm-tile .value { font-size: 1.25rem; font-weight: 650; margin: 2px 0; white-space: nowrap; }
+.crm-tile .meta { font-size: 0.75rem; color: #1f2328; line-height: 1.35; }
 .crm-list { margin: 4px 0 16px; padding-left: 1.3rem; }
 @media print { .crm-tiles { grid-template-columns: repeat(3, 1fr); } }
 </style>
@@ -44,13 +44,18 @@ _TEMPLATE = jinja2.Environment(autoescape=True).from_string("""
 {% endfor %}
 </div>
 <h2>{{ alerts_title }}</h2>
-{% if alerts %}<ul class="crm-list">{% for alert in alerts %}<li>{{ alert }}</li>{% endfor %}</ul>
+{% if alerts %}<ul class="crm-list">{% for alert in alerts[:shown] %}<li>{{ alert }}</li>{% endfor %}
+{% if alerts | length > shown %}<li><a href="{{ monitoring }}">{{ more }}</a></li>{% endif %}</ul>
 {% else %}<p>{{ no_alerts }}</p>{% endif %}
 <h2>{{ actions_title }}</h2>
 <ol class="crm-list">{% for action in actions %}<li>{{ action }}</li>{% endfor %}</ol>
 <h2>{{ pages_title }}</h2>
 <ol class="crm-list">{% for page in pages %}<li><a href="{{ page.href }}">{{ page.title }}</a></li>{% endfor %}</ol>
 """)
+
+
+SHOWN_ALERTS = 6  # the rest are one click away, on the monitoring page
+MONITORING_PAGE = "05_monitoring.html"
 
 
 @dataclass
@@ -78,10 +83,24 @@ def executive_summary(ctx, pages: list[dict[str, str]]) -> Summary:
 
 
 def alerts(ctx, monitoring: Monitoring) -> list[str]:
-    """The alerts in words: off-track and unusual KPIs, broken control splits, lossy loads, models that failed."""
+    """The alerts in words, most serious first: loads that quarantined too much, models that did not fit, broken
+    control splits, off-track KPIs, then unusual ones."""
+    limit = ctx.params.ingest.max_quarantine_share
+    out = [
+        ctx.t("collect.load_warning", share_rows=ctx.percent(row.row_share), table=ctx.t(row.table_name),
+              share_money=ctx.percent(row.money_share) if pd.notna(row.money_share) else "–",
+              limit=ctx.percent(limit, 0))
+        for row in load_warnings(ctx.warehouse, limit).itertuples()
+    ]  # fmt: skip
+    try:
+        notes = ctx.warehouse.read_result(NOTES, ctx.period)
+    except WarehouseError:
+        notes = pd.DataFrame(columns=["model", "note"])
+    out += [ctx.t("alert.model", note=note) for note in notes["note"]]
     card = monitoring.scorecard.set_index("kpi")
-    out = []
-    for kind, key in monitoring.alerts().itertuples(index=False):
+    found = monitoring.alerts()
+    order = {"srm": 0, "off_track": 1, "anomaly": 2}
+    for kind, key in sorted(found.itertuples(index=False), key=lambda a: order[a[0]]):
         if kind == "srm":
             row = monitoring.campaigns.set_index("campaign_id").loc[key]
             out.append(ctx.t("alert.srm", name=row["name"], p=ctx.number(row["srm_p"], 4)))
@@ -94,16 +113,6 @@ def alerts(ctx, monitoring: Monitoring) -> list[str]:
         else:
             low, high = (ctx.measure(row[bound], row["unit"]) for bound in ("low", "high"))
             out.append(ctx.t("alert.anomaly", kpi=ctx.t(f"kpi.{key}"), value=value, low=low, high=high))
-    limit = ctx.params.ingest.max_quarantine_share
-    for row in load_warnings(ctx.warehouse, limit).itertuples():
-        money = ctx.percent(row.money_share) if pd.notna(row.money_share) else "–"
-        out.append(ctx.t("collect.load_warning", share_rows=ctx.percent(row.row_share), share_money=money,
-                         table=ctx.t(row.table_name), limit=ctx.percent(limit, 0)))  # fmt: skip
-    try:
-        notes = ctx.warehouse.read_result(NOTES, ctx.period)
-    except WarehouseError:
-        notes = pd.DataFrame(columns=["model", "note"])
-    out += [ctx.t("alert.model", note=note) for note in notes["note"]]
     return out
 
 
@@ -130,7 +139,8 @@ def tiles(summary: Summary, ctx) -> HTML:
         for a in summary.actions.itertuples()
     ]  # fmt: skip
     return HTML(_TEMPLATE.render(
-        tiles=tiles, alerts=summary.alerts, actions=actions, pages=summary.pages,
+        tiles=tiles, alerts=summary.alerts, actions=actions, pages=summary.pages, shown=SHOWN_ALERTS,
+        more=ctx.t("sum.more_alerts", n=len(summary.alerts) - SHOWN_ALERTS), monitoring=MONITORING_PAGE,
         vs_previous=ctx.t("vs_previous"), vs_last_year=ctx.t("vs_last_year"), alerts_title=ctx.t("sum.alerts"),
         no_alerts=ctx.t("sum.no_alerts"), actions_title=ctx.t("sum.actions"), pages_title=ctx.t("sum.pages"),
     ))  # fmt: skip
