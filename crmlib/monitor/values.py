@@ -1,7 +1,8 @@
 """KPI values for a run of periods: every KPI of the catalogue in one query each, over all the periods at once.
 
->>> windows([Period.parse("2025-06")], active_months=12)[["period", "start_ts", "base_start", "days"]].iloc[0].tolist()
-['2025-06', Timestamp('2025-06-01 00:00:00'), Timestamp('2024-06-01 00:00:00'), 30]
+>>> row = windows([Period.parse("2025-06")], active_months=12).iloc[0]
+>>> str(row["period"]), str(row["base_start"].date()), str(row["end_ts"].date()), int(row["days"])
+('2025-06', '2024-06-01', '2025-07-01', 30)
 """
 
 from __future__ import annotations

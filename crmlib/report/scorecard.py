@@ -1,7 +1,8 @@
 """KPIs and campaign results as management tables: values in their units, status in colour, "no data: load …".
 
->>> sparkline([1.0, 3.0, 2.0], width=40, height=10)[:46]
-'<svg xmlns="http://www.w3.org/2000/svg" width="4'
+>>> line = sparkline([1.0, 3.0, 2.0], width=40, height=10)
+>>> line.startswith("<svg"), line.count(","), sparkline([1.0])
+(True, 3, '')
 """
 
 from __future__ import annotations
