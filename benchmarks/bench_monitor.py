@@ -25,7 +25,7 @@ except ImportError:  # run from a checkout without `pip install -e .`
 
 from crmlib.collect import Warehouse, ingest_dir
 from crmlib.collect.synthetic import write_sample
-from crmlib.collect.synthetic.response import true_incremental_conversion, true_incremental_revenue
+from crmlib.collect.synthetic.response import read_truth, true_incremental_conversion, true_incremental_revenue
 from crmlib.monitor import MonitorOptions, monitoring
 from crmlib.monitor.campaigns import evaluate, members
 from crmlib.periods import Period
@@ -41,7 +41,7 @@ def _arguments() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def coverage(warehouse: Warehouse, truth: pd.DataFrame, options: MonitorOptions) -> pd.DataFrame:
+def coverage(warehouse: Warehouse, truth: pd.DataFrame, activity, options: MonitorOptions) -> pd.DataFrame:
     """Per campaign with an interval: whether each interval covers the truth, and both revenue interval widths."""
     campaigns = warehouse.query("SELECT * FROM campaigns ORDER BY start_date")
     results = evaluate(warehouse, campaigns, min_controls=options.min_controls).set_index("campaign_id")
@@ -53,8 +53,8 @@ def coverage(warehouse: Warehouse, truth: pd.DataFrame, options: MonitorOptions)
             continue
         group = people[people["campaign_id"] == c.campaign_id].assign(campaign=c.type, channel=c.channel)
         days = (pd.Timestamp(c.end_date) - pd.Timestamp(c.start_date)).days + 1
-        revenue = true_incremental_revenue(truth, group, c.start_date, days).mean()
-        conversion = true_incremental_conversion(truth, group, c.start_date, days).mean()
+        revenue = true_incremental_revenue(truth, group, c.start_date, days, activity).mean()
+        conversion = true_incremental_conversion(truth, group, c.start_date, days, activity).mean()
         rows.append((r["revenue_low"] <= revenue <= r["revenue_high"], r["lift_low"] <= conversion <= r["lift_high"],
                      r["revenue_high"] - r["revenue_low"], r["raw_revenue_high"] - r["raw_revenue_low"]))  # fmt: skip
     return pd.DataFrame(rows, columns=["revenue", "conversion", "cuped", "raw"])
@@ -70,7 +70,7 @@ def main() -> None:
                          truth_dir=folder / "truth")  # fmt: skip
             warehouse = Warehouse(folder / "w.duckdb")
             ingest_dir(folder / "raw", warehouse)
-            truth = pd.read_csv(folder / "truth" / "truth.csv", parse_dates=["dropped_out_at"]).set_index("customer_id")
+            truth, activity = read_truth(folder / "truth")
             started = time.perf_counter()
             stage = monitoring(warehouse, END, options)
             seconds = time.perf_counter() - started
@@ -79,7 +79,7 @@ def main() -> None:
                   f"({len(stage.values):,} KPI values over {stage.values['period'].nunique()} months, "
                   f"{len(stage.campaigns)} campaigns measured in {END}); {counts['on_track']} of {counts['targets']} "
                   f"KPIs with a target on track")  # fmt: skip
-            found = coverage(warehouse, truth, options)
+            found = coverage(warehouse, truth, activity, options)
             ratio = found["cuped"] / found["raw"]
             print(f"   {len(found)} campaigns with {options.min_controls}+ controls: 95% intervals cover the true "
                   f"effect for {found['conversion'].mean():.0%} (extra ordering) and {found['revenue'].mean():.0%} "

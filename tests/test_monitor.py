@@ -7,7 +7,7 @@ import pytest
 
 from crmlib.collect import Warehouse, ingest_dir
 from crmlib.collect.synthetic import write_sample
-from crmlib.collect.synthetic.response import true_incremental_conversion, true_incremental_revenue
+from crmlib.collect.synthetic.response import read_truth, true_incremental_conversion, true_incremental_revenue
 from crmlib.monitor import KPIS, MonitorOptions, Target, monitoring
 from crmlib.monitor.anomalies import check
 from crmlib.monitor.campaigns import evaluate, members, sample_ratio_p
@@ -175,14 +175,13 @@ def world(tmp_path_factory):
     write_sample(folder / "raw", customers=2000, months=24, seed=42, end="2025-06", truth_dir=folder / "truth")
     warehouse = Warehouse(folder / "w.duckdb")
     ingest_dir(folder / "raw", warehouse)
-    truth = pd.read_csv(folder / "truth" / "truth.csv", parse_dates=["dropped_out_at"]).set_index("customer_id")
-    return warehouse, truth
+    return warehouse, *read_truth(folder / "truth")
 
 
 def test_campaign_lift_intervals_cover_the_world_s_true_effect(world):
     """On every campaign with enough controls, the 95% intervals of the extra ordering and extra revenue per
     recipient cover the truth for at least 90% of campaigns, and CUPED narrows the revenue intervals."""
-    warehouse, truth = world
+    warehouse, truth, activity = world
     campaigns = warehouse.query("SELECT * FROM campaigns ORDER BY start_date")
     results = evaluate(warehouse, campaigns).set_index("campaign_id")
     people = members(warehouse, campaigns["campaign_id"])
@@ -194,8 +193,8 @@ def test_campaign_lift_intervals_cover_the_world_s_true_effect(world):
             assert (~group["treated"]).sum() < 10
             continue
         days = (pd.Timestamp(c.end_date) - pd.Timestamp(c.start_date)).days + 1
-        revenue = true_incremental_revenue(truth, group, c.start_date, days).mean()
-        conversion = true_incremental_conversion(truth, group, c.start_date, days).mean()
+        revenue = true_incremental_revenue(truth, group, c.start_date, days, activity).mean()
+        conversion = true_incremental_conversion(truth, group, c.start_date, days, activity).mean()
         rows.append((r["revenue_low"] <= revenue <= r["revenue_high"], r["lift_low"] <= conversion <= r["lift_high"],
                      r["revenue_high"] - r["revenue_low"], r["raw_revenue_high"] - r["raw_revenue_low"]))  # fmt: skip
     found = pd.DataFrame(rows, columns=["revenue", "conversion", "cuped", "raw"])
@@ -206,7 +205,7 @@ def test_campaign_lift_intervals_cover_the_world_s_true_effect(world):
 
 
 def test_a_broken_control_split_is_flagged(world):
-    warehouse, _ = world
+    warehouse, _, _ = world
     campaigns = warehouse.query("SELECT * FROM campaigns ORDER BY start_date")
     claimed = campaigns.assign(control_share=0.5)  # the plan said half; the world held out about a tenth
     results = evaluate(warehouse, claimed)
@@ -217,7 +216,7 @@ def test_a_broken_control_split_is_flagged(world):
 
 
 def test_the_period_s_scorecard_and_its_stored_results(world):
-    warehouse, _ = world
+    warehouse, _, _ = world
     stage = monitoring(warehouse, Period.parse("2025-06"))
     card = stage.scorecard.set_index("kpi")
     assert list(card.index) == list(KPIS)

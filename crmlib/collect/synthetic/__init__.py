@@ -31,7 +31,7 @@ from crmlib.collect.synthetic.campaign_plan import plan_campaigns
 from crmlib.collect.synthetic.chunk import simulate_chunk
 from crmlib.collect.synthetic.ids import IdCounters
 from crmlib.collect.synthetic.lines import LinesCsv
-from crmlib.collect.synthetic.tables import campaigns_table
+from crmlib.collect.synthetic.tables import ACTIVITY, activity_table, campaigns_table
 from crmlib.collect.synthetic.writer import LAYOUTS, TableWriters
 
 __all__ = ["CHUNK", "LAYOUTS", "write_sample"]
@@ -64,7 +64,8 @@ def write_sample(
     channel's `*_sent` event), so lift against the control group can be measured from the events.
     `layout` "lines" writes transactions.csv as an order-line export (see `lines`), the same orders as "tidy".
     `truth_dir`, if given, receives truth.csv: per customer what the data cannot show (purchase rate, drop-out
-    probability, when they dropped out), for checking models against the truth.
+    probability, when they dropped out), for checking models against the truth; and activity.csv: how busy each
+    day is for purchases (operational days per calendar day, 1 on average), which the rates run in.
     Raises ParamsError for a bad month, an `end` month that is not over yet, a bad `fmt` or layout, or a count
     below 1. The defaults are those of the parameters' `sample:` section.
 
@@ -101,4 +102,5 @@ def write_sample(
     if truth_dir is not None:
         Path(truth_dir).mkdir(parents=True, exist_ok=True)
         pacsv.write_csv(pa.concat_tables(truth), Path(truth_dir) / "truth.csv")
+        activity_table(cal).to_csv(Path(truth_dir) / ACTIVITY, index=False)
     return dict(writers.rows)

@@ -130,6 +130,21 @@ def _affinity() -> np.ndarray:
 AFFINITY = _affinity()
 
 
+def expected_order_values(customers: Customers) -> tuple[np.ndarray, np.ndarray]:
+    """Each customer's mean order value as `sale_details` draws it (its Gamma-Gamma scale times the mean price of
+    the categories it buys, home or, with its cross-buying propensity, another by affinity) and the same for a
+    purchase a cross-sell campaign causes (never the home category). Clipping and rounding left aside."""
+    price = np.asarray(lookup(CATEGORIES, "price", np.arange(len(CATEGORIES))), dtype=float)
+    home, q = customers.category, customers.cross
+    chance = np.diff(AFFINITY, prepend=0.0, axis=1)[home]  # the category of an "other" purchase, per customer
+    ordinary = (1 - q) * price[home] + q * (chance @ price)
+    stays_home = 1 - q + q * chance[np.arange(len(home)), home]
+    others = (price.sum() - price[home]) / (len(price) - 1)
+    cross = q * (chance @ price - chance[np.arange(len(home)), home] * price[home]) + stays_home * others
+    scale = GG_P / customers.nu
+    return scale * ordinary, scale * cross
+
+
 def _other_category(home: np.ndarray, u: np.ndarray) -> np.ndarray:
     """A category drawn from each home category's affinity row, by the uniform draws `u`."""
     return np.minimum((u[:, None] > AFFINITY[home]).sum(axis=1), len(CATEGORIES) - 1)

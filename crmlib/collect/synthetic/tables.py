@@ -7,12 +7,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from crmlib.collect.contract import TABLES
-from crmlib.collect.synthetic.arrays import Rows, column, lookup, round_to
+from crmlib.collect.synthetic.arrays import Rows, column, round_to
 from crmlib.collect.synthetic.arrow import contract_table, labels, to_arrow
 from crmlib.collect.synthetic.calendar import Calendar
 from crmlib.collect.synthetic.campaign_plan import CampaignPlan
 from crmlib.collect.synthetic.customers import Customers
 from crmlib.collect.synthetic.ids import IdCounters, format_ids, ids_at
+from crmlib.collect.synthetic.purchases import expected_order_values
 from crmlib.collect.synthetic.world import (
     ACQUISITION,
     CALL_DIRECTIONS,
@@ -27,7 +28,6 @@ from crmlib.collect.synthetic.world import (
     EVENT_CHANNELS,
     EVENT_TYPES,
     FIRST_NAMES,
-    GG_P,
     LAST_NAMES,
     NULL,
     OPPORTUNITY_KINDS,
@@ -243,6 +243,18 @@ def campaigns_table(cal: Calendar, plan: CampaignPlan) -> pa.Table:
     )
 
 
+ACTIVITY = "activity.csv"  # the truth's calendar: how busy each day is for purchases
+
+
+def activity_table(cal: Calendar):
+    """Per calendar day of the window: operational days in it (purchase rates run in operational time; 1 on
+    average), so a truth check can tell how many purchases a rate gives over any stretch of days."""
+    import pandas as pd
+
+    days = pd.date_range(cal.start, periods=cal.days, freq="D")
+    return pd.DataFrame({"date": days.strftime("%Y-%m-%d"), "activity": np.diff(cal.sales_cum)})
+
+
 TRUTH_COLUMNS = (
     "customer_id",
     "buyer",
@@ -252,6 +264,7 @@ TRUTH_COLUMNS = (
     "engagement",
     "put_off",
     "expected_order_value",
+    "expected_cross_sell_value",
 )
 
 
@@ -259,9 +272,11 @@ def truth_table(cal: Calendar, customers: Customers, dropout: np.ndarray, bought
     """What the world knows and the data do not show: per customer whether they bought, their purchase rate
     (per day, in operational time) and drop-out probability, and when they dropped out of buying on their own
     (missing: still alive); a campaign may still win a dropped-out customer back for one purchase. And how
-    campaigns move them (engagement, put off: see `response`), with the mean value of their orders."""
+    campaigns move them (engagement, put off: see `response`), with the mean value of their orders and of an order a
+    cross-sell campaign causes."""
     gone = np.isfinite(dropout)
     seconds = np.where(gone, cal.clock(np.where(gone, dropout, 0.0)), NULL)
+    ordinary, cross_sell = expected_order_values(customers)
     return pa.table(
         {
             "customer_id": customers.ids,
@@ -271,6 +286,7 @@ def truth_table(cal: Calendar, customers: Customers, dropout: np.ndarray, bought
             "dropped_out_at": to_arrow("ts", seconds, cal.epoch),
             "engagement": pa.array(customers.engagement),
             "put_off": pa.array(customers.put_off),
-            "expected_order_value": pa.array(GG_P / customers.nu * lookup(CATEGORIES, "price", customers.category)),
+            "expected_order_value": pa.array(ordinary),
+            "expected_cross_sell_value": pa.array(cross_sell),
         }
     )
