@@ -9,10 +9,13 @@ order the same lines. A source that fits in one chunk is never spilled.
 >>> import tempfile
 >>> frame = pd.DataFrame({"event_id": ["e1", "e2", "e1", None], "x": ["a", "b", "c", "d"]})
 >>> raw = RawTable("events", "ev.csv", frame, pd.Series([2, 3, 4, 5]))
->>> spill = Spill(tempfile.mkdtemp(), parts=2)
+>>> spill = Spill(tempfile.mkdtemp(), parts=3)
 >>> spill.add(raw)
->>> sorted(sorted(part.frame["x"]) for part in spill.parts())
-[['a', 'c'], ['b', 'd']]
+>>> parts = list(spill.parts())
+>>> [p.frame.loc[p.frame["event_id"] == "e1", "x"].tolist() for p in parts if "e1" in set(p.frame["event_id"])]
+[['a', 'c']]
+>>> sorted(x for p in parts for x in p.frame["x"]), sorted(r for p in parts for r in p.row_numbers)
+(['a', 'b', 'c', 'd'], [2, 3, 4, 5])
 """
 
 from __future__ import annotations
