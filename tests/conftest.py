@@ -26,6 +26,18 @@ def english_outside_a_run():
     catalogue.use(catalogue.DEFAULT)
 
 
+@pytest.fixture(params=["whole", "in_parts"])
+def whole_and_in_parts(request, monkeypatch):
+    """Run a test twice: sources checked whole, then read three records at a time and checked in parts spilled
+    by key (the way a file too big for memory is loaded). Both must give the same warehouse."""
+    if request.param == "in_parts":
+        from crmlib.collect import ingest, sources
+
+        monkeypatch.setattr(sources, "CHUNK_ROWS", 3)
+        monkeypatch.setattr(ingest, "PART_BYTES", 100)
+    return request.param
+
+
 @pytest.fixture(scope="session")
 def csv_warehouse(tmp_path_factory) -> Callable[..., Warehouse]:
     """`build(now=None, **tables)`: write each text as `<table>.csv` into a fresh folder, ingest it into a new

@@ -11,6 +11,8 @@ from crmlib.collect import IngestOptions, Warehouse, ingest_dir
 from crmlib.collect.contract import TABLES
 from crmlib.errors import SourceError
 
+pytestmark = pytest.mark.usefixtures("whole_and_in_parts")  # each test: whole, then in parts
+
 CORPUS = Path(__file__).parent / "corpus"
 NOW = pd.Timestamp("2026-01-01")
 

@@ -13,6 +13,8 @@ from crmlib.errors import ParamsError, SourceError
 from crmlib.report.params import load_params
 from crmlib.segment.summary import rfm_summary
 
+pytestmark = pytest.mark.usefixtures("whole_and_in_parts")  # each test: whole, then in parts
+
 NOW = pd.Timestamp("2026-01-01")
 CUSTOMERS = "customer_id,signup_date\nA,2025-01-01\nB,2025-01-01\n"
 

@@ -10,22 +10,27 @@ load unless `replace` is given: a half-exported file must not wipe the history.
 
 from __future__ import annotations
 
+import itertools
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from crmlib.catalogue import current, t
-from crmlib.collect.contract import TABLE_ORDER
+from crmlib.collect.contract import BUILD_ORDERS_SQL, TABLE_ORDER, TABLES
 from crmlib.collect.options import IngestOptions
-from crmlib.collect.reconcile import load_warnings, reconciliation
-from crmlib.collect.sources import SAMPLE_MARKER, RawTable, find_sources, read_database, read_file
-from crmlib.collect.validate import QUARANTINE_COLUMNS, Checked, check, derive_customers
+from crmlib.collect.partitions import Spill
+from crmlib.collect.reconcile import RECONCILIATION_COLUMNS, load_warnings, reconciliation
+from crmlib.collect.sources import SAMPLE_MARKER, RawTable, Source, find_sources, open_file, read_database, whole
+from crmlib.collect.validate import Checked, check
 from crmlib.collect.warehouse import LOADS_COLUMNS, Warehouse
 from crmlib.errors import SourceError
 from crmlib.formats import format_percent
 
 DERIVED = "derived from transactions"
+PART_BYTES = 64 << 20  # about this much of a file per part checked in memory (a million records or so)
 
 
 @dataclass
@@ -49,10 +54,10 @@ def ingest_dir(
     """Load every contract file in `directory` (transactions.csv, customers.parquet, events.xlsx …)."""
     options = options or IngestOptions()
     paths, ignored = find_sources(directory)
-    raws = [read_file(paths[t], t, options) for t in TABLE_ORDER if t in paths]
-    report = ingest_raw(raws, warehouse, options, now, replace)
+    sources = [open_file(paths[t], t, options) for t in TABLE_ORDER if t in paths]
+    report = ingest_sources(sources, warehouse, options, now, replace)
     report.notes[:0] = ignored
-    if not raws:
+    if not sources:
         report.notes.append(t("note.ingest.nothing", folder=str(directory)))
     return report
 
@@ -62,7 +67,7 @@ def ingest_database(
 ) -> IngestReport:
     """Load the contract tables found in the database named by the environment variable in the options."""
     options = options or IngestOptions()
-    return ingest_raw(read_database(options), warehouse, options, now, replace)
+    return ingest_sources([whole(raw) for raw in read_database(options)], warehouse, options, now, replace)
 
 
 def ingest_raw(
@@ -72,69 +77,216 @@ def ingest_raw(
     now: pd.Timestamp | None = None,
     replace: bool = False,
 ) -> IngestReport:
-    """Check each source (customers first) and replace its table in the warehouse; all or nothing."""
+    """Check records already read (customers first) and replace their tables in the warehouse; all or nothing."""
+    return ingest_sources([whole(raw) for raw in raws], warehouse, options, now, replace)
+
+
+@dataclass
+class TableLoad:
+    """What became of one source: its counts, orders, notes about its columns, and its reconciliation rows."""
+
+    table: str
+    source: str
+    sha256: str
+    first: RawTable  # the first chunk (its columns: ignored, computed)
+    rows: int = 0
+    loaded: int = 0
+    guests: int = 0
+    quarantined: int = 0
+    orders: int = 0
+    spread_orders: int = 0
+    balances: list[pd.DataFrame] = field(default_factory=list)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """rows = loaded + guest + quarantined."""
+        return {"rows": self.rows, "loaded": self.loaded, "guest": self.guests, "quarantined": self.quarantined}
+
+    def add(self, result: Checked) -> None:
+        self.rows += result.rows
+        self.loaded += result.counts["loaded"]
+        self.guests += result.guests
+        self.quarantined += len(result.quarantine)
+        self.orders += result.orders
+        self.spread_orders += result.spread_orders
+        self.balances.append(reconciliation({self.table: result}))
+
+
+def ingest_sources(
+    sources: list[Source],
+    warehouse: Warehouse,
+    options: IngestOptions,
+    now: pd.Timestamp | None = None,
+    replace: bool = False,
+) -> IngestReport:
+    """Check each source (customers first) and replace its table in the warehouse, in one transaction: a load
+    that fails anywhere leaves the warehouse as it was. Sources are checked in parts that fit in memory."""
     now = pd.Timestamp.now() if now is None else pd.Timestamp(now)
-    by_table = {raw.table: raw for raw in raws}
-    known = _customers_of_record(warehouse) if "customers" not in by_table else None
-    results: dict[str, Checked] = {}
-    for table in TABLE_ORDER:
-        if table in by_table:
-            results[table] = check(by_table[table], options, now, known)
+    by_table = {source.table: source for source in sources}
+    loads: dict[str, TableLoad] = {}
+    with warehouse.transaction(options.memory_limit) as con:
+        before = dict(con.execute("SELECT table_name, source FROM loads").fetchall())
+        known = _customers_of_record(con) if "customers" not in by_table else None
+        for table in (t for t in TABLE_ORDER if t in by_table):
+            held = (con.execute(f'SELECT count(*) FROM "{table}"').fetchone() or (0,))[0]
+            con.execute(f'DELETE FROM "{table}"')
+            loads[table] = _load(by_table[table], con, options, now, known)
+            if not replace:
+                _refuse_shrinking(loads[table], held, before.get(table), options)
             if table == "customers":
-                known = pd.Index(results[table].loaded["customer_id"])
-    if not replace:
-        _refuse_shrinking(results, warehouse, options)
-
-    frames = {t: r.loaded for t, r in results.items()}
-    balance = reconciliation(results)
-    report = IngestReport(
-        counts={t: r.counts for t, r in results.items()},
-        money=_money(balance),
-        warnings=load_warnings(balance, options.max_quarantine_share),
-    )
-    if "customers" not in frames and "transactions" in frames and known is None:
-        frames["customers"] = derive_customers(frames["transactions"])
-        report.notes.append(t("note.ingest.derived", n=len(frames["customers"])))
-    if "transactions" in results:
-        report.notes += _order_notes(results["transactions"])
-    for raw in raws:
-        if raw.ignored_columns:
-            report.notes.append(
-                t("note.ingest.ignored_columns", source=raw.source, columns=", ".join(raw.ignored_columns))
-            )
-        if raw.computed:
-            report.notes.append(t("note.ingest.computed", source=raw.source, columns=", ".join(raw.computed)))
-
-    warehouse.replace_tables(frames, _quarantine(results), _loads(results, by_table, frames), balance)
+                known = pd.Index(con.execute("SELECT customer_id FROM customers").df()["customer_id"])
+        balance = _balance(loads)
+        report = IngestReport(
+            counts={t: load.counts for t, load in loads.items()},
+            money=_money(balance),
+            warnings=load_warnings(balance, options.max_quarantine_share),
+        )
+        derived = "customers" not in loads and "transactions" in loads and known is None
+        if derived:
+            con.execute("DELETE FROM quarantine WHERE table_name = 'customers'")
+            con.execute("DELETE FROM customers")
+            con.execute(DERIVE_CUSTOMERS_SQL)
+            n = (con.execute("SELECT count(*) FROM customers").fetchone() or (0,))[0]
+            report.notes.append(t("note.ingest.derived", n=n))
+        if "transactions" in loads:
+            report.notes += _order_notes(loads["transactions"])
+            con.execute("DELETE FROM orders")
+            con.execute(BUILD_ORDERS_SQL)
+        for load in loads.values():
+            if load.first.ignored_columns:
+                report.notes.append(t("note.ingest.ignored_columns", source=load.source,
+                                      columns=", ".join(load.first.ignored_columns)))  # fmt: skip
+            if load.first.computed:
+                report.notes.append(t("note.ingest.computed", source=load.source,
+                                      columns=", ".join(load.first.computed)))  # fmt: skip
+        names = list(loads) + (["customers"] if derived else [])
+        for bookkeeping in ("loads", "reconciliation"):
+            con.execute(f"DELETE FROM {bookkeeping} WHERE table_name IN (SELECT unnest(?))", [names])
+        for bookkeeping, rows in (("loads", _loads(loads, derived_rows=n if derived else None)),
+                                  ("reconciliation", balance)):  # fmt: skip
+            if len(rows):
+                con.register("incoming", rows)
+                con.execute(f"INSERT INTO {bookkeeping} BY NAME SELECT * FROM incoming")
+                con.unregister("incoming")
     return report
 
 
-def _refuse_shrinking(results: dict[str, Checked], warehouse: Warehouse, options: IngestOptions) -> None:
+DERIVE_CUSTOMERS_SQL = """INSERT INTO customers (customer_id, signup_date)
+SELECT customer_id, min(ts) FROM transactions WHERE customer_id IS NOT NULL GROUP BY customer_id ORDER BY customer_id"""
+
+
+def _load(source: Source, con, options: IngestOptions, now: pd.Timestamp, known: pd.Index | None) -> TableLoad:
+    """Check `source` part by part, inserting its good rows into its table and its bad ones into the quarantine
+    (sorted by row, as a person reads the file)."""
+    table = source.table
+    columns = [c.name for c in TABLES[table].stored]
+    con.execute(f"DELETE FROM quarantine WHERE table_name = '{table}'")
+    con.execute("CREATE OR REPLACE TEMP TABLE incoming_quarantine AS SELECT * FROM quarantine LIMIT 0")
+    with tempfile.TemporaryDirectory(prefix=f"crm-{table}-", dir=options.spill_dir) as folder:
+        load = None
+        for part in parts(source, Path(folder)):
+            load = load or TableLoad(table, source.name, source.sha256, part)
+            result = check(part, options, now, known)
+            load.add(result)
+            if len(result.loaded):
+                con.register("incoming", result.loaded[[c for c in columns if c in result.loaded]])
+                con.execute(f'INSERT INTO "{table}" BY NAME SELECT * FROM incoming')
+                con.unregister("incoming")
+            if len(result.quarantine):
+                con.register("incoming", result.quarantine.astype({"row_number": "int64"}))
+                con.execute("INSERT INTO incoming_quarantine BY NAME SELECT * FROM incoming")
+                con.unregister("incoming")
+    con.execute("INSERT INTO quarantine SELECT * FROM incoming_quarantine ORDER BY row_number")
+    con.execute("DROP TABLE incoming_quarantine")
+    assert load is not None, "every source gives at least one chunk"
+    return load
+
+
+def parts(source: Source, folder: Path) -> Iterator[RawTable]:
+    """The source's records in parts that fit in memory: the whole source when it comes in one chunk, else
+    spilled to `folder` by key (see `partitions`); malformed records last, as a part of their own. A CSV file
+    the fast reader cannot split is read again leniently."""
+    try:
+        chunks = source.chunks(False)
+        first = next(chunks)
+        second = next(chunks, None)
+    except pd.errors.ParserError:
+        chunks = source.chunks(True)
+        first, second = next(chunks), next(chunks, None)
+    if second is None:
+        yield first
+        return
+    spill = Spill(folder / "spill", parts=max(2, -(-source.size // PART_BYTES)))
+    malformed = []
+    lenient = first.malformed is not None
+    try:
+        for chunk in itertools.chain([first, second], chunks):
+            spill.add(chunk)
+            if chunk.malformed is not None and len(chunk.malformed):
+                malformed.append(chunk.malformed)
+    except pd.errors.ParserError:
+        if lenient:
+            raise
+        spill.remove()
+        yield from parts(_lenient(source), folder)
+        return
+    for part in spill.parts():
+        part.ignored_columns, part.computed, part.sha256 = first.ignored_columns, first.computed, source.sha256
+        yield part
+    if malformed:
+        empty = first.frame.iloc[:0]
+        yield RawTable(source.table, source.name, empty, pd.Series([], dtype="int64"), malformed=pd.concat(malformed),
+                       record_hash=pd.Series([], dtype="uint64"), ignored_columns=first.ignored_columns,
+                       computed=first.computed)  # fmt: skip
+
+
+def _lenient(source: Source) -> Source:
+    """The same source, read leniently only."""
+    return Source(source.table, source.name, source.sha256, source.size, lambda lenient: source.chunks(True))
+
+
+def _balance(loads: dict[str, TableLoad]) -> pd.DataFrame:
+    """The reconciliation of every load: its parts' rows and money summed per table, month and outcome."""
+    frames = [b for load in loads.values() for b in load.balances if len(b)]
+    if not frames:
+        return pd.DataFrame(columns=list(RECONCILIATION_COLUMNS))
+    joined = pd.concat(frames, ignore_index=True)
+    summed = joined.groupby(["table_name", "source", "month", "outcome"], dropna=False, sort=False).agg(
+        rows=("rows", "sum"), amount=("amount", lambda a: a.sum(min_count=1))
+    )
+    order = {"loaded": 0, "guest": 1, "quarantined": 2}
+    return (
+        summed.reset_index()[list(RECONCILIATION_COLUMNS)]
+        .sort_values(
+            ["table_name", "month", "outcome"], key=lambda c: c.map(order) if c.name == "outcome" else c, kind="stable"
+        )
+        .reset_index(drop=True)
+    )
+
+
+def _refuse_shrinking(load: TableLoad, held: int, previous: str | None, options: IngestOptions) -> None:
     """A SourceError when a source has no data rows, or would shrink its table by more than `max_shrink`.
     Synthetic sample data is no history: a business's own data replaces it whatever its size."""
-    sources = dict(warehouse.query("SELECT table_name, source FROM loads").values)
-    for table, result in results.items():
-        if table in sources and (Path(sources[table]).parent / SAMPLE_MARKER).is_file():
-            continue
-        held = int(warehouse.query(f'SELECT count(*) AS n FROM "{table}"')["n"][0])
-        new = len(result.loaded)
-        if result.rows == 0 and held:
-            raise SourceError(t("error.ingest.no_rows", source=result.source, held=held, table=table))
-        if held and new < held * (1 - options.max_shrink):
-            raise SourceError(
-                t(
-                    "error.ingest.shrink",
-                    source=result.source,
-                    table=table,
-                    held=held,
-                    new=new,
-                    lost=held - new,
-                    limit=format_percent(options.max_shrink, current(), 0),
-                )
+    if previous and (Path(previous).parent / SAMPLE_MARKER).is_file():
+        return
+    new = load.loaded + load.guests
+    if load.rows == 0 and held:
+        raise SourceError(t("error.ingest.no_rows", source=load.source, held=held, table=load.table))
+    if held and new < held * (1 - options.max_shrink):
+        raise SourceError(
+            t(
+                "error.ingest.shrink",
+                source=load.source,
+                table=load.table,
+                held=held,
+                new=new,
+                lost=held - new,
+                limit=format_percent(options.max_shrink, current(), 0),
             )
+        )
 
 
-def _order_notes(result: Checked) -> list[str]:
+def _order_notes(result: TableLoad) -> list[str]:
     notes = []
     if result.guests:
         notes.append(t("note.ingest.guests", n=result.guests))
@@ -152,49 +304,29 @@ def _money(balance: pd.DataFrame) -> dict[str, dict[str, float]]:
     }
 
 
-def _customers_of_record(warehouse: Warehouse) -> pd.Index | None:
+def _customers_of_record(con) -> pd.Index | None:
     """The customers loaded earlier from a real source, if any (None when they were derived or never loaded)."""
-    loads = warehouse.query("SELECT source FROM loads WHERE table_name = 'customers'")
-    if loads.empty or loads["source"][0] == DERIVED:
+    loads = con.execute("SELECT source FROM loads WHERE table_name = 'customers'").fetchall()
+    if not loads or loads[0][0] == DERIVED:
         return None
-    return pd.Index(warehouse.query("SELECT customer_id FROM customers")["customer_id"])
+    return pd.Index(con.execute("SELECT customer_id FROM customers").df()["customer_id"])
 
 
-def _quarantine(results: dict[str, Checked]) -> pd.DataFrame:
-    frames = [r.quarantine for r in results.values() if len(r.quarantine)]
-    if not frames:
-        return pd.DataFrame(columns=QUARANTINE_COLUMNS)
-    out = pd.concat(frames, ignore_index=True)
-    return out.astype({"row_number": "int64"})
-
-
-def _loads(results: dict[str, Checked], raws: dict[str, RawTable], frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
+def _loads(loads: dict[str, TableLoad], derived_rows: int | None) -> pd.DataFrame:
     rows = [
         {
             "table_name": t,
-            "source": r.source,
-            "sha256": raws[t].sha256,
-            **r.counts,
-            "ignored_columns": ", ".join(raws[t].ignored_columns),
-            "orders": r.orders,
-            "spread_orders": r.spread_orders,
+            "source": load.source,
+            "sha256": load.sha256,
+            **load.counts,
+            "ignored_columns": ", ".join(load.first.ignored_columns),
+            "orders": load.orders,
+            "spread_orders": load.spread_orders,
         }
-        for t, r in results.items()
+        for t, load in loads.items()
     ]
-    if "customers" in frames and "customers" not in results:
-        n = len(frames["customers"])
-        rows.append(
-            {
-                "table_name": "customers",
-                "source": DERIVED,
-                "sha256": "",
-                "rows": n,
-                "loaded": n,
-                "guest": 0,
-                "quarantined": 0,
-                "ignored_columns": "",
-                "orders": 0,
-                "spread_orders": 0,
-            }
-        )
+    if derived_rows is not None:
+        rows.append({"table_name": "customers", "source": DERIVED, "sha256": "", "rows": derived_rows,
+                     "loaded": derived_rows, "guest": 0, "quarantined": 0, "ignored_columns": "", "orders": 0,
+                     "spread_orders": 0})  # fmt: skip
     return pd.DataFrame(rows, columns=list(LOADS_COLUMNS))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import os
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -76,29 +77,67 @@ def find_sources(directory: str | Path) -> tuple[dict[str, Path], list[str]]:
     return {table: paths[0] for table, paths in found.items()}, ignored
 
 
+CHUNK_ROWS = 200_000  # records read at a time from a file
+
+
+@dataclass
+class Source:
+    """One source of a contract table, read in chunks (`chunks(lenient)` starts reading afresh each time): a big
+    file never has to fit in memory. `size` is its size in bytes (0 when not known)."""
+
+    table: str
+    name: str
+    sha256: str
+    size: int
+    chunks: Callable[[bool], Iterator[RawTable]]
+
+
+def open_file(path: Path, table: str, options: IngestOptions, chunk_rows: int | None = None) -> Source:
+    """A file as the source of `table`: CSV and Parquet are read `chunk_rows` records at a time, Excel whole.
+
+    A CSV file is read fast (pandas' C parser); `chunks(lenient=True)` reads it record by record instead, setting
+    aside records with more fields than the header (`malformed`), for when the fast reader gives up. `chunk_rows`
+    defaults to CHUNK_ROWS."""
+    suffix, chunk_rows = path.suffix.lower(), chunk_rows or CHUNK_ROWS
+
+    def chunks(lenient: bool) -> Iterator[RawTable]:
+        try:
+            if suffix in CSV_SUFFIXES:
+                pieces = _csv_chunks(path, chunk_rows, lenient)
+            elif suffix in EXCEL_SUFFIXES:
+                frame = _read_excel(path, table)
+                pieces = iter([(frame, _numbered(frame, first=2), None)])
+            else:
+                pieces = _parquet_chunks(path, chunk_rows)
+            for frame, rows, malformed in pieces:
+                raw = _to_contract(frame, table, str(path), options, rows)
+                raw.malformed = malformed
+                yield raw
+        except (SourceError, pd.errors.ParserError):
+            raise
+        except Exception as exc:  # a corrupt or foreign file: say which and why, in one line
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise SourceError(
+                t("error.source.unreadable", path=str(path), format=suffix.lstrip("."), reason=reason)
+            ) from None
+
+    return Source(table, str(path), _sha256(path), path.stat().st_size, chunks)
+
+
 def read_file(path: Path, table: str, options: IngestOptions) -> RawTable:
-    """Read one file as the records of `table`; a SourceError if the file cannot be used at all."""
-    suffix = path.suffix.lower()
+    """A whole file as the records of `table` (`open_file` reads it in chunks)."""
+    source = open_file(path, table, options, chunk_rows=1 << 62)
     try:
-        if suffix in CSV_SUFFIXES:
-            frame, rows, malformed = _read_csv(path)
-        elif suffix in EXCEL_SUFFIXES:
-            frame, malformed = _read_excel(path, table), None
-            rows = _numbered(frame, first=2)
-        else:
-            frame, malformed = pd.read_parquet(path), None
-            rows = _numbered(frame, first=1)
-    except SourceError:
-        raise
-    except Exception as exc:  # a corrupt or foreign file: say which and why, in one line
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise SourceError(
-            t("error.source.unreadable", path=str(path), format=suffix.lstrip("."), reason=reason)
-        ) from None
-    raw = _to_contract(frame, table, str(path), options, rows)
-    raw.sha256 = _sha256(path)
-    raw.malformed = malformed
+        raw = next(source.chunks(False))
+    except pd.errors.ParserError:
+        raw = next(source.chunks(True))
+    raw.sha256 = source.sha256
     return raw
+
+
+def whole(raw: RawTable) -> Source:
+    """A source already read (a database table): one chunk."""
+    return Source(raw.table, raw.source, raw.sha256, 0, lambda lenient: iter([raw]))
 
 
 def read_database(options: IngestOptions, tables: list[str] | None = None) -> list[RawTable]:
@@ -205,45 +244,75 @@ def _numbered(frame: pd.DataFrame, first: int) -> pd.Series:
     return pd.Series(range(first, first + len(frame)), dtype="int64")
 
 
-def _read_csv(path: Path) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame | None]:
-    """A delimited text file: its records as text, their row numbers (header = 1), and malformed records."""
+def _csv_layout(path: Path) -> tuple[str, str]:
+    """A delimited text file's encoding and delimiter (the one its header uses most)."""
     encoding = _detect_encoding(path)
     with open(path, encoding=encoding, newline="") as handle:
         header_line = handle.readline()
     if not header_line.strip():
         raise SourceError(t("error.source.empty", path=str(path)))
-    delimiter = max(DELIMITERS, key=lambda d: header_line.count(d))
+    return encoding, max(DELIMITERS, key=lambda d: header_line.count(d))
+
+
+Piece = tuple[pd.DataFrame, pd.Series, pd.DataFrame | None]
+
+
+def _csv_chunks(path: Path, chunk_rows: int, lenient: bool) -> Iterator[Piece]:
+    """A delimited text file's records as text, `chunk_rows` at a time, with their row numbers (header = 1) and,
+    read leniently, the malformed records set aside."""
+    encoding, delimiter = _csv_layout(path)
+    if lenient:
+        yield from _lenient_chunks(path, encoding, delimiter, chunk_rows)
+        return
     read = dict(
         sep=delimiter, encoding=encoding, dtype=str, keep_default_na=False, na_values=NA_VALUES, skipinitialspace=True
     )
-    try:
-        frame = pd.read_csv(path, engine="c", **read)
-        return frame, _numbered(frame, first=2), None
-    except pd.errors.ParserError:
-        return _read_csv_leniently(path, encoding, delimiter)
+    first = 2
+    with pd.read_csv(path, engine="c", chunksize=chunk_rows, **read) as reader:
+        for frame in reader:
+            yield frame, _numbered(frame, first=first), None
+            first += len(frame)
 
 
-def _read_csv_leniently(path: Path, encoding: str, delimiter: str) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame]:
+def _lenient_chunks(path: Path, encoding: str, delimiter: str, chunk_rows: int) -> Iterator[Piece]:
     """Read record by record, setting aside those with more fields than the header."""
     with open(path, encoding=encoding, newline="") as handle:
         records = csv.reader(handle, delimiter=delimiter, skipinitialspace=True)
         header = next(records)
-        good, numbers, bad = [], [], []
+        good: list[list[str]] = []
+        numbers: list[int] = []
+        bad: list[tuple] = []
+
+        def piece() -> Piece:
+            frame = pd.DataFrame(good, columns=header, dtype=object).replace(NA_VALUES, None)
+            malformed = pd.DataFrame(bad, columns=["row_number", "reason", "record"])
+            return frame, pd.Series(numbers, dtype="int64"), malformed
+
         for row_number, record in enumerate(records, start=2):
             if len(record) > len(header):
-                bad.append(
-                    (
-                        row_number,
-                        ("quarantine.malformed", {"fields": str(len(record)), "header": str(len(header))}),
-                        record,
-                    )
-                )
-                continue
-            good.append(record + [""] * (len(header) - len(record)))
-            numbers.append(row_number)
-    frame = pd.DataFrame(good, columns=header, dtype=object).replace(NA_VALUES, None)
-    malformed = pd.DataFrame(bad, columns=["row_number", "reason", "record"])
-    return frame, pd.Series(numbers, dtype="int64"), malformed
+                reason = ("quarantine.malformed", {"fields": str(len(record)), "header": str(len(header))})
+                bad.append((row_number, reason, record))
+            else:
+                good.append(record + [""] * (len(header) - len(record)))
+                numbers.append(row_number)
+            if len(good) + len(bad) >= chunk_rows:
+                yield piece()
+                good, numbers, bad = [], [], []
+        if good or bad or not numbers:
+            yield piece()
+
+
+def _parquet_chunks(path: Path, chunk_rows: int) -> Iterator[Piece]:
+    import pyarrow.parquet as pq
+
+    file, first = pq.ParquetFile(path), 1
+    for batch in file.iter_batches(batch_size=min(chunk_rows, 1 << 30)):
+        frame = batch.to_pandas()
+        yield frame, _numbered(frame, first=first), None
+        first += len(frame)
+    if first == 1:
+        frame = file.schema_arrow.empty_table().to_pandas()
+        yield frame, _numbered(frame, first=1), None
 
 
 def _read_excel(path: Path, table: str) -> pd.DataFrame:

@@ -92,6 +92,22 @@ class Warehouse:
         finally:
             lock.release()
 
+    @contextmanager
+    def transaction(self, memory_limit: str | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection inside one transaction: committed when the block ends, rolled back when it raises, so a
+        failed load leaves the warehouse as it was. `memory_limit` (DuckDB's, e.g. "1GB") bounds what the
+        connection holds in memory; beyond it DuckDB works on disk."""
+        with self.connect() as con:
+            if memory_limit:
+                con.execute(f"SET memory_limit = '{memory_limit}'")
+            con.execute("BEGIN TRANSACTION")
+            try:
+                yield con
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+
     def query(self, sql: str, params: list | dict | None = None) -> pd.DataFrame:
         """Run one SELECT and return its result as a DataFrame."""
         with self.connect() as con:
