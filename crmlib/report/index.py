@@ -47,6 +47,7 @@ _TEMPLATES = {
   th, td { text-align: left; padding: 0.35rem 0.5rem; border-bottom: 1px solid #d0d7de; vertical-align: top; }
   .wrap { overflow-x: auto; }
   .failed { color: #cf222e; }
+  ol.inline { display: flex; flex-wrap: wrap; gap: 0.2rem 1.2rem; list-style: none; padding: 0; }
   li { margin: 0.2rem 0; }
 </style>
 </head>
@@ -69,7 +70,7 @@ _TEMPLATES = {
 {% for period in periods %}
 <section class="card">
   <h2><a href="{{ period.href }}">{{ period.name }}</a></h2>
-  <ol>{% for page in period.pages %}<li><a href="{{ page.href }}">{{ page.title }}</a></li>{% endfor %}</ol>
+  <ol class="inline">{% for page in period.pages %}<li><a href="{{ page.href }}">{{ page.title }}</a></li>{% endfor %}</ol>
 </section>
 {% else %}<p>{{ t("no_reports") }}</p>{% endfor %}
 {% endblock %}""",
