@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from babel.numbers import format_decimal, format_percent
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -282,6 +281,8 @@ def fit_drivers(
     design = design.drop(columns=list(dropped))
     if n <= design.shape[1] + 1:
         raise ModelError(t("error.drivers.features", what=what, n=n, features=design.shape[1]))
+    import statsmodels.api as sm  # only when drivers are fitted: importing statsmodels takes a second
+
     fit = sm.OLS(data[outcome.column].astype(float), sm.add_constant(design, has_constant="add")).fit(cov_type="HC3")
     return DriverResult(
         table=_table(fit, labels, outcome, language), r_squared=float(fit.rsquared), n=n, fit=fit, dropped=dropped

@@ -30,7 +30,7 @@ from crmlib.errors import SourceError
 from crmlib.formats import format_percent
 
 DERIVED = "derived from transactions"
-PART_BYTES = 64 << 20  # about this much of a file per part checked in memory (a million records or so)
+PART_BYTES = 24 << 20  # about this much of a file per part checked in memory (some 300,000 records)
 
 
 @dataclass

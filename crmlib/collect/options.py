@@ -51,7 +51,7 @@ class IngestOptions(BaseModel):
     """A load that quarantines more than this share of a table's rows or money warns on the console and pages."""
     max_shrink: float = Field(0.2, ge=0, le=1)
     """A source that would shrink its table by more than this share stops the load (unless --replace)."""
-    memory_limit: str = Field("1GB", pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$")
+    memory_limit: str = Field("512MB", pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$")
     """How much memory the warehouse may use while loading (DuckDB's limit); beyond it, it works on disk."""
     spill_dir: str | None = None
     """Where a big source is spilled in parts while it is checked; default the system's temporary folder."""

@@ -6,8 +6,13 @@ results against their control groups.
 ('customer', 'down')
 """
 
-from crmlib.monitor.kpis import DEPARTMENTS, KPI, KPIS
-from crmlib.monitor.options import MonitorOptions, Target
-from crmlib.monitor.stage import Monitoring, monitoring
+from crmlib.lazy import lazy_namespace
 
-__all__ = ["DEPARTMENTS", "KPI", "KPIS", "MonitorOptions", "Monitoring", "Target", "monitoring"]
+__getattr__, __all__ = lazy_namespace(
+    __name__,
+    {
+        "kpis": ["DEPARTMENTS", "KPI", "KPIS"],
+        "options": ["MonitorOptions", "Target"],
+        "stage": ["Monitoring", "monitoring"],
+    },
+)

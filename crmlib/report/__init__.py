@@ -11,7 +11,8 @@ import importlib
 
 _EXPORTS = {
     "params": ["Params", "SampleParams", "load_params", "find_project_dir"],
-    "context": ["PeriodContext", "open_period", "set_theme"],
+    "context": ["PeriodContext", "open_period"],
+    "plots": ["set_theme"],
     "runner": ["run_period", "backfill", "stage_notebooks"],
     "html": ["export_html"],
     "index": ["write_period_index", "write_reports_index"],

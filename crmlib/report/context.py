@@ -13,9 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import matplotlib as mpl
 import pandas as pd
-import seaborn as sns
 from IPython.display import Markdown
 
 from crmlib import catalogue
@@ -168,21 +166,4 @@ def open_period(period: str | Period | None = None, project_dir: str | Path | No
     if pd.isna(first) or first >= period.end:
         start = t("error.period.empty") if pd.isna(first) else t("error.period.starts", day=f"{first:%Y-%m-%d}")
         raise WarehouseError(t("error.period.before_data", period=str(period), path=str(warehouse.path), start=start))
-    set_theme()
     return PeriodContext(params, period, warehouse)
-
-
-def set_theme() -> None:
-    """A clean, consistent look for every chart of the reports."""
-    sns.set_theme(style="whitegrid", context="notebook", palette="deep")
-    mpl.rcParams.update(
-        {
-            "figure.figsize": (9, 4.5),
-            "figure.dpi": 110,
-            "axes.titleweight": "bold",
-            "axes.titlesize": 13,
-            "axes.spines.top": False,
-            "axes.spines.right": False,
-            "legend.frameon": False,
-        }
-    )

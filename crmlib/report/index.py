@@ -70,7 +70,8 @@ _TEMPLATES = {
 {% for period in periods %}
 <section class="card">
   <h2><a href="{{ period.href }}">{{ period.name }}</a></h2>
-  <ol class="inline">{% for page in period.pages %}<li><a href="{{ page.href }}">{{ page.title }}</a></li>{% endfor %}</ol>
+  <ol class="inline">{% for page in period.pages %}<li><a href="{{ page.href }}">{{ page.title }}</a></li>
+  {% endfor %}</ol>
 </section>
 {% else %}<p>{{ t("no_reports") }}</p>{% endfor %}
 {% endblock %}""",

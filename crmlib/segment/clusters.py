@@ -16,9 +16,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from babel.lists import format_list
-from sklearn.cluster import KMeans
-from sklearn.metrics import silhouette_score
-from sklearn.preprocessing import StandardScaler
 
 from crmlib import catalogue
 from crmlib.catalogue import t
@@ -100,6 +97,8 @@ def scaled_features(features: pd.DataFrame, columns=None) -> pd.DataFrame:
         if _words(column).log:  # a signed log: a negative net spend (refunds beyond a day's sales) stays negative
             frame[column] = np.sign(frame[column]) * np.log1p(frame[column].abs())
     frame = frame.fillna(frame.mean()).fillna(0.0)
+    from sklearn.preprocessing import StandardScaler  # scikit-learn loads when customers are clustered
+
     return pd.DataFrame(StandardScaler().fit_transform(frame), index=frame.index, columns=columns)
 
 
@@ -113,6 +112,9 @@ def behaviour_clusters(features: pd.DataFrame, k_range=range(2, 9), seed: int = 
     `features` is `customer_features(...)` (one row per customer); `columns` the features to cluster on (default:
     those of `CLUSTER_FEATURES` present).
     """
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import silhouette_score
+
     scaled = scaled_features(features, columns)
     ks = [int(k) for k in k_range if 2 <= k < len(scaled)]
     if not ks:

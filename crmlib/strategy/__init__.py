@@ -6,10 +6,14 @@ consent, next-best categories, uplift targeting from past control groups, budget
 ['detractor_recovery', 'cart_abandonment', 'welcome']
 """
 
-from crmlib.strategy.nextbest import CoPurchases, hit_rate
-from crmlib.strategy.options import Goal, Rule, StrategyOptions
-from crmlib.strategy.stage import Strategy, strategy
-from crmlib.strategy.uplift import UpliftModel, qini_curve
+from crmlib.lazy import lazy_namespace
 
-__all__ = ["CoPurchases", "Goal", "Rule", "Strategy", "StrategyOptions", "UpliftModel", "hit_rate", "qini_curve",
-           "strategy"]  # fmt: skip
+__getattr__, __all__ = lazy_namespace(
+    __name__,
+    {
+        "nextbest": ["CoPurchases", "hit_rate"],
+        "options": ["Goal", "Rule", "StrategyOptions"],
+        "stage": ["Strategy", "strategy"],
+        "uplift": ["UpliftModel", "qini_curve"],
+    },
+)

@@ -27,16 +27,15 @@ True
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from sklearn.compose import ColumnTransformer
-from sklearn.impute import SimpleImputer
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
 from crmlib.collect.warehouse import Warehouse
+
+if TYPE_CHECKING:
+    from sklearn.pipeline import Pipeline
 from crmlib.periods import Period
 from crmlib.strategy.channels import CHANNELS, CLICKED, OPENED, SENT
 
@@ -138,6 +137,12 @@ LOG_SCALED = ["orders", "days_since_order", "average_order", "days_since_signup"
 
 def _purchase_model(columns: list[str]) -> Pipeline:
     """P(buy | features): log scales, missing indicators and standardising before an L2 logistic regression."""
+    from sklearn.compose import ColumnTransformer  # scikit-learn loads when a model is fitted, not on import
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
+
     numbers = [c for c in columns if c not in CATEGORICAL]
     logged = [c for c in numbers if c in LOG_SCALED]
     prepare = ColumnTransformer(
