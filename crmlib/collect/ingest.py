@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from crmlib.catalogue import current, t
 from crmlib.collect.contract import BUILD_ORDERS_SQL, TABLE_ORDER, TABLES
@@ -24,7 +26,7 @@ from crmlib.collect.options import IngestOptions
 from crmlib.collect.partitions import Spill
 from crmlib.collect.reconcile import RECONCILIATION_COLUMNS, load_warnings, reconciliation
 from crmlib.collect.sources import SAMPLE_MARKER, RawTable, Source, find_sources, open_file, read_database, whole
-from crmlib.collect.validate import Checked, check
+from crmlib.collect.validate import QUARANTINE_COLUMNS, Checked, check
 from crmlib.collect.warehouse import LOADS_COLUMNS, Warehouse
 from crmlib.errors import SourceError
 from crmlib.formats import format_percent
@@ -176,30 +178,46 @@ SELECT customer_id, min(ts) FROM transactions WHERE customer_id IS NOT NULL GROU
 
 
 def _load(source: Source, con, options: IngestOptions, now: pd.Timestamp, known: pd.Index | None) -> TableLoad:
-    """Check `source` part by part, inserting its good rows into its table and its bad ones into the quarantine
-    (sorted by row, as a person reads the file)."""
+    """Check `source` part by part, then insert its good rows into its table and its bad ones into the quarantine
+    (sorted by row, as a person reads the file). Checked parts wait on disk as Parquet files: inserting from them
+    keeps the open transaction small (from pandas it held some 150 bytes a row in memory until the commit)."""
     table = source.table
-    columns = [c.name for c in TABLES[table].stored]
+    spec = TABLES[table]
     con.execute(f"DELETE FROM quarantine WHERE table_name = '{table}'")
-    con.execute("CREATE OR REPLACE TEMP TABLE incoming_quarantine AS SELECT * FROM quarantine LIMIT 0")
-    with tempfile.TemporaryDirectory(prefix=f"crm-{table}-", dir=options.spill_dir) as folder:
+    with tempfile.TemporaryDirectory(prefix=f"crm-{table}-", dir=options.spill_dir) as name:
+        folder = Path(name)
         load = None
-        for part in parts(source, Path(folder)):
+        for n, part in enumerate(parts(source, folder)):
             load = load or TableLoad(table, source.name, source.sha256, part)
             result = check(part, options, now, known)
             load.add(result)
-            if len(result.loaded):
-                con.register("incoming", result.loaded[[c for c in columns if c in result.loaded]])
-                con.execute(f'INSERT INTO "{table}" BY NAME SELECT * FROM incoming')
-                con.unregister("incoming")
-            if len(result.quarantine):
-                con.register("incoming", result.quarantine.astype({"row_number": "int64"}))
-                con.execute("INSERT INTO incoming_quarantine BY NAME SELECT * FROM incoming")
-                con.unregister("incoming")
-    con.execute("INSERT INTO quarantine SELECT * FROM incoming_quarantine ORDER BY row_number")
-    con.execute("DROP TABLE incoming_quarantine")
+            _write(result.loaded, STORED_SCHEMAS[table], folder / "checked" / f"{n:06d}.parquet")
+            _write(result.quarantine, QUARANTINE_SCHEMA, folder / "quarantine" / f"{n:06d}.parquet")
+        if any((folder / "checked").glob("*.parquet")):
+            names = ", ".join(f'"{c.name}"' for c in spec.stored)
+            con.execute(f'INSERT INTO "{table}" ({names}) SELECT {names} FROM read_parquet(?)',
+                        [str(folder / "checked" / "*.parquet")])  # fmt: skip
+        if any((folder / "quarantine").glob("*.parquet")):
+            con.execute("INSERT INTO quarantine BY NAME SELECT * FROM read_parquet(?) ORDER BY row_number",
+                        [str(folder / "quarantine" / "*.parquet")])  # fmt: skip
     assert load is not None, "every source gives at least one chunk"
     return load
+
+
+_ARROW = {"str": pa.string(), "ts": pa.timestamp("us"), "date": pa.timestamp("us"), "float": pa.float64(),
+          "int": pa.int64(), "bool": pa.bool_()}  # fmt: skip
+STORED_SCHEMAS = {name: pa.schema([(c.name, _ARROW[c.kind]) for c in spec.stored]) for name, spec in TABLES.items()}
+QUARANTINE_SCHEMA = pa.schema([(c, pa.int64() if c == "row_number" else pa.string()) for c in QUARANTINE_COLUMNS])
+
+
+def _write(frame: pd.DataFrame, schema: pa.Schema, path: Path) -> None:
+    """`frame`'s columns of `schema` (missing ones empty) as a Parquet file, unless it has no rows."""
+    if frame.empty:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    columns = {f.name: frame[f.name] if f.name in frame else pd.Series(None, index=frame.index, dtype=object)
+               for f in schema}  # fmt: skip
+    pq.write_table(pa.Table.from_pandas(pd.DataFrame(columns), schema=schema, preserve_index=False), path)
 
 
 def parts(source: Source, folder: Path) -> Iterator[RawTable]:
