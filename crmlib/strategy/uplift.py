@@ -11,7 +11,7 @@ L2-regularised logistic regression on the standardised features (log scales, mis
 type and channel one-hot); a customer's incremental purchase probability is the difference of the two. Times their
 expected order value it is the incremental revenue. Gradient boosting (as T- or X-learner) was tried first and
 learns noise from a few hundred controls: on the sample its ranking of held-out members correlated −0.04 with the
-true uplift (X-learner −0.07), against 0.39 for this model (`make bench` prints the figures). `validate` fits on
+true uplift (X-learner −0.07), against 0.40 for this model (`make bench` prints the figures). `validate` fits on
 the earlier campaigns and draws the Qini curve on the later ones.
 
 >>> rng = np.random.default_rng(0)
