@@ -93,7 +93,8 @@ def write_overview(project: Path, reports: Path) -> Path:
     """The all-periods index in the default parameters' language, its KPIs from the warehouse when there is one."""
     params = load_params(project)
     warehouse = params.path("warehouse")
-    ctx = PeriodContext(params, Period.parse("2000-01"), Warehouse(warehouse)) if warehouse.is_file() else None
+    any_period = Period.parse("2000-01")  # the context only formats values and reads every period's results
+    ctx = PeriodContext(params, any_period, Warehouse(warehouse)) if warehouse.is_file() else None
     return write_reports_index(reports, params.language, ctx)
 
 
