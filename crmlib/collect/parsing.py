@@ -82,10 +82,37 @@ def parse_time(values: pd.Series, options: IngestOptions) -> pd.Series:
             parsed = pd.to_datetime(text[plain], format="ISO8601", errors="coerce")
             retry = parsed.isna()
             if retry.any():  # other common layouts, such as 30/06/2025 or Jun 30 2025
-                parsed[retry] = pd.to_datetime(
-                    text[plain][retry], format="mixed", dayfirst=options.dayfirst, errors="coerce"
-                )
+                parsed[retry] = _common_layouts(text[plain][retry], options.dayfirst)
         out[plain] = parsed.astype("datetime64[us]")
+    return out
+
+
+def _slash_layouts(dayfirst: bool) -> list[str]:
+    """The slash layout `dayfirst` says, with minutes, seconds or no time."""
+    day = "%d/%m/%Y" if dayfirst else "%m/%d/%Y"
+    return [day + time for time in (" %H:%M", " %H:%M:%S", "")]
+
+
+def _common_layouts(text: pd.Series, dayfirst: bool) -> pd.Series:
+    """Dates that are not ISO 8601: the usual slash layout read by its format (fast, in C), what it leaves by
+    dateutil's guess (one value at a time: a US export of two million lines took minutes that way).
+
+    >>> times = _common_layouts(pd.Series(["6/30/2025 14:05", "Jun 30 2025", "13/02/2025"]), dayfirst=False)
+    >>> times.dt.strftime("%m-%d %H:%M").tolist()
+    ['06-30 14:05', '06-30 00:00', '02-13 00:00']
+    """
+    out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[us]")
+    left = pd.Series(True, index=text.index)
+    for layout in _slash_layouts(dayfirst):
+        if not left.any():
+            break
+        parsed = pd.to_datetime(text[left], format=layout, errors="coerce")
+        out[parsed.dropna().index] = parsed.dropna().astype("datetime64[us]")
+        left &= out.isna()
+    if left.any():
+        out[left] = pd.to_datetime(text[left], format="mixed", dayfirst=dayfirst, errors="coerce").astype(
+            "datetime64[us]"
+        )
     return out
 
 
