@@ -124,17 +124,6 @@ def open_file(path: Path, table: str, options: IngestOptions, chunk_rows: int | 
     return Source(table, str(path), _sha256(path), path.stat().st_size, chunks)
 
 
-def read_file(path: Path, table: str, options: IngestOptions) -> RawTable:
-    """A whole file as the records of `table` (`open_file` reads it in chunks)."""
-    source = open_file(path, table, options, chunk_rows=1 << 62)
-    try:
-        raw = next(source.chunks(False))
-    except pd.errors.ParserError:
-        raw = next(source.chunks(True))
-    raw.sha256 = source.sha256
-    return raw
-
-
 def whole(raw: RawTable) -> Source:
     """A source already read (a database table): one chunk."""
     return Source(raw.table, raw.source, raw.sha256, 0, lambda lenient: iter([raw]))
