@@ -189,3 +189,23 @@ def test_missing_notebooks_are_a_run_error(tmp_path):
         run_period(PERIOD, project, log=lambda _: None)
     with pytest.raises(RunError, match="99_nothing.ipynb tidak ditemukan"):
         run_period(PERIOD, project, notebooks=["99_nothing.ipynb"], log=lambda _: None)
+
+
+def test_notebooks_share_one_kernel_but_not_its_namespace(tmp_path):
+    """The run's kernel keeps imported modules (one process for all notebooks), never a notebook's variables."""
+    project = make_project(tmp_path, names=())
+    make_notebook(project / "notebooks" / "01_data_collection.ipynb", "import os, pathlib\nleaked = os.getpid()\n"
+                  "pathlib.Path(project_dir, 'pid1').write_text(str(leaked))\n" + STAGE_CODE)  # fmt: skip
+    second = "import os, pathlib\npathlib.Path(project_dir, 'pid2').write_text(str(os.getpid()))\nprint(leaked)"
+    make_notebook(project / "notebooks" / "02_segmentation.ipynb", second)
+    with pytest.raises(RunError, match=r"02_segmentation.ipynb.*NameError: name 'leaked' is not defined"):
+        run_period(PERIOD, project, log=lambda _: None)
+    kept = nbformat.read(project / "reports" / ".failed" / PERIOD / "02_segmentation.ipynb", as_version=4)
+    assert next(c.execution_count for c in kept.cells if c.cell_type == "code") == 1  # a new session
+
+    no_figures = "import sys\nassert not sys.modules['matplotlib.pyplot'].get_fignums()"  # imported, figures closed
+    make_notebook(project / "notebooks" / "02_segmentation.ipynb", second.replace("print(leaked)", no_figures))
+    run_period(PERIOD, project, log=lambda _: None)
+    ran = (project / "ran-01_data_collection-2025-06").read_text()
+    assert ran == str(project / "notebooks")  # the kernel's working folder is the notebook's
+    assert (project / "pid1").read_text() == (project / "pid2").read_text()  # one kernel process

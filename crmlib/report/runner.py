@@ -18,6 +18,7 @@ from pathlib import Path
 
 import papermill
 from filelock import FileLock
+from jupyter_client.manager import AsyncKernelManager
 from papermill.exceptions import PapermillExecutionError
 
 from crmlib.catalogue import t, use
@@ -28,6 +29,7 @@ from crmlib.periods import Period, month_range
 from crmlib.report.context import SUMMARY_PREFIX, PeriodContext
 from crmlib.report.html import export_html
 from crmlib.report.index import INDEX, record_run, write_period_index, write_reports_index
+from crmlib.report.kernel import fresh_namespace, shared_kernel
 from crmlib.report.params import load_params
 
 STAGE_PATTERN = "[0-9][0-9]_*.ipynb"
@@ -70,11 +72,12 @@ def run_period(
     links = [(INDEX, month_name(period, language)), (f"../{INDEX}", label("all_reports", language))]
     started = time.monotonic()
     try:
-        for book in books:
-            log(t("console.run.running", period=str(period), notebook=book.name))
-            executed = _execute(book, staging / EXECUTED / book.name, period, project, reports)
-            title = f"{stage_title(book.stem, language)} · {month_name(period, language)}"
-            export_html(executed, staging / f"{book.stem}.html", title, language, links)
+        with shared_kernel() as km:
+            for book in books:
+                log(t("console.run.running", period=str(period), notebook=book.name))
+                executed = _execute(book, staging / EXECUTED / book.name, period, project, reports, km)
+                title = f"{stage_title(book.stem, language)} · {month_name(period, language)}"
+                export_html(executed, staging / f"{book.stem}.html", title, language, links)
         write_period_index(staging, period, language)
         _publish(staging, target)
     except RunError as err:
@@ -117,10 +120,12 @@ def _resolve(project: Path, notebooks: Sequence[str | Path]) -> list[Path]:
     return out
 
 
-def _execute(book: Path, output: Path, period: Period, project: Path, reports: Path) -> Path:
-    """Execute one notebook into `output`; on failure keep it under reports/.failed/<period>/ and raise RunError."""
+def _execute(book: Path, output: Path, period: Period, project: Path, reports: Path, km: AsyncKernelManager) -> Path:
+    """Execute one notebook into `output` on the run's kernel `km`; on failure keep it under
+    reports/.failed/<period>/ and raise RunError."""
     output.parent.mkdir(parents=True, exist_ok=True)
     try:
+        fresh_namespace(km, book.parent)
         with _importable(project):
             papermill.execute_notebook(
                 str(book),
@@ -130,6 +135,7 @@ def _execute(book: Path, output: Path, period: Period, project: Path, reports: P
                 cwd=str(book.parent),
                 progress_bar=False,
                 extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
+                km=km,
             )  # no kernel chatter in scheduled logs
     except Exception as err:  # any failure of a stage is reported the same way, naming the notebook
         kept = reports / ".failed" / str(period) / book.name
