@@ -13,7 +13,7 @@ from crmlib.analyze.lifetime import LifetimeValue, MeanSpend, lifetime_value
 from crmlib.analyze.options import AnalysisOptions
 from crmlib.analyze.purchases import PurchaseModel
 from crmlib.analyze.spend import SpendModel
-from crmlib.collect.warehouse import Warehouse
+from crmlib.collect.warehouse import Warehouse, one_connection
 from crmlib.periods import Period
 
 CUSTOMERS, MODELS = "customer_value", "lifetime_value_models"  # the stored results, per period
@@ -83,6 +83,7 @@ def stored_models(warehouse: Warehouse, period: Period | str) -> tuple[PurchaseM
     return model, SpendModel(spend_values, float("nan"), 0, float("nan"))
 
 
+@one_connection
 def analysis(warehouse: Warehouse, period: Period, options: AnalysisOptions | None = None) -> Analysis:
     """Fit and check the lifetime value models on the period's history and value and tier every customer."""
     options = options or AnalysisOptions()

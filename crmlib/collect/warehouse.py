@@ -1,7 +1,9 @@
 """The warehouse: one embedded DuckDB file holding the canonical tables, the quarantine and each stage's results.
 
 Every connection is taken under an exclusive file lock (`<file>.lock`), so two runs never write at once: the
-second one waits (up to `timeout` seconds) and then reads what the first one committed.
+second one waits (up to `timeout` seconds) and then reads what the first one committed. A connection is reentrant:
+inside `with wh.connect():` (or a function decorated `one_connection`) every query of `wh` runs on a cursor of the
+same one, since opening a DuckDB file costs tens of milliseconds.
 
 >>> import tempfile, pathlib
 >>> wh = Warehouse(pathlib.Path(tempfile.mkdtemp()) / "w.duckdb")
@@ -11,9 +13,11 @@ second one waits (up to `timeout` seconds) and then reads what the first one com
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 import pandas as pd
@@ -51,6 +55,7 @@ RECONCILIATION_COLUMNS = {
     "rows": "BIGINT",
     "amount": "DOUBLE",
 }
+F = TypeVar("F", bound=Callable)
 BOOKKEEPING = {"loads": LOADS_COLUMNS, "reconciliation": RECONCILIATION_COLUMNS}
 
 
@@ -60,6 +65,7 @@ class Warehouse:
     def __init__(self, path: str | Path, timeout: float = 600):
         self.path = Path(path)
         self.timeout = timeout
+        self._held: duckdb.DuckDBPyConnection | None = None
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self.connect() as con:
             for table in (*(TABLES[name] for name in TABLE_ORDER), ORDERS):
@@ -77,17 +83,26 @@ class Warehouse:
 
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A connection held under the warehouse's exclusive lock; closed on exit."""
+        """A connection held under the warehouse's exclusive lock; closed on exit. Nested in another, it is a cursor
+        of the outer one: its own transaction, without opening the file again."""
+        if self._held is not None:
+            cursor = self._held.cursor()
+            try:
+                yield cursor
+            finally:
+                cursor.close()
+            return
         lock = FileLock(str(self.path) + ".lock", timeout=self.timeout)
         try:
             lock.acquire()
         except Timeout:
             raise WarehouseError(t("error.warehouse.busy", path=str(self.path), seconds=self.timeout)) from None
         try:
-            con = duckdb.connect(str(self.path))
+            con = self._held = duckdb.connect(str(self.path))
             try:
                 yield con
             finally:
+                self._held = None
                 con.close()
         finally:
             lock.release()
@@ -202,3 +217,14 @@ def main_time_column(name: str) -> str:
     """The column that places a row of a canonical table (or of the orders) in time: its first time-kind column."""
     table = ORDERS if name == ORDERS.name else TABLES[name]
     return next(c.name for c in table.columns if c.kind in ("ts", "date"))
+
+
+def one_connection(function: F) -> F:
+    """Run `function(warehouse, ...)` on one connection of its warehouse, however many queries it makes."""
+
+    @functools.wraps(function)
+    def held(warehouse: Warehouse, *args, **kwargs):
+        with warehouse.connect():
+            return function(warehouse, *args, **kwargs)
+
+    return held  # type: ignore[return-value]

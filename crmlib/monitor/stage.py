@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from crmlib.collect.warehouse import Warehouse
+from crmlib.collect.warehouse import Warehouse, one_connection
 from crmlib.errors import WarehouseError
 from crmlib.monitor import anomalies, campaigns
 from crmlib.monitor.kpis import BOUNDS, KPIS
@@ -116,6 +116,7 @@ def scorecard(values: pd.DataFrame, period: Period, options: MonitorOptions, mis
     return pd.DataFrame(rows, columns=SCORECARD_COLUMNS)
 
 
+@one_connection
 def monitoring(warehouse: Warehouse, period: Period, options: MonitorOptions | None = None) -> Monitoring:
     """Measure `period`: the KPIs over `history_months` periods up to it, and its campaigns' results."""
     options = options or MonitorOptions()

@@ -3,7 +3,9 @@
 Features are put on one scale first: counts and money through log1p (they are skewed), rates as they are,
 missing values (an e-mail rate of a customer sent no e-mail) as the column's mean, then standardised. k is the
 one in `k_range` with the best silhouette score (measured on a seeded sample of at most `SILHOUETTE_SAMPLE`
-customers). Clusters are numbered 1..k by size, the largest first.
+customers, their distances computed once for every k). On a large base k-means is fitted on a seeded sample of at
+most `FIT_SAMPLE` customers and every customer gets the nearest centre. Clusters are numbered 1..k by size, the
+largest first.
 
 A cluster is described by the features that stand out: the cluster's mean on the standardised scale (a z-score
 against all customers) at least +`STANDOUT` reads "high", at most -`STANDOUT` "low". The words live in `WORDS`.
@@ -21,7 +23,8 @@ from crmlib import catalogue
 from crmlib.catalogue import t
 from crmlib.errors import ModelError
 
-SILHOUETTE_SAMPLE = 10_000
+SILHOUETTE_SAMPLE = 5_000
+FIT_SAMPLE = 20_000  # enough to place a handful of centres; the fit's cost grows with it, k-means' accuracy hardly
 STANDOUT = 0.5
 MOST_WORDS = 4  # at most this many standing-out features make a description
 
@@ -113,7 +116,8 @@ def behaviour_clusters(features: pd.DataFrame, k_range=range(2, 9), seed: int = 
     those of `CLUSTER_FEATURES` present).
     """
     from sklearn.cluster import KMeans
-    from sklearn.metrics import silhouette_score
+    from sklearn.metrics import pairwise_distances, silhouette_score
+    from threadpoolctl import threadpool_limits
 
     scaled = scaled_features(features, columns)
     ks = [int(k) for k in k_range if 2 <= k < len(scaled)]
@@ -123,11 +127,16 @@ def behaviour_clusters(features: pd.DataFrame, k_range=range(2, 9), seed: int = 
     distinct = len(np.unique(points, axis=0))
     if distinct < 2:
         raise ModelError(t("error.clusters.alike"))
+    rng = np.random.default_rng(seed)
+    fitted = points[_sample(rng, len(points), FIT_SAMPLE)]
+    judged = _sample(rng, len(points), SILHOUETTE_SAMPLE)
+    distances = pairwise_distances(points[judged])
     silhouette, fits = {}, {}
-    sample = min(len(scaled), SILHOUETTE_SAMPLE)
-    for k in (k for k in ks if k <= distinct):  # no more clusters than distinct customers
-        fits[k] = KMeans(n_clusters=k, n_init=10, random_state=seed).fit_predict(points)
-        silhouette[k] = float(silhouette_score(points, fits[k], sample_size=sample, random_state=seed))
+    with threadpool_limits(1):  # small parallel loops: one thread is as fast, and never stalls on a busy machine
+        for k in (k for k in ks if k <= distinct):  # no more clusters than distinct customers
+            fits[k] = KMeans(n_clusters=k, n_init=10, random_state=seed).fit(fitted).predict(points)
+            if len(np.unique(fits[k][judged])) > 1:
+                silhouette[k] = float(silhouette_score(distances, fits[k][judged], metric="precomputed"))
     if not silhouette:
         raise ValueError(f"only {distinct} distinct customers: too few for k in {list(k_range)}")
     best = max(silhouette, key=lambda k: (silhouette[k], -k))
@@ -144,6 +153,11 @@ def behaviour_clusters(features: pd.DataFrame, k_range=range(2, 9), seed: int = 
         descriptions=descriptions,
         features=list(scaled.columns),
     )
+
+
+def _sample(rng: np.random.Generator, n: int, most: int) -> np.ndarray:
+    """Positions of a seeded sample of at most `most` of n rows, in order (all of them when n <= most)."""
+    return np.arange(n) if n <= most else np.sort(rng.choice(n, most, replace=False))
 
 
 def _number_by_size(labels: pd.Series) -> pd.Series:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from crmlib.collect.warehouse import Warehouse
+from crmlib.collect.warehouse import Warehouse, one_connection
 from crmlib.errors import attempt
 from crmlib.periods import Period
 from crmlib.segment.clusters import ClusterResult, behaviour_clusters
@@ -61,6 +61,7 @@ class Segmentation:
         )
 
 
+@one_connection
 def segmentation(
     warehouse: Warehouse, period: Period, rules: SegmentRules | None = None, seed: int = 0
 ) -> Segmentation:

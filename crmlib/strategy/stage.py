@@ -14,7 +14,7 @@ import pandas as pd
 from crmlib.analyze.options import LifetimeValueOptions
 from crmlib.analyze.stage import stored_models
 from crmlib.catalogue import t
-from crmlib.collect.warehouse import Warehouse
+from crmlib.collect.warehouse import Warehouse, one_connection
 from crmlib.errors import WarehouseError
 from crmlib.periods import Period
 from crmlib.segment.summary import rfm_summary
@@ -119,6 +119,7 @@ def planned_actions(warehouse: Warehouse, period: Period, n: int = 3) -> pd.Data
         return pd.DataFrame(columns=["campaign", "treated", "channel", "expected_revenue", "cost", "roi", "net"])
 
 
+@one_connection
 def strategy(
     warehouse: Warehouse,
     period: Period,
