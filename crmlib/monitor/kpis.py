@@ -2,10 +2,12 @@
 
 A KPI's SQL reads the registered table `windows` (period, start_ts, end_ts, base_start, base_end, days: one row per
 period; `base_*` are the bounds shifted back by the active window, `monitor.active_months`) and returns one row
-per period it has a value for: `period, value`. Its name and formula in words are the catalogue's `kpi.<key>` and
-`kpi.<key>.formula`; `needs` names the data it reads ("table" or "table.column"), so a KPI whose data a business
-has not loaded is "no data: load …", never 0. A period in which nothing happened gets `empty` (0 for counts and
-sums, no value for rates and means).
+per period it has a value for: `period, value`. Windows start and end on a month; KPIs of buyers read the table
+`buyer_months` (`BUYER_MONTHS_SQL`, made once for all KPIs: one row per customer and month with sales, their
+orders, amount and the customer's first sale) instead of the orders. A KPI's name and formula in words are the
+catalogue's `kpi.<key>` and `kpi.<key>.formula`; `needs` names the data it reads ("table" or "table.column"), so a
+KPI whose data a business has not loaded is "no data: load …", never 0. A period in which nothing happened gets
+`empty` (0 for counts and sums, no value for rates and means).
 
 >>> KPIS["revenue"].unit, KPIS["revenue"].better, KPIS["revenue"].needs
 ('money', 'up', ('transactions',))
@@ -74,23 +76,23 @@ _SALES = "x.kind = 'sale'"
 _HOURS = "date_diff('second', x.opened_at, x.resolved_at) / 3600.0"
 _DAYS = "date_diff('second', {start}, x.closed_at) / 86400.0"
 
+BUYER_MONTHS_SQL = """CREATE OR REPLACE TEMP TABLE buyer_months AS
+SELECT customer_id, date_trunc('month', ts) AS month, count(*) AS orders, sum(amount) AS amount,
+       min(min(ts)) OVER (PARTITION BY customer_id) AS first_ts
+FROM orders WHERE kind = 'sale' AND customer_id IS NOT NULL GROUP BY 1, 2"""
+
 # Customers' first sale, and the period's buyers with whether they had bought before.
-_FIRSTS = """firsts AS (SELECT customer_id, min(ts) AS first_ts FROM orders
-  WHERE kind = 'sale' AND customer_id IS NOT NULL GROUP BY 1)"""
-_BUYERS = f"""{_FIRSTS},
-buyers AS (SELECT w.period, x.customer_id, any_value(w.start_ts) AS start_ts, count(*) AS orders,
-                  sum(x.amount) AS amount, any_value(f.first_ts) AS first_ts
-  FROM windows w JOIN orders x ON {_in("x.ts")} AND x.kind = 'sale' AND x.customer_id IS NOT NULL
-  JOIN firsts f USING (customer_id) GROUP BY 1, 2)"""
+_FIRSTS = """firsts AS (SELECT customer_id, any_value(first_ts) AS first_ts FROM buyer_months GROUP BY 1)"""
+_BUYERS = f"""buyers AS (SELECT w.period, x.customer_id, any_value(w.start_ts) AS start_ts, sum(x.orders) AS orders,
+                  sum(x.amount) AS amount, any_value(x.first_ts) AS first_ts
+  FROM windows w JOIN buyer_months x ON {_in("x.month")} GROUP BY 1, 2)"""
 
 # The active base: customers who bought in the active window before the period (`base_start` .. `start_ts`), and
 # whether they still bought in the active window before its end (`base_end` .. `end_ts`).
-_BASE = f"""WITH base AS (
-  SELECT DISTINCT w.period, x.customer_id FROM windows w JOIN orders x ON {_in("x.ts", "w.base_start", "w.start_ts")}
-  WHERE x.kind = 'sale' AND x.customer_id IS NOT NULL),
-kept AS (
-  SELECT DISTINCT w.period, x.customer_id FROM windows w JOIN orders x ON {_in("x.ts", "w.base_end", "w.end_ts")}
-  WHERE x.kind = 'sale' AND x.customer_id IS NOT NULL)
+_BASE = f"""WITH base AS (SELECT DISTINCT w.period, x.customer_id FROM windows w
+  JOIN buyer_months x ON {_in("x.month", "w.base_start", "w.start_ts")}),
+kept AS (SELECT DISTINCT w.period, x.customer_id FROM windows w
+  JOIN buyer_months x ON {_in("x.month", "w.base_end", "w.end_ts")})
 SELECT b.period, {{value}} AS value FROM base b LEFT JOIN kept k USING (period, customer_id) GROUP BY 1"""
 
 # Each customer's first purchase of each category (product lines only).
@@ -98,10 +100,11 @@ _FIRST_CATEGORIES = """cats AS (SELECT customer_id, category, min(ts) AS first_t
   WHERE kind = 'sale' AND coalesce(is_product, true) AND category IS NOT NULL AND customer_id IS NOT NULL
   GROUP BY 1, 2)"""
 
-# E-mail subscribers at a time: signed up before it, consenting now or unsubscribed from e-mail since.
-_SUBSCRIBERS_AT = """count(*) FILTER (WHERE c.signup_date < w.{at} AND (c.consent_email
-    OR EXISTS (SELECT 1 FROM events u WHERE u.customer_id = c.customer_id AND u.event_type = 'unsubscribe'
-               AND u.channel = 'email' AND u.ts >= w.{at})))"""
+# E-mail subscribers at a time: signed up before it, consenting now or unsubscribed from e-mail since (their last
+# e-mail unsubscribe, `u.last_ts`, at or after it).
+_SUBSCRIBERS_AT = "count(*) FILTER (WHERE c.signup_date < w.{at} AND (c.consent_email OR u.last_ts >= w.{at}))"
+_UNSUBSCRIBED = """(SELECT customer_id, max(ts) AS last_ts FROM events
+  WHERE event_type = 'unsubscribe' AND channel = 'email' GROUP BY 1) u"""
 
 _CLICKS = _quoted(e for c in CHANNELS for e in CLICKED.get(c, ()))
 _PAGES = _quoted(("web_visit", "page_view", "product_view", "add_to_cart", "checkout_start"))
@@ -193,7 +196,7 @@ _ALL = [
     KPI("email_list_growth", "marketing", "share", "up", ("customers.consent_email",),
         "SELECT w.period, (" + _SUBSCRIBERS_AT.format(at="end_ts") + " - " + _SUBSCRIBERS_AT.format(at="start_ts")
         + ") / nullif(" + _SUBSCRIBERS_AT.format(at="start_ts") + ", 0) AS value "
-        "FROM windows w CROSS JOIN customers c GROUP BY 1", None),
+        f"FROM windows w CROSS JOIN customers c LEFT JOIN {_UNSUBSCRIBED} USING (customer_id) GROUP BY 1", None),
     # service
     KPI("issues_raised", "service", "count", "down", ("tickets",), _count("tickets", "opened_at")),
     KPI("resolved_within_day", "service", "share", "up", ("tickets.resolved_at",),

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from crmlib.collect.warehouse import Warehouse
-from crmlib.monitor.kpis import KPI, KPIS
+from crmlib.monitor.kpis import BUYER_MONTHS_SQL, KPI, KPIS
 from crmlib.periods import Period
 
 
@@ -64,6 +64,7 @@ def kpi_values(warehouse: Warehouse, periods: list[Period], active_months: int =
     out = []
     with warehouse.connect() as con:
         con.register("windows", frame)
+        con.execute(BUYER_MONTHS_SQL)
         for kpi in KPIS.values():
             if kpi.key in missing:
                 continue
