@@ -42,6 +42,23 @@ def bought_categories(warehouse: Warehouse, since: pd.Timestamp, until: pd.Times
     return run_sql(warehouse, LINES_SQL, end, since=pd.Timestamp(since).to_pydatetime())
 
 
+def incidence(bought: pd.DataFrame, categories: pd.Index) -> tuple[pd.Index, pd.DataFrame]:
+    """The customers of `bought` (sorted) and a customer x category table of booleans: who bought which of
+    `categories` (others are left out).
+
+    >>> customers, have = incidence(pd.DataFrame({"customer_id": ["b", "a", "b"], "category": list("xyz")}),
+    ...                             pd.Index(["y", "x"]))
+    >>> have.to_numpy().tolist()
+    [[True, False], [False, True]]
+    """
+    rows, customers = pd.factorize(bought["customer_id"], sort=True)
+    columns = categories.get_indexer(bought["category"])
+    known = columns >= 0
+    have = np.zeros((len(customers), len(categories)), dtype=bool)
+    have[rows[known], columns[known]] = True
+    return pd.Index(customers, name="customer_id"), pd.DataFrame(have, index=customers, columns=categories)
+
+
 @dataclass(frozen=True)
 class CoPurchases:
     """Fitted co-purchase state: the categories by popularity, and the support and lift of each pair."""
@@ -55,14 +72,13 @@ class CoPurchases:
     @classmethod
     def fit(cls, bought: pd.DataFrame, min_support: int = 20) -> CoPurchases:
         """Learn from distinct (customer_id, category) pairs."""
-        incidence = pd.crosstab(bought["customer_id"], bought["category"]).clip(upper=1)
-        popularity = incidence.sum().sort_values(ascending=False, kind="stable")
-        incidence = incidence[popularity.index]
-        matrix = incidence.to_numpy(dtype=float)
+        customers, have = incidence(bought, pd.Index(np.unique(bought["category"].to_numpy())))
+        popularity = pd.Series(have.sum(axis=0), index=have.columns).sort_values(ascending=False, kind="stable")
+        matrix = have[popularity.index].to_numpy(dtype=float)
         support = matrix.T @ matrix
         counts = np.diag(support).copy()
         with np.errstate(divide="ignore", invalid="ignore"):
-            lift = support * len(incidence) / np.outer(counts, counts)
+            lift = support * len(customers) / np.outer(counts, counts)
         lift[(support < min_support) | ~np.isfinite(lift)] = 0.0
         np.fill_diagonal(lift, 0.0)
         names = popularity.index
@@ -71,7 +87,7 @@ class CoPurchases:
             pd.DataFrame(support, index=names, columns=names),
             pd.DataFrame(lift, index=names, columns=names),
             min_support,
-            len(incidence),
+            len(customers),
         )
 
     @property
@@ -95,8 +111,8 @@ class CoPurchases:
         """Per customer of `bought`: `recommended` (up to k categories they have not bought, best first) and
         `source` ("co_purchase" or "popularity"). `popularity_only` gives the baseline."""
         names = list(self.popularity.index)
-        incidence = pd.crosstab(bought["customer_id"], bought["category"]).reindex(columns=names, fill_value=0)
-        have, customers = incidence.to_numpy() > 0, incidence.index
+        customers, bought_frame = incidence(bought, self.popularity.index)
+        have = bought_frame.to_numpy()
         rank = np.arange(len(names), 0, -1, dtype=float) / (len(names) + 1)  # popularity, in (0, 1)
         if popularity_only:
             score = np.broadcast_to(rank, have.shape).copy()
@@ -129,6 +145,6 @@ def hit_rate(warehouse: Warehouse, period: Period, months: int = 3, k: int = 3, 
     rows = []
     for method, only in (("co_purchase", False), ("popularity", True)):
         picks = model.recommend(before[before["customer_id"].isin(wanted.index)], k, popularity_only=only)
-        hits = [bool(set(picks.loc[c, "recommended"]) & wanted[c]) for c in wanted.index]
+        hits = [bool(set(p) & w) for p, w in zip(picks["recommended"].reindex(wanted.index), wanted, strict=True)]
         rows.append((method, len(hits), float(np.mean(hits)) if hits else float("nan")))
     return pd.DataFrame(rows, columns=["method", "customers", "hit_rate"])

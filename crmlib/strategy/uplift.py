@@ -132,6 +132,8 @@ def campaign_history(warehouse: Warehouse, period: Period) -> pd.DataFrame:
 
 
 REGULARISATION = 0.01  # the logistic regressions' C: strong, as a few hundred controls need (see the docstring)
+FIT_ROWS = 100_000  # each arm's model learns from a seeded sample of at most this many members: a dozen
+# coefficients are as well known from 100,000 rows as from a million, at a tenth of the time
 LOG_SCALED = ["orders", "days_since_order", "average_order", "days_since_signup", "sent", "opened", "clicked"]
 
 
@@ -169,6 +171,11 @@ def _purchase_model(columns: list[str]) -> Pipeline:
     return Pipeline([("prepare", prepare), ("logit", LogisticRegression(C=REGULARISATION, max_iter=5000))])
 
 
+def _at_most(rows: np.ndarray, most: int) -> np.ndarray:
+    """`rows`, or a seeded sample of `most` of them in their order."""
+    return rows if len(rows) <= most else np.sort(np.random.default_rng(0).choice(rows, most, replace=False))
+
+
 @dataclass
 class UpliftModel:
     """A two-model learner: `fit(x, treated, bought)`, then `effect(x)`, the incremental purchase probability."""
@@ -181,8 +188,8 @@ class UpliftModel:
         treated, bought = np.asarray(treated, dtype=bool), np.asarray(bought, dtype=bool)
         self.columns = list(x.columns)
         x = self._frame(x)
-        self.treated_model = _purchase_model(self.columns).fit(x[treated], bought[treated])
-        self.control_model = _purchase_model(self.columns).fit(x[~treated], bought[~treated])
+        arms = [_at_most(np.flatnonzero(arm), FIT_ROWS) for arm in (treated, ~treated)]
+        self.treated_model, self.control_model = (_purchase_model(self.columns).fit(x.iloc[a], bought[a]) for a in arms)
         return self
 
     def _frame(self, x: pd.DataFrame) -> pd.DataFrame:
