@@ -25,6 +25,7 @@ from crmlib.analyze.models.special import by_count, log_rising, tanh_sinh
 
 _RULE = tanh_sinh(41, 0.16)  # 1e-10 relative or better on the death integral, against hyp2f1 (see the tests)
 _BLOCK = 8192  # patterns per block: the quadrature holds a few arrays of block x nodes
+_TINY = -700.0  # exponents below: e^-700 (1e-304) for 0, without subnormal numbers (slow arithmetic)
 
 
 def _log_a0(theta, x, t_x, T):
@@ -85,14 +86,18 @@ def _death_integral(theta, x, t_x, T):
     ln_v_T = n * np.log(q / (big + T))
     span = -np.expm1(ln_v_T)  # 1 - v_T
     ln_v = np.concatenate(
-        [np.log(np.exp(ln_v_T)[:, None] + span[:, None] * y[low]), np.log1p(-span[:, None] * rest[~low])], axis=1
+        [
+            np.log(np.exp(np.maximum(ln_v_T, _TINY))[:, None] + span[:, None] * y[low]),
+            np.log1p(-span[:, None] * rest[~low]),
+        ],
+        axis=1,
     )
     ln_t = ln_v / n[:, None]  # t = (M + t_x) / (M + tau)
     t = np.exp(ln_t)
     ln_ratio = np.log1p(-z[:, None] * t)  # ln((m + tau) / (M + tau))
     log_terms = -k[:, None] * ln_ratio + np.log(weights[np.r_[np.flatnonzero(low), np.flatnonzero(~low)]])
     top = log_terms.max(axis=1, keepdims=True)
-    share = np.exp(log_terms - top)
+    share = np.exp(np.maximum(log_terms - top, _TINY))
     total = share.sum(axis=1)
     share /= total[:, None]
     with np.errstate(divide="ignore"):
