@@ -19,7 +19,7 @@ from lifetimes import BetaGeoFitter, GammaGammaFitter, ModifiedBetaGeoFitter, Pa
 from lifetimes.utils import ConvergenceError
 
 from crmlib.analyze import ModelError, PurchaseModel, fit_purchases
-from crmlib.analyze.models import PURCHASE_FAMILIES, bgnbd, gamma_gamma, mbgnbd
+from crmlib.analyze.models import PURCHASE_FAMILIES, bgnbd, gamma_gamma, mbgnbd, pnbd
 from crmlib.analyze.models.mle import maximize
 from crmlib.analyze.purchases import PATTERN, total_log_likelihood, unique_rows
 from crmlib.collect import load_cdnow
@@ -117,6 +117,53 @@ def test_analytic_gradients_equal_numerical_derivatives(weeks, family):
                 2 * step[i]
             )
             np.testing.assert_allclose(analytic[:, i], numeric, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "theta, rtol",
+    [
+        ([0.553, 10.578 / 38.86, 0.606, 11.669 / 38.86], 1e-10),  # CDNOW, in time where the oldest T is 1
+        ([0.51, 0.105, 0.74, 0.24], 1e-10),  # the fit of benchmarks/bench_fit.py, alpha < beta
+        ([5.0, 0.5, 5.0, 0.5001], 1e-10),  # alpha = beta, nearly
+        ([0.24, 0.04, 0.8, 0.01], 1e-10),
+        # alpha 300 times beta: (beta + tau)^-(s + 1) is steep at tau = 0 (x = 0); the quadrature loses digits
+        ([2.0, 3.0, 0.1, 0.01], 1e-8),
+    ],
+)
+def test_the_pareto_nbd_gradient_equals_numerical_derivatives(weeks, theta, rtol):
+    """On CDNOW's patterns and on made-up ones with t_x = T, x = 0, large x, T up to 300 and short t_x; against
+    the hyp2f1 likelihood, so the quadrature's values and derivatives are both checked."""
+    rng = np.random.default_rng(8)
+    cdnow = [weeks[c].to_numpy() / (38.86 if c != "frequency" else 1) for c in PATTERN]
+    T = np.r_[rng.uniform(0.01, 1, 300), rng.uniform(1, 300, 300)]
+    x = rng.integers(0, 300, 600).astype(float)
+    t_x = np.where(x > 0, T * rng.uniform(0, 1, 600) ** rng.choice([0.05, 1.0, 5.0], 600), 0.0)
+    t_x[::10] = T[::10]
+    x[::7] = 0.0
+    t_x[::7] = 0.0
+    data = [np.r_[c, made] for c, made in zip(cdnow, (x, t_x, T))]
+    assert (data[1] == data[2]).any() and (data[0] == 0).any() and data[0].max() > 250
+    theta = np.array(theta)
+    values, analytic = pnbd.gradient(theta, *data)
+    np.testing.assert_allclose(values, pnbd.log_likelihood(theta, *data), rtol=rtol, atol=rtol)
+    for i in range(4):
+        step = np.zeros(4)
+        step[i] = 1e-6 * theta[i]
+        numeric = (pnbd.log_likelihood(theta + step, *data) - pnbd.log_likelihood(theta - step, *data)) / (2 * step[i])
+        np.testing.assert_allclose(analytic[:, i], numeric, rtol=1e-5, atol=1e-5)
+
+
+def test_the_pareto_nbd_fit_reaches_lifetimes_optimum(weeks):
+    """Started at lifetimes' optimum (fitted tightly), the gradient-based fit stays there; from its own starts it
+    reaches it too."""
+    x, t_x, T = (weeks[c].to_numpy() for c in PATTERN)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = ParetoNBDFitter().fit(x, t_x, T, tol=1e-10, maxiter=10_000, initial_params=np.ones(4))
+    ours = fit_purchases(weeks, "pnbd")
+    np.testing.assert_allclose(list(ours.params.values()), list(theirs.params_), rtol=1e-4)
+    total = total_log_likelihood("pnbd", dict(theirs.params_), x, t_x, T, np.ones_like(x))
+    assert ours.log_likelihood >= total - 1e-6
 
 
 @pytest.mark.parametrize("module", [bgnbd, mbgnbd], ids=["bgnbd", "mbgnbd"])

@@ -2,7 +2,7 @@
 
 crmlib maximises the likelihoods of `crmlib.analyze.models` itself: customers with the same (frequency, recency, T)
 contribute the same term, so the fit runs on the distinct patterns weighted by how many customers share each one,
-on the log scale of the parameters, from several starts, with analytic gradients (BG/NBD, MBG/NBD), and checks
+on the log scale of the parameters, from several starts, with analytic gradients (all three models), and checks
 that the optimum it found is one. Time is rescaled for the computation so that the oldest customer's T is 1
 (expected counts and probabilities do not depend on the unit; the log-likelihood is converted back).
 

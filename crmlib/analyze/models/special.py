@@ -52,3 +52,19 @@ def by_count(function, x):
     if counts.min() < 0 or not np.array_equal(counts, x):
         return function(x)
     return np.asarray(function(np.arange(counts.max() + 1, dtype=float)))[counts]
+
+
+def tanh_sinh(count: int = 41, step: float = 0.16) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The tanh-sinh (double exponential) rule on [0, 1]: nodes y, their distances 1 - y from the upper end (both
+    exact, however close to an end), and weights. It clusters the nodes doubly exponentially at both ends, so it
+    stays accurate for integrands with algebraic end-point singularities or steep end layers, where Gauss-Legendre
+    converges slowly; `count` * `step` / 2 = 3.2 reaches 1e-15 of either end.
+
+    >>> y, rest, w = tanh_sinh()
+    >>> round(float(w @ y**-0.5), 8), round(float(w @ np.exp(-30 * rest)), 8)  # exactly 2 and 1/30 (to 1e-13)
+    (2.0, 0.03333333)
+    """
+    j = (np.arange(count) - (count - 1) / 2) * step
+    u = np.pi / 2 * np.sinh(j)
+    weights = step * np.pi / 4 * np.cosh(j) / np.cosh(u) ** 2
+    return 1 / (1 + np.exp(-2 * u)), 1 / (1 + np.exp(2 * u)), weights
