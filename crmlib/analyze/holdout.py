@@ -25,12 +25,10 @@ import pandas as pd
 
 from crmlib.analyze.purchases import (
     MODELS,
-    PATTERN,
     ModelError,
     PurchaseModel,
     fit_purchases,
     model_family,
-    unique_rows,
 )
 from crmlib.catalogue import t
 from crmlib.collect.warehouse import Warehouse
@@ -155,9 +153,7 @@ def _tracking(model: PurchaseModel, cal_holdout: pd.DataFrame, days_after: np.nd
     duration = float(cal_holdout["duration_holdout"].iloc[0])
     t = np.minimum(np.arange(1, math.ceil(duration - 1e-9) + 1), duration)
     actual = np.searchsorted(np.sort(days_after), t * per + 1e-9, side="right")
-    patterns, counts, _ = unique_rows(cal_holdout, PATTERN)  # each distinct customer history once, with its count
-    distinct = pd.DataFrame(patterns, columns=list(PATTERN))
-    predicted = [float(model.expected_purchases(step, distinct).to_numpy() @ counts) for step in t]
+    predicted = model.expected_purchases_summed(t, cal_holdout)
     dates = calibration_end + pd.to_timedelta(np.round(t * per), unit="D")
     return pd.DataFrame(
         {"date": dates, "actual": actual.astype(float), "predicted": predicted}, index=pd.Index(t, name="t")
