@@ -19,7 +19,7 @@ until the forecast meets the goal (Brent's method):
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -77,6 +77,7 @@ class Forecast:
     new_per_month: float
     first_order: float
     freq: str
+    _existing: dict = field(default_factory=dict, compare=False, repr=False)  # (months, dropout) -> its revenue
 
     @classmethod
     def at(cls, warehouse: Warehouse, period: Period, purchases, spend, summary, freq: str) -> Forecast:
@@ -90,7 +91,10 @@ class Forecast:
         """Expected revenue over the next `months` months with the levers at these multiples."""
         model = scaled_model(self.purchases, dropout)
         unit = DAYS_PER_MONTH / DAYS_PER[self.freq]
-        existing = frequency * float((model.expected_purchases(months * unit, self.summary) * self.spend).sum())
+        if (months, dropout) not in self._existing:  # only the drop-out lever changes what customers will buy
+            expected = model.expected_purchases(months * unit, self.summary)
+            self._existing[months, dropout] = float((expected * self.spend).sum())
+        existing = frequency * self._existing[months, dropout]
         left = (months - np.arange(months) - 0.5) * unit  # each month's new customers: the time they have left
         repeats = frequency * float(model.expected_purchases_new_customer(left).sum())
         new = self.new_per_month * acquisition * (self.first_order + repeats * self.mean_spend)
