@@ -112,14 +112,16 @@ def features_at(warehouse: Warehouse, points: pd.DataFrame) -> pd.DataFrame:
 
 
 def campaign_history(warehouse: Warehouse, period: Period) -> pd.DataFrame:
-    """One row per member of every past campaign with a control group that ended within `period`'s history:
-    customer_id, campaign_id, campaign, channel, start_date, treated, bought, revenue and the features."""
+    """One row per member of every past campaign with a control group that ended within `period`'s history (a
+    seeded sample of `HISTORY_ROWS` of them when there are more): customer_id, campaign_id, campaign, channel,
+    start_date, treated, bought, revenue and the features."""
     until = period.end.to_pydatetime()
     members = warehouse.query(MEMBERS_SQL, {"until": until})
     if members.empty:
         return members
     members = members.sort_values(["start_date", "campaign_id", "customer_id", "treated"], ascending=[1, 1, 1, 0])
     members = members.drop_duplicates(["customer_id", "campaign_id"]).reset_index(drop=True)  # sent beats held out
+    members = members.iloc[_at_most(np.arange(len(members)), HISTORY_ROWS)].reset_index(drop=True)
     with warehouse.connect() as con:
         con.register("members", members)
         outcome = con.execute(OUTCOME_SQL).df()
@@ -132,6 +134,7 @@ def campaign_history(warehouse: Warehouse, period: Period) -> pd.DataFrame:
 
 
 REGULARISATION = 0.01  # the logistic regressions' C: strong, as a few hundred controls need (see the docstring)
+HISTORY_ROWS = 300_000  # past campaign members learnt from: a seeded sample (both arms alike) of a larger history
 FIT_ROWS = 100_000  # each arm's model learns from a seeded sample of at most this many members: a dozen
 # coefficients are as well known from 100,000 rows as from a million, at a tenth of the time
 LOG_SCALED = ["orders", "days_since_order", "average_order", "days_since_signup", "sent", "opened", "clicked"]
