@@ -14,7 +14,7 @@ __getattr__, __all__ = lazy_namespace(
         "holdout": ["ModelCheck", "Validation", "calibration_holdout", "holdout_purchase_days", "validate"],
         "journey": ["customer_journey", "journey_funnel"],
         "lifetime": ["LifetimeValue", "lifetime_value", "top_share"],
-        "loyalty": ["loyalty_indicators", "per_customer_loyalty"],
+        "loyalty": ["loyalty_indicators", "per_customer_loyalty", "summarise_loyalty"],
         "options": ["AnalysisOptions"],
         "purchases": ["MODELS", "PurchaseModel", "fit_purchases"],
         "spend": ["IndependenceWarning", "SpendModel", "fit_spend"],

@@ -62,10 +62,15 @@ def referral_value(clv: pd.Series, referred_by: pd.Series, share: float = 0.5) -
 
 
 def value_components(
-    clv: pd.Series, warehouse: Warehouse, end, options: ComponentOptions | None = None
+    clv: pd.Series,
+    warehouse: Warehouse,
+    end,
+    options: ComponentOptions | None = None,
+    loyalty: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The four value components and their total for each customer of `clv` (index customer_id), from the
-    warehouse up to `end` (see the module's definitions)."""
+    warehouse up to `end` (see the module's definitions); `loyalty` is `per_customer_loyalty(warehouse, end)` when
+    the caller has it already."""
     options = options or ComponentOptions()
     if clv.isna().any():
         raise ValueError(
@@ -73,7 +78,7 @@ def value_components(
             f"{list(clv.index[clv.isna()][:3])}: give every customer a lifetime value (0 if none)"
         )
     clv = clv.astype(float).rename_axis("customer_id")
-    loyalty = per_customer_loyalty(warehouse, end)
+    loyalty = per_customer_loyalty(warehouse, end) if loyalty is None else loyalty
     voice = run_sql(warehouse, _VOICE_SQL, end).astype({"customer_id": str}).set_index("customer_id")
     voice = voice.reindex(clv.index, fill_value=0)
     frame = pd.DataFrame(

@@ -180,10 +180,11 @@ def nps_features(warehouse: Warehouse, end, options: DriverOptions | None = None
     return frame.astype({"customer_id": str}).set_index("customer_id")
 
 
-def spend_features(warehouse: Warehouse, end) -> pd.DataFrame:
+def spend_features(warehouse: Warehouse, end, loyalty: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per buyer with a positive net revenue up to `end` (index customer_id): log_revenue and the
-    features `spend_drivers` uses (see the module's definitions)."""
-    buyers = per_customer_loyalty(warehouse, end)
+    features `spend_drivers` uses (see the module's definitions); `loyalty` is `per_customer_loyalty(warehouse,
+    end)` when the caller has it already."""
+    buyers = per_customer_loyalty(warehouse, end) if loyalty is None else loyalty
     buyers = buyers[(buyers["purchase_days"] > 0) & (buyers["revenue"] > 0)]
     engagement = run_sql(warehouse, _ENGAGEMENT_SQL, end).astype({"customer_id": str}).set_index("customer_id")
     data = buyers.join(engagement, how="inner")
@@ -222,10 +223,14 @@ def nps_drivers(warehouse: Warehouse, end, options: DriverOptions | None = None,
 
 
 def spend_drivers(
-    warehouse: Warehouse, end, options: DriverOptions | None = None, language: str = "en"
+    warehouse: Warehouse,
+    end,
+    options: DriverOptions | None = None,
+    language: str = "en",
+    loyalty: pd.DataFrame | None = None,
 ) -> DriverResult:
     """What goes with higher spend: OLS (HC3) of log net revenue per buyer up to `end` on their features.
-    The table reads in `language` ("en" or "id")."""
+    The table reads in `language` ("en" or "id"); `loyalty` as in `spend_features`."""
     options = options or DriverOptions()
     features = {
         "tenure_years": _TENURE,
@@ -235,7 +240,7 @@ def spend_drivers(
         "categories": Feature("categories"),
     }
     return fit_drivers(
-        spend_features(warehouse, end),
+        spend_features(warehouse, end, loyalty),
         Outcome("log_revenue", "driver.spend", logged=True),
         features,
         _categorical(options),

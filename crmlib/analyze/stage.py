@@ -9,7 +9,9 @@ import pandas as pd
 
 from crmlib.analyze.churn import churn_summary, churn_tiers
 from crmlib.analyze.components import value_components
+from crmlib.analyze.drivers import DriverResult, spend_drivers
 from crmlib.analyze.lifetime import LifetimeValue, MeanSpend, lifetime_value
+from crmlib.analyze.loyalty import per_customer_loyalty
 from crmlib.analyze.options import AnalysisOptions
 from crmlib.analyze.purchases import PurchaseModel
 from crmlib.analyze.spend import SpendModel
@@ -31,10 +33,15 @@ class Analysis:
     customers: pd.DataFrame  # summary, p_alive, expected purchases and spend, lifetime value, churn_risk
     churn: pd.DataFrame  # per tier: customers, share, value, value_share
     components: pd.DataFrame  # per customer: COMPONENTS and their total
+    loyalty: pd.DataFrame  # per customer: per_customer_loyalty, read once for the components, page and drivers
 
     @property
     def high_risk(self) -> int:
         return int(self.churn.set_index("tier").loc["high", "customers"])
+
+    def spend_drivers(self, warehouse: Warehouse, end, options=None, language: str = "en") -> DriverResult:
+        """`spend_drivers` on this analysis' loyalty table (read once for the stage)."""
+        return spend_drivers(warehouse, end, options, language, loyalty=self.loyalty)
 
     def component_totals(self) -> pd.DataFrame:
         """Each value component summed over the customers: component, total."""
@@ -91,5 +98,6 @@ def analysis(warehouse: Warehouse, period: Period, options: AnalysisOptions | No
     customers = value.customers()
     customers["churn_risk"] = churn_tiers(customers["p_alive"], options.churn.thresholds)
     churn = churn_summary(customers["churn_risk"], customers["lifetime_value"]).rename_axis("tier").reset_index()
-    components = value_components(customers["lifetime_value"], warehouse, period, options.components)
-    return Analysis(value, customers, churn, components)
+    loyalty = per_customer_loyalty(warehouse, period)
+    components = value_components(customers["lifetime_value"], warehouse, period, options.components, loyalty)
+    return Analysis(value, customers, churn, components, loyalty)
