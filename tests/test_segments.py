@@ -430,3 +430,14 @@ def test_the_rfm_grid_agrees_with_the_segments(sample_stage, fm_score):
     for rule in rules.rules:
         in_cells = sum(int(stage.grid.loc[r, fm]) for r, fm in rule.cells())
         assert in_cells == counts.get(rule.key, 0), (fm_score, rule.key)
+
+
+@pytest.mark.parametrize("end", ["2025-05-31", "2025-06-30"])
+def test_segments_alone_equal_those_of_the_full_segmentation(synthetic, end):
+    """The movement reads the earlier period's segments without its behavioural features: the same segments."""
+    from crmlib.segment.customers import customer_segments, segment_customers
+
+    full = segment_customers(synthetic, end)["segment"]
+    alone = customer_segments(synthetic, end)
+    assert len(full) > 300
+    pd.testing.assert_series_equal(alone, full, check_names=False)

@@ -20,7 +20,7 @@ from crmlib.collect.warehouse import Warehouse, one_connection
 from crmlib.errors import attempt
 from crmlib.periods import Period
 from crmlib.segment.clusters import ClusterResult, behaviour_clusters
-from crmlib.segment.customers import segment_customers
+from crmlib.segment.customers import customer_segments, segment_customers
 from crmlib.segment.movement import movement_summary, segment_movement
 from crmlib.segment.segments import SegmentRules, default_segment_rules, segment_summary
 
@@ -74,8 +74,8 @@ def segmentation(
         .rename_axis("segment")
         .reset_index()
     )
-    previous = segment_customers(warehouse, period.previous(), rules)
-    movement = segment_movement(previous["segment"], customers["segment"], order=rules)
+    previous = customer_segments(warehouse, period.previous(), rules)
+    movement = segment_movement(previous, customers["segment"], order=rules)
     clusters, why = attempt(behaviour_clusters, customers, seed=seed)
     return Segmentation(
         customers, table, rfm_grid(customers, rules), movement, movement_summary(movement), clusters, why
