@@ -27,19 +27,17 @@ from crmlib.periods import Period
 from crmlib.sql import run_sql
 
 LINES_SQL = """
-SELECT DISTINCT customer_id, category FROM transactions
-WHERE ts >= $since AND ts < $until AND kind = 'sale' AND customer_id IS NOT NULL AND category IS NOT NULL
+SELECT customer_id, category, min(ts) AS first_ts, max(ts) AS last_ts FROM transactions
+WHERE ts < $until AND kind = 'sale' AND customer_id IS NOT NULL AND category IS NOT NULL
   AND coalesce(is_product, true)
+GROUP BY customer_id, category
 """
 
 
-EARLIEST = pd.Timestamp("1900-01-01")
-
-
-def bought_categories(warehouse: Warehouse, since: pd.Timestamp, until: pd.Timestamp) -> pd.DataFrame:
-    """The distinct (customer_id, category) pairs of product lines sold in [since, until)."""
-    end = until - pd.Timedelta(days=1)
-    return run_sql(warehouse, LINES_SQL, end, since=pd.Timestamp(since).to_pydatetime())
+def bought_categories(warehouse: Warehouse, until: pd.Timestamp) -> pd.DataFrame:
+    """The distinct (customer_id, category) pairs of product lines sold before `until`, with the first and last
+    time each was bought (so that any earlier cut-off is a filter, not another scan)."""
+    return run_sql(warehouse, LINES_SQL, until - pd.Timedelta(days=1))
 
 
 def incidence(bought: pd.DataFrame, categories: pd.Index) -> tuple[pd.Index, pd.DataFrame]:
@@ -131,13 +129,15 @@ class CoPurchases:
         )
 
 
-def hit_rate(warehouse: Warehouse, period: Period, months: int = 3, k: int = 3, min_support: int = 20) -> pd.DataFrame:
-    """Hit rate at k on a time split: fit on everything before the last `months` months of `period`'s history, then
-    for the customers who bought a category new to them in those months, the share whose top k held one of them;
-    for the co-purchase model and the popularity baseline. Columns: method, customers, hit_rate."""
+def hit_rate(bought: pd.DataFrame, period: Period, months: int = 3, k: int = 3, min_support: int = 20) -> pd.DataFrame:
+    """Hit rate at k on a time split of `bought_categories(warehouse, period.end)`: fit on everything before the
+    last `months` months of `period`'s history, then for the customers who bought a category new to them in those
+    months, the share whose top k held one of them; for the co-purchase model and the popularity baseline.
+    Columns: method, customers, hit_rate."""
     cutoff = period.end - pd.DateOffset(months=months)
-    before = bought_categories(warehouse, EARLIEST, cutoff)
-    after = bought_categories(warehouse, cutoff, period.end)
+    pairs = ["customer_id", "category"]
+    before = bought.loc[bought["first_ts"] < cutoff, pairs]
+    after = bought.loc[bought["last_ts"] >= cutoff, pairs]
     model = CoPurchases.fit(before, min_support)
     new = after.merge(before, how="left", indicator=True).query("_merge == 'left_only'")
     new = new[new["customer_id"].isin(before["customer_id"])]

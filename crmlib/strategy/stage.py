@@ -21,7 +21,7 @@ from crmlib.segment.summary import rfm_summary
 from crmlib.strategy import uplift
 from crmlib.strategy.goals import Forecast, what_if
 from crmlib.strategy.lists import write_lists
-from crmlib.strategy.nextbest import EARLIEST, CoPurchases, bought_categories, hit_rate
+from crmlib.strategy.nextbest import CoPurchases, bought_categories, hit_rate
 from crmlib.strategy.options import Goal, StrategyOptions
 from crmlib.strategy.plan import MEMBERS, Plan, make_plan, past_contacts
 from crmlib.strategy.portfolio import portfolio
@@ -130,7 +130,7 @@ def strategy(
     """Plan the period after `period` from the results its segmentation and analysis stored."""
     options, lifetime = options or StrategyOptions(), lifetime or LifetimeValueOptions()
     state = customer_state(warehouse, period, options, lifetime.months)
-    bought = bought_categories(warehouse, EARLIEST, period.end)
+    bought = bought_categories(warehouse, period.end)
     co_purchases = CoPurchases.fit(bought, options.min_support)
     picks = co_purchases.recommend(bought, options.recommendations)
     state["recommended_category"] = picks["recommended"].str[0].reindex(state.index)
@@ -157,7 +157,7 @@ def strategy(
         ],
         ignore_index=True,
     )  # fmt: skip
-    next_best = hit_rate(warehouse, period, k=options.recommendations, min_support=options.min_support)
+    next_best = hit_rate(bought, period, k=options.recommendations, min_support=options.min_support)
     return Strategy(period, state, plan, modelled, check, note, co_purchases, next_best,
                     portfolio(state, options.tiers), goals, options)  # fmt: skip
 
