@@ -1,5 +1,5 @@
 """Shared fixtures: warehouses built from hand-made CSV texts or the synthetic sample, and a real PostgreSQL
-server for the database source tests."""
+server for the database source tests; `needs`, for tests that use a tool CI installs."""
 
 import glob
 import os
@@ -17,6 +17,14 @@ import yaml
 from crmlib import catalogue
 from crmlib.collect import Warehouse, ingest_dir
 from crmlib.collect.synthetic import write_sample
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def needs(tool_found: bool, what: str) -> None:
+    """Skip a test without `what`, but fail it under CI (`CI=true`), where .ci/run installs it."""
+    if not tool_found:
+        (pytest.fail if IN_CI else pytest.skip)(f"needs {what}")
 
 
 @pytest.fixture(autouse=True)

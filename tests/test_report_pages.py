@@ -13,6 +13,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import needs
 from test_end_to_end import ROOT, crm
 from test_runner import CHART_CODE, PERIOD, make_project
 
@@ -32,13 +33,6 @@ CHROMIUM_ARGS = [
 
 LAPTOP = {"width": 1280, "height": 800}
 ARTIFACTS = Path(os.environ.get("CRM_ARTIFACTS", ROOT / "test-artifacts"))
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-
-
-def _needs(tool_found: bool, what: str) -> None:
-    """Skip without `what`, but fail under CI, where .ci/run installs it."""
-    if not tool_found:
-        (pytest.fail if IN_CI else pytest.skip)(f"needs {what}")
 
 
 @pytest.fixture(scope="module")
@@ -50,11 +44,11 @@ def reports(tmp_path_factory, browser) -> Path:
 
 @pytest.fixture(scope="module")
 def browser():
-    _needs(CHROMIUM.exists(), "Debian's chromium: apt-get install chromium")
+    needs(CHROMIUM.exists(), "Debian's chromium: apt-get install chromium")
     try:
         from playwright import sync_api
     except ImportError:
-        _needs(False, "playwright: pip install playwright (no browser download)")
+        needs(False, "playwright: pip install playwright (no browser download)")
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield browser

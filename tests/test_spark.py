@@ -6,19 +6,19 @@ Each query is the one DuckDB runs, translated by sqlglot; the tables are the war
 
 from __future__ import annotations
 
-import os
+import importlib.util
 import shutil
 
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import needs
 
 from crmlib.analyze.loyalty import _PER_CUSTOMER_SQL
 from crmlib.segment.features import _SQL as FEATURES_SQL
 from crmlib.segment.summary import _sql as summary_sql
 from crmlib.sql import run_sql
 
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 END = "2025-06-30"
 TABLES = ("customers", "transactions", "orders", "events", "tickets")
 QUERIES = {
@@ -31,12 +31,10 @@ QUERIES = {
 @pytest.fixture(scope="module")
 def lake(sample_warehouse, tmp_path_factory):
     """The sample warehouse and its tables as Parquet files, registered in a local Spark session."""
-    try:
-        from crmlib.engines.spark import register_parquet, session
-    except ImportError:
-        pytest.fail("needs pyspark") if IN_CI else pytest.skip("needs pyspark")
-    if shutil.which("java") is None:
-        (pytest.fail if IN_CI else pytest.skip)("needs Java 17: apt-get install openjdk-17-jre-headless")
+    needs(importlib.util.find_spec("pyspark") is not None, "pyspark: pip install pyspark")
+    needs(shutil.which("java") is not None, "Java 17: apt-get install openjdk-17-jre-headless")
+    from crmlib.engines.spark import register_parquet, session
+
     warehouse = sample_warehouse(customers=300, months=12, seed=3)
     folder = tmp_path_factory.mktemp("lake")
     with warehouse.connect() as con:
