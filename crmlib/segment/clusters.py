@@ -22,6 +22,7 @@ from babel.lists import format_list
 from crmlib import catalogue
 from crmlib.catalogue import t
 from crmlib.errors import ModelError
+from crmlib.sampling import at_most
 
 SILHOUETTE_SAMPLE = 5_000
 FIT_SAMPLE = 20_000  # enough to place a handful of centres; the fit's cost grows with it, k-means' accuracy hardly
@@ -128,8 +129,8 @@ def behaviour_clusters(features: pd.DataFrame, k_range=range(2, 9), seed: int = 
     if distinct < 2:
         raise ModelError(t("error.clusters.alike"))
     rng = np.random.default_rng(seed)
-    fitted = points[_sample(rng, len(points), FIT_SAMPLE)]
-    judged = _sample(rng, len(points), SILHOUETTE_SAMPLE)
+    fitted = points[at_most(len(points), FIT_SAMPLE, rng)]
+    judged = at_most(len(points), SILHOUETTE_SAMPLE, rng)
     distances = pairwise_distances(points[judged])
     silhouette, fits = {}, {}
     with threadpool_limits(1):  # small parallel loops: one thread is as fast, and never stalls on a busy machine
@@ -153,11 +154,6 @@ def behaviour_clusters(features: pd.DataFrame, k_range=range(2, 9), seed: int = 
         descriptions=descriptions,
         features=list(scaled.columns),
     )
-
-
-def _sample(rng: np.random.Generator, n: int, most: int) -> np.ndarray:
-    """Positions of a seeded sample of at most `most` of n rows, in order (all of them when n <= most)."""
-    return np.arange(n) if n <= most else np.sort(rng.choice(n, most, replace=False))
 
 
 def _number_by_size(labels: pd.Series) -> pd.Series:

@@ -37,6 +37,7 @@ from crmlib.collect.warehouse import Warehouse
 if TYPE_CHECKING:
     from sklearn.pipeline import Pipeline
 from crmlib.periods import Period
+from crmlib.sampling import at_most
 from crmlib.strategy.channels import CHANNELS, CLICKED, OPENED, SENT
 
 FEATURES = [
@@ -121,7 +122,7 @@ def campaign_history(warehouse: Warehouse, period: Period) -> pd.DataFrame:
         return members
     members = members.sort_values(["start_date", "campaign_id", "customer_id", "treated"], ascending=[1, 1, 1, 0])
     members = members.drop_duplicates(["customer_id", "campaign_id"]).reset_index(drop=True)  # sent beats held out
-    members = members.iloc[_at_most(np.arange(len(members)), HISTORY_ROWS)].reset_index(drop=True)
+    members = members.iloc[at_most(len(members), HISTORY_ROWS, np.random.default_rng(0))].reset_index(drop=True)
     with warehouse.connect() as con:
         con.register("members", members)
         outcome = con.execute(OUTCOME_SQL).df()
@@ -174,11 +175,6 @@ def _purchase_model(columns: list[str]) -> Pipeline:
     return Pipeline([("prepare", prepare), ("logit", LogisticRegression(C=REGULARISATION, max_iter=5000))])
 
 
-def _at_most(rows: np.ndarray, most: int) -> np.ndarray:
-    """`rows`, or a seeded sample of `most` of them in their order."""
-    return rows if len(rows) <= most else np.sort(np.random.default_rng(0).choice(rows, most, replace=False))
-
-
 @dataclass
 class UpliftModel:
     """A two-model learner: `fit(x, treated, bought)`, then `effect(x)`, the incremental purchase probability."""
@@ -191,7 +187,8 @@ class UpliftModel:
         treated, bought = np.asarray(treated, dtype=bool), np.asarray(bought, dtype=bool)
         self.columns = list(x.columns)
         x = self._frame(x)
-        arms = [_at_most(np.flatnonzero(arm), FIT_ROWS) for arm in (treated, ~treated)]
+        rows = [np.flatnonzero(arm) for arm in (treated, ~treated)]
+        arms = [r[at_most(len(r), FIT_ROWS, np.random.default_rng(0))] for r in rows]
         self.treated_model, self.control_model = (_purchase_model(self.columns).fit(x.iloc[a], bought[a]) for a in arms)
         return self
 
