@@ -19,11 +19,22 @@ import pandas as pd
 from crmlib.collect.warehouse import Warehouse
 from crmlib.periods import end_day
 
+PARAMETER = re.compile(r"\$(\w+)")
+
 
 def run_sql(warehouse: Warehouse, sql: str, end, **params) -> pd.DataFrame:
     """Run `sql` on the warehouse with `$end` (the last day included), `$until` (the first instant after it) and
     `params`; only the parameters the SQL names are passed."""
+    return warehouse.query(sql, parameters(sql, end, **params))
+
+
+def parameters(sql: str, end, **params) -> dict:
+    """The values of the parameters `sql` names: `$end`, `$until` (from `end`) and `params`.
+
+    >>> parameters("SELECT $n WHERE ts < $until", "2025-06", n=3, unused=4)
+    {'until': datetime.datetime(2025, 7, 1, 0, 0), 'n': 3}
+    """
     day = end_day(end)
     values = {"end": day.to_pydatetime(), "until": (day + pd.Timedelta(days=1)).to_pydatetime(), **params}
-    named = set(re.findall(r"\$(\w+)", sql))
-    return warehouse.query(sql, {name: value for name, value in values.items() if name in named})
+    named = set(PARAMETER.findall(sql))
+    return {name: value for name, value in values.items() if name in named}

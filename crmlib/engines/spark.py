@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 import sqlglot
 
-from crmlib.periods import end_day
+from crmlib.sql import PARAMETER, parameters
 
 LOCAL_MASTER = "local[2]"
 
@@ -45,8 +45,7 @@ def bind(sql: str, end, **params) -> str:
     >>> bind("SELECT $n AS n, CAST($end AS DATE) AS d", "2025-06", n=3)
     "SELECT 3 AS n, CAST(TIMESTAMP '2025-06-30 00:00:00' AS DATE) AS d"
     """
-    day = end_day(end)
-    values = {"end": day, "until": day + pd.Timedelta(days=1), **params}
+    values = parameters(sql, end, **params)
 
     def literal(match: re.Match) -> str:
         name = match.group(1)
@@ -54,7 +53,7 @@ def bind(sql: str, end, **params) -> str:
             raise KeyError(f"the query names ${name}, which is not given")
         return _literal(values[name])
 
-    return re.sub(r"\$(\w+)", literal, sql)
+    return PARAMETER.sub(literal, sql)
 
 
 def spark_sql(sql: str, end, **params) -> str:
