@@ -82,6 +82,10 @@ def _parser() -> argparse.ArgumentParser:
     backfill.add_argument("--to", dest="last", required=True, metavar="YYYY-MM")
     backfill.set_defaults(handler=_backfill)
 
+    export = commands.add_parser("export", help=t("help.export"))
+    export.add_argument("--parquet", type=Path, required=True, metavar="FOLDER", help=t("help.export.parquet"))
+    export.set_defaults(handler=_export)
+
     latest = commands.add_parser("latest-period", help=t("help.latest"))
     latest.set_defaults(handler=_latest)
 
@@ -204,14 +208,14 @@ def _run(args) -> None:
 
 def _lists(args) -> None:
     """Plan the period after P from its stored stage results, record the plan and write its target lists."""
-    from crmlib.collect import Warehouse
+    from crmlib.engines import open_warehouse
     from crmlib.periods import Period
     from crmlib.report.params import load_params
     from crmlib.strategy import strategy
 
     period = Period.parse(args.period or _latest_period(args))
     params = load_params(_project_dir(args), period)
-    warehouse = Warehouse(params.path("warehouse"))
+    warehouse = open_warehouse(params)
     stage = strategy(warehouse, period, params.strategy, seed=params.seed, lifetime=params.analysis.lifetime_value)
     stage.store(warehouse)
     folder = params.path("lists_dir") / str(period)
@@ -227,17 +231,31 @@ def _backfill(args) -> None:
     backfill(args.first, args.last, _project_dir(args))
 
 
+def _export(args) -> None:
+    """The warehouse's contract tables as a data lake: one Parquet folder per table, for `engine: spark`."""
+    from crmlib.collect import Warehouse
+
+    params = _params(args)
+    path = params.path("warehouse")
+    if not path.exists():
+        raise CrmError(t("error.cli.no_warehouse", path=str(path)))
+    counts = Warehouse(path).export_parquet(args.parquet)
+    total = ", ".join(t("console.sample.table", table=table, rows=rows) for table, rows in counts.items())
+    print(t("console.export.wrote", tables=len(counts), folder=str(args.parquet), total=total))
+
+
 def _latest(args) -> None:
     print(_latest_period(args))
 
 
 def _latest_period(args) -> str:
-    from crmlib.collect import Warehouse
+    from crmlib.engines import open_warehouse
 
-    path = _params(args).path("warehouse")
+    params = _params(args)
+    path = params.path("warehouse")
     if not path.exists():
         raise CrmError(t("error.cli.no_warehouse", path=str(path)))
-    return str(Warehouse(path).last_complete_month())
+    return str(open_warehouse(params).last_complete_month())
 
 
 def _project_dir(args) -> Path:

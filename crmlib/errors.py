@@ -17,6 +17,10 @@ class WarehouseError(CrmError):
     """The warehouse is missing, busy or lacks a table a stage needs."""
 
 
+class EngineError(CrmError):
+    """The engine named by `engine:` cannot run: Spark or Java missing, the master unreachable, a table not found."""
+
+
 class ModelError(CrmError):
     """A model (lifetime value, drivers …) cannot be fitted on, or applied to, the data given."""
 

@@ -12,12 +12,18 @@ its own parameters; only the parameters a query names are passed, so one helper 
 
 from __future__ import annotations
 
+import functools
 import re
+from typing import TYPE_CHECKING
 
 import pandas as pd
+import sqlglot
+from sqlglot import exp
 
-from crmlib.collect.warehouse import Warehouse
 from crmlib.periods import end_day
+
+if TYPE_CHECKING:
+    from crmlib.collect.warehouse import Warehouse
 
 PARAMETER = re.compile(r"\$(\w+)")
 
@@ -38,3 +44,15 @@ def parameters(sql: str, end, **params) -> dict:
     values = {"end": day.to_pydatetime(), "until": (day + pd.Timedelta(days=1)).to_pydatetime(), **params}
     named = set(PARAMETER.findall(sql))
     return {name: value for name, value in values.items() if name in named}
+
+
+@functools.lru_cache(maxsize=1024)
+def tables_read(sql: str) -> frozenset[str]:
+    """The tables (and registered frames) a DuckDB query reads, without its own CTEs and the catalogue's views.
+
+    >>> sorted(tables_read("WITH a AS (SELECT * FROM orders) SELECT * FROM a JOIN customers USING (customer_id)"))
+    ['customers', 'orders']
+    """
+    tree = sqlglot.parse_one(sql, read="duckdb")
+    own = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
+    return frozenset(t.name for t in tree.find_all(exp.Table) if not t.db and t.name not in own)

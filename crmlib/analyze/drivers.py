@@ -143,7 +143,7 @@ service AS (
                                  AND k.opened_at >= l.answered - to_days(CAST($window AS INTEGER))
     GROUP BY l.customer_id)
 SELECT l.customer_id, l.nps_score, c.acquisition_channel, c.region,
-       date_diff('day', c.signup_date, l.answered) / {DAYS_PER_YEAR} AS tenure_years,
+       date_diff('day', c.signup_date, CAST(l.answered AS DATE)) / {DAYS_PER_YEAR} AS tenure_years,
        coalesce(s.tickets, 0) AS tickets, CAST(coalesce(s.slow, false) AS INTEGER) AS slow_ticket,
        coalesce(b.refunds, 0) AS refunds, coalesce(b.purchase_days, 0) AS purchase_days,
        CASE WHEN b.mean_order_value > 0 THEN ln(b.mean_order_value) END AS log_order_value

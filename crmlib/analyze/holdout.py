@@ -55,8 +55,9 @@ def holdout_purchase_days(transactions: pd.DataFrame | Warehouse, calibration_en
     first_day, until = calibration_end + ONE_DAY, holdout_end + ONE_DAY
     if isinstance(transactions, Warehouse):  # only the holdout window's rows leave the warehouse
         transactions = transactions.query(
-            "SELECT customer_id, ts, amount, kind FROM orders WHERE ts >= ? AND ts < ? AND customer_id IS NOT NULL",
-            [first_day.to_pydatetime(), until.to_pydatetime()],
+            "SELECT customer_id, ts, amount, kind FROM orders WHERE ts >= $since AND ts < $until "
+            "AND customer_id IS NOT NULL",
+            {"since": first_day.to_pydatetime(), "until": until.to_pydatetime()},
         )
     wall_time = transactions["ts"].dt.tz_localize(None) if transactions["ts"].dt.tz else transactions["ts"]
     window = transactions.loc[(wall_time >= first_day) & (wall_time < until) & transactions["customer_id"].notna()]

@@ -43,33 +43,62 @@ class LifetimeValue:
     churn: PurchaseModel | None = None  # the model behind P(alive) and churn risk (None: the value model)
 
     @property
+    def scorer(self) -> Scorer:
+        """The fitted models as one function of a summary, for this process or Spark's executors."""
+        o = self.options
+        return Scorer(
+            self.purchases, self.spend, self.churn or self.purchases, o.months, o.annual_discount_rate, o.freq
+        )
+
+    @property
     def p_alive(self) -> pd.Series:
         """P(alive) per customer, from the churn model."""
-        return (self.churn or self.purchases).p_alive(self.summary).rename("p_alive")
+        return self.scorer.p_alive(self.summary)
 
     @property
     def value(self) -> pd.Series:
         """Discounted expected value over the horizon, per customer."""
-        o = self.options
-        return customer_value(
-            self.purchases,
-            self.spend,
-            self.summary,
-            months=o.months,
-            annual_discount_rate=o.annual_discount_rate,
-            freq=o.freq,
-        ).rename("lifetime_value")
+        return self.scorer.value(self.summary)
 
     def customers(self) -> pd.DataFrame:
         """Per customer: the summary, P(alive) (of the churn model), expected purchases and spend over the horizon (of
         the value models), lifetime value."""
-        horizon = self.options.months * DAYS_PER_MONTH / DAYS_PER[self.options.freq]
-        return self.summary.assign(
-            p_alive=self.p_alive,
-            expected_purchases=self.purchases.expected_purchases(horizon, self.summary),
-            expected_spend=self.spend.expected_spend(self.summary),
-            lifetime_value=self.value,
+        return self.scorer(self.summary)
+
+
+@dataclass(frozen=True)
+class Scorer:
+    """Each customer's P(alive), expected purchases and spend over the horizon, and lifetime value, from fitted
+    models and the customer's summary alone: so any part of the customers can be scored apart (it pickles, for
+    Spark's `mapInPandas`), with the same result as all of them at once."""
+
+    purchases: PurchaseModel
+    spend: SpendModel  # or its fallback, MeanSpend
+    churn: PurchaseModel
+    months: int
+    annual_discount_rate: float
+    freq: str
+
+    def __call__(self, summary: pd.DataFrame) -> pd.DataFrame:
+        """`summary` (index customer_id, or a customer_id column) with p_alive, expected_purchases, expected_spend
+        and lifetime_value."""
+        if "customer_id" in summary.columns:
+            summary = summary.astype({"customer_id": str}).set_index("customer_id")
+        horizon = self.months * DAYS_PER_MONTH / DAYS_PER[self.freq]
+        return summary.assign(
+            p_alive=self.p_alive(summary),
+            expected_purchases=self.purchases.expected_purchases(horizon, summary),
+            expected_spend=self.spend.expected_spend(summary),
+            lifetime_value=self.value(summary),
         )
+
+    def p_alive(self, summary: pd.DataFrame) -> pd.Series:
+        return self.churn.p_alive(summary).rename("p_alive")
+
+    def value(self, summary: pd.DataFrame) -> pd.Series:
+        return customer_value(
+            self.purchases, self.spend, summary, self.months, self.annual_discount_rate, self.freq
+        ).rename("lifetime_value")
 
 
 PENALIZERS = (0.0, 0.001, 0.01)

@@ -14,7 +14,7 @@ from crmlib.collect.warehouse import Warehouse
 from crmlib.segment.purchase_days import IS_SALE, PURCHASE_DAYS
 from crmlib.sql import run_sql
 
-_PER_CUSTOMER_SQL = f"""
+PER_CUSTOMER_SQL = f"""
 WITH {PURCHASE_DAYS},
 buying AS (
     SELECT customer_id, count(*) AS purchase_days, min(day) AS first_purchase, max(day) AS last_purchase,
@@ -50,7 +50,7 @@ def per_customer_loyalty(warehouse: Warehouse, end) -> pd.DataFrame:
     first); first_purchase and last_purchase (days, NaT for non-buyers); referrals (customers signed up by `end`
     who name them in referred_by); referred_by.
     """
-    frame = run_sql(warehouse, _PER_CUSTOMER_SQL, end)
+    frame = run_sql(warehouse, PER_CUSTOMER_SQL, end)
     return frame.astype({"customer_id": str}).set_index("customer_id")
 
 

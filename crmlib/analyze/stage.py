@@ -17,10 +17,12 @@ from crmlib.analyze.purchases import PurchaseModel
 from crmlib.analyze.spend import SpendModel
 from crmlib.collect.warehouse import Warehouse, one_connection
 from crmlib.periods import Period
+from crmlib.segment.summary import SUMMARY_SQL, summary_parameters
 
 CUSTOMERS, MODELS = "customer_value", "lifetime_value_models"  # the stored results, per period
 PARAMETERS = "lifetime_value_parameters"  # the fitted purchase and spend models, for later stages' what-ifs
 NOTES = "lifetime_value_notes"  # why a model could not be checked or fell back (model, note), for the summary
+SCORES = "customer_scores"  # on `engine: spark`, the lake's table of each customer's scores, one folder per period
 COMPONENTS = ["lifetime_value", "referral_value", "loyalty_value", "feedback_value"]
 
 
@@ -95,7 +97,8 @@ def analysis(warehouse: Warehouse, period: Period, options: AnalysisOptions | No
     """Fit and check the lifetime value models on the period's history and value and tier every customer."""
     options = options or AnalysisOptions()
     value = lifetime_value(warehouse, period, options.lifetime_value, options.churn)
-    customers = value.customers()
+    scored = summary_parameters(period.last_day, options.lifetime_value.freq)
+    customers = warehouse.score(SUMMARY_SQL, scored, value.scorer, f"{SCORES}/period={period}")
     customers["churn_risk"] = churn_tiers(customers["p_alive"], options.churn.thresholds)
     churn = churn_summary(customers["churn_risk"], customers["lifetime_value"]).rename_axis("tier").reset_index()
     loyalty = per_customer_loyalty(warehouse, period)

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import duckdb
 import pandas as pd
@@ -27,6 +27,10 @@ from crmlib.catalogue import t
 from crmlib.collect.contract import BUILD_ORDERS_SQL, ORDERS, SQL_TYPES, TABLE_ORDER, TABLES, create_table_sql
 from crmlib.errors import WarehouseError
 from crmlib.periods import Period, latest_complete_month
+from crmlib.sql import tables_read
+
+if TYPE_CHECKING:
+    from crmlib.engines.spark import Lake
 
 # `reason` in the language of the load; `reasons` as catalogue messages with their values (JSON), for any language.
 QUARANTINE_SQL = """CREATE TABLE IF NOT EXISTS quarantine (
@@ -56,16 +60,19 @@ RECONCILIATION_COLUMNS = {
     "amount": "DOUBLE",
 }
 F = TypeVar("F", bound=Callable)
+Frames = dict[str, pd.DataFrame]
 BOOKKEEPING = {"loads": LOADS_COLUMNS, "reconciliation": RECONCILIATION_COLUMNS}
 
 
 class Warehouse:
     """A DuckDB warehouse file; creates the canonical tables (empty) on first use."""
 
-    def __init__(self, path: str | Path, timeout: float = 600):
+    def __init__(self, path: str | Path, timeout: float = 600, lake: Lake | None = None):
         self.path = Path(path)
         self.timeout = timeout
+        self.lake = lake  # with `engine: spark`, where the queries reading contract tables run
         self._held: duckdb.DuckDBPyConnection | None = None
+        self._scratch: tuple[duckdb.DuckDBPyConnection, str] | None = None  # the connection holding `temporary`
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self.connect() as con:
             for table in (*(TABLES[name] for name in TABLE_ORDER), ORDERS):
@@ -123,10 +130,42 @@ class Warehouse:
                 con.execute("ROLLBACK")
                 raise
 
-    def query(self, sql: str, params: list | dict | None = None) -> pd.DataFrame:
-        """Run one SELECT and return its result as a DataFrame."""
-        with self.connect() as con:
+    def query(self, sql: str, params: list | dict | None = None, frames: Frames | None = None) -> pd.DataFrame:
+        """Run one SELECT and return its result as a DataFrame; `frames` are DataFrames it reads by name.
+
+        With a lake (`engine: spark`), a query reading one of the lake's tables runs there."""
+        if self.lake is not None and self.lake.reads(sql):
+            if isinstance(params, list):
+                raise TypeError("a query for the lake names its parameters ($name), since Spark binds them by name")
+            return self.lake.query(sql, params or {}, frames or {}, self)
+        scratch = self._scratch
+        held = nullcontext(scratch[0]) if scratch and scratch[1] in tables_read(sql) else self.connect()
+        with held as con, _registered(con, frames):
             return con.execute(sql, params).df()
+
+    def score(self, sql: str, params: dict, scorer: Callable[[pd.DataFrame], pd.DataFrame], name: str) -> pd.DataFrame:
+        """`scorer` applied to the rows of `sql` where the query runs: here, or on the lake's executors (Spark's
+        `mapInPandas`), which also write the scores as the lake's table `name`."""
+        if self.lake is not None and self.lake.reads(sql):
+            return self.lake.score(sql, params, scorer, name)
+        return scorer(self.query(sql, params))
+
+    @contextmanager
+    def temporary(self, name: str, sql: str, params: dict | None = None, frames: Frames | None = None):
+        """The result of `sql` as table `name` for the queries inside the block (kept where `sql` runs)."""
+        if self.lake is not None and self.lake.reads(sql):
+            with self.lake.temporary(name, sql, params or {}, frames or {}, self):
+                yield
+            return
+        with self.connect() as con:
+            with _registered(con, frames):
+                con.execute(f'CREATE TEMP TABLE "{name}" AS {sql}', params)
+            self._scratch = (con, name)
+            try:
+                yield
+            finally:
+                self._scratch = None
+                con.execute(f'DROP TABLE "{name}"')
 
     def table(self, name: str, until: pd.Timestamp | None = None) -> pd.DataFrame:
         """A canonical table, optionally only the rows whose main time lies before `until` (exclusive)."""
@@ -135,7 +174,9 @@ class Warehouse:
         time_col = main_time_column(name)
         if until is None:
             return self.query(f'SELECT * FROM "{name}"')
-        return self.query(f'SELECT * FROM "{name}" WHERE "{time_col}" < ?', [pd.Timestamp(until).to_pydatetime()])
+        return self.query(
+            f'SELECT * FROM "{name}" WHERE "{time_col}" < $until', {"until": pd.Timestamp(until).to_pydatetime()}
+        )
 
     def replace_tables(
         self,
@@ -196,7 +237,7 @@ class Warehouse:
     def read_result(self, name: str, period: Period | str) -> pd.DataFrame:
         """A stage's stored result for a period; a WarehouseError if the stage has not run for it."""
         try:
-            frame = self.query(f'SELECT * FROM "{name}" WHERE period = ?', [str(period)])
+            frame = self.query(f'SELECT * FROM "{name}" WHERE period = $period', {"period": str(period)})
         except duckdb.CatalogException:
             frame = pd.DataFrame()
         if frame.empty:
@@ -204,6 +245,21 @@ class Warehouse:
                 t("error.warehouse.no_result", name=repr(name), period=str(period), path=str(self.path))
             )
         return frame.drop(columns="period")
+
+    def export_parquet(self, folder: str | Path) -> dict[str, int]:
+        """Write each canonical table and the orders as `<folder>/<table>/data.parquet` (what `engine: spark` reads
+        as a data lake), replacing what an earlier export wrote; return the rows per table."""
+        folder = Path(folder)
+        if folder.exists() and not folder.is_dir():
+            raise WarehouseError(t("error.export.folder", path=str(folder)))
+        counts = {}
+        with self.connect() as con:
+            for name in (*TABLE_ORDER, ORDERS.name):
+                (folder / name).mkdir(parents=True, exist_ok=True)
+                target = str(folder / name / "data.parquet").replace("'", "''")
+                con.execute(f"COPY \"{name}\" TO '{target}' (FORMAT parquet)")
+                counts[name] = int((con.execute(f'SELECT count(*) FROM "{name}"').fetchone() or (0,))[0])
+        return counts
 
     def last_complete_month(self) -> Period:
         """The latest month the transactions cover to its last day."""
@@ -217,6 +273,18 @@ def main_time_column(name: str) -> str:
     """The column that places a row of a canonical table (or of the orders) in time: its first time-kind column."""
     table = ORDERS if name == ORDERS.name else TABLES[name]
     return next(c.name for c in table.columns if c.kind in ("ts", "date"))
+
+
+@contextmanager
+def _registered(con: duckdb.DuckDBPyConnection, frames: Frames | None) -> Iterator[None]:
+    """`frames` registered on `con` by name for the block."""
+    for name, frame in (frames or {}).items():
+        con.register(name, frame)
+    try:
+        yield
+    finally:
+        for name in frames or {}:
+            con.unregister(name)
 
 
 def one_connection(function: F) -> F:

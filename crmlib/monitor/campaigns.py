@@ -62,7 +62,7 @@ SELECT m.*, count(o.transaction_id) FILTER (WHERE o.ts >= p.start_ts) > 0 AS bou
        coalesce(sum(o.amount) FILTER (WHERE o.ts >= p.start_ts), 0) AS revenue,
        coalesce(sum(o.amount) FILTER (WHERE o.ts >= p.start_ts AND o.campaign_id = m.campaign_id), 0) AS attributed,
        coalesce(sum(o.amount) FILTER (WHERE o.ts < p.start_ts), 0) AS pre_spend
-FROM members m JOIN picked p USING (campaign_id)
+FROM members m JOIN picked p ON p.campaign_id = m.campaign_id
 LEFT JOIN orders o ON o.customer_id = m.customer_id AND o.kind = 'sale' AND o.ts < p.end_ts
      AND o.ts >= p.start_ts - to_days($pre)
 GROUP BY ALL
@@ -72,9 +72,8 @@ GROUP BY ALL
 def members(warehouse: Warehouse, campaign_ids, attribution_days: int = 14, pre_period_days: int = 90) -> pd.DataFrame:
     """One row per member of each campaign: customer_id, campaign_id, treated, opened, clicked, unsubscribed,
     bought, revenue (in the window), attributed (orders naming the campaign), pre_spend."""
-    with warehouse.connect() as con:
-        con.register("wanted", pd.DataFrame({"campaign_id": list(campaign_ids)}, dtype=object))
-        return con.execute(MEMBERS_SQL, {"days": attribution_days, "pre": pre_period_days}).df()
+    wanted = pd.DataFrame({"campaign_id": list(campaign_ids)}, dtype=object)
+    return warehouse.query(MEMBERS_SQL, {"days": attribution_days, "pre": pre_period_days}, {"wanted": wanted})
 
 
 def conversion_lift(buyers: int, recipients: int, control_buyers: int, controls: int) -> Interval:

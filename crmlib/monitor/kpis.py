@@ -76,8 +76,7 @@ _SALES = "x.kind = 'sale'"
 _HOURS = "date_diff('second', x.opened_at, x.resolved_at) / 3600.0"
 _DAYS = "date_diff('second', {start}, x.closed_at) / 86400.0"
 
-BUYER_MONTHS_SQL = """CREATE OR REPLACE TEMP TABLE buyer_months AS
-SELECT customer_id, date_trunc('month', ts) AS month, count(*) AS orders, sum(amount) AS amount,
+BUYER_MONTHS_SQL = """SELECT customer_id, date_trunc('month', ts) AS month, count(*) AS orders, sum(amount) AS amount,
        min(min(ts)) OVER (PARTITION BY customer_id) AS first_ts
 FROM orders WHERE kind = 'sale' AND customer_id IS NOT NULL GROUP BY 1, 2"""
 

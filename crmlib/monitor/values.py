@@ -42,16 +42,15 @@ def windows(periods: list[Period], active_months: int) -> pd.DataFrame:
 def missing_data(warehouse: Warehouse, kpis: list[KPI] | None = None) -> dict[str, str]:
     """For each KPI whose data is not loaded, the first thing it needs ("calls.answered", say)."""
     counts: dict[str, int] = {}
-    with warehouse.connect() as con:
-        tables = set(con.execute("SELECT table_name FROM information_schema.tables").df()["table_name"])
-        columns = con.execute("SELECT table_name, column_name FROM information_schema.columns").df()
-        known = set(zip(columns["table_name"], columns["column_name"], strict=True))
-        for need in sorted({n for k in kpis or KPIS.values() for n in k.needs}):
-            table, _, column = need.partition(".")
-            if table not in tables or (column and (table, column) not in known):
-                counts[need] = 0
-            else:
-                counts[need] = (con.execute(f'SELECT count({column or "*"}) FROM "{table}"').fetchone() or (0,))[0]
+    tables = set(warehouse.query("SELECT table_name FROM information_schema.tables")["table_name"])
+    columns = warehouse.query("SELECT table_name, column_name FROM information_schema.columns")
+    known = set(zip(columns["table_name"], columns["column_name"], strict=True))
+    for need in sorted({n for k in kpis or KPIS.values() for n in k.needs}):
+        table, _, column = need.partition(".")
+        if table not in tables or (column and (table, column) not in known):
+            counts[need] = 0
+        else:
+            counts[need] = int(warehouse.query(f'SELECT count({column or "*"}) AS n FROM "{table}"')["n"][0])
     return {k.key: next(n for n in k.needs if not counts[n]) for k in kpis or KPIS.values() if
             any(not counts[n] for n in k.needs)}  # fmt: skip
 
@@ -62,14 +61,12 @@ def kpi_values(warehouse: Warehouse, periods: list[Period], active_months: int =
     missing = missing_data(warehouse)
     frame = windows(periods, active_months)
     out = []
-    with warehouse.connect() as con:
-        con.register("windows", frame)
-        con.execute(BUYER_MONTHS_SQL)
+    with warehouse.temporary("buyer_months", BUYER_MONTHS_SQL, frames={"windows": frame}):
         for kpi in KPIS.values():
             if kpi.key in missing:
                 continue
             try:
-                found = con.execute(kpi.sql).df()
+                found = warehouse.query(kpi.sql, frames={"windows": frame})
             except duckdb.CatalogException:  # a result table (customer_value) no stage has written yet
                 continue
             values = found.set_index("period")["value"].astype(float).reindex(frame["period"])

@@ -20,6 +20,7 @@ from crmlib import catalogue
 from crmlib.catalogue import t
 from crmlib.collect.profile import load_warnings
 from crmlib.collect.warehouse import Warehouse
+from crmlib.engines import open_warehouse
 from crmlib.errors import WarehouseError
 from crmlib.formats import (
     format_money,
@@ -156,7 +157,7 @@ def open_period(period: str | Period | None = None, project_dir: str | Path | No
     """Load the parameters, open the warehouse and resolve the period (None: the latest complete month)."""
     project = Path(project_dir) if project_dir else find_project_dir()
     params = load_params(project, period)
-    warehouse = Warehouse(params.path("warehouse"))
+    warehouse = open_warehouse(params)
     if period is None:
         period = warehouse.last_complete_month()
         params = load_params(project, period)  # now with that period's override, if any

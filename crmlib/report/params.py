@@ -35,6 +35,7 @@ from crmlib import catalogue
 from crmlib.analyze.options import AnalysisOptions
 from crmlib.catalogue import t
 from crmlib.collect.options import IngestOptions
+from crmlib.engines.options import SparkOptions
 from crmlib.errors import ParamsError
 from crmlib.monitor.options import MonitorOptions
 from crmlib.periods import Period
@@ -70,6 +71,9 @@ class Params(Section):
     warehouse: str = "data/warehouse.duckdb"
     raw_dir: str = "data/raw"
     reports_dir: str = "reports"
+    engine: Literal["duckdb", "spark"] = "duckdb"
+    """Where the transaction-level SQL runs: the warehouse file (duckdb) or the Spark cluster of `spark`."""
+    spark: SparkOptions = SparkOptions()
     sample: SampleParams = SampleParams()
     ingest: IngestOptions = IngestOptions()
     segments: SegmentRules = Field(default_factory=default_segment_rules)

@@ -59,6 +59,10 @@ def run_period(
     period = Period.parse(str(month))
     params = load_params(project, period)
     use(params.language)  # the console and errors speak the report's language
+    if params.engine == "spark":  # a missing Java or an unreachable master is one line before anything runs
+        from crmlib.engines.spark import Lake
+
+        Lake(params.spark, project).check()
     books = _resolve(project, notebooks) if notebooks is not None else stage_notebooks(project)
     if not books:
         raise RunError(t("error.run.no_notebooks", folder=str(project / "notebooks")))

@@ -36,7 +36,7 @@ COUNT_COLUMNS = (
     "tickets",
 )
 
-_SQL = f"""
+FEATURES_SQL = f"""
 WITH {PURCHASE_DAYS},
 tx AS (
     SELECT customer_id, ts, amount, CASE WHEN {IS_SALE} THEN 'sale' ELSE 'refund' END AS kind
@@ -107,7 +107,7 @@ def customer_features(warehouse: Warehouse, end) -> pd.DataFrame:
     0
     """
     summary = rfm_summary(warehouse, end=end, freq="D")
-    extra = run_sql(warehouse, _SQL, end)
+    extra = run_sql(warehouse, FEATURES_SQL, end)
     extra["customer_id"] = extra["customer_id"].astype(str)
     extra = extra.set_index("customer_id").reindex(summary.index)
     frame = summary.copy()

@@ -53,29 +53,43 @@ def rfm_summary(transactions: pd.DataFrame | Warehouse, end, freq: str = "D", st
     "born" at their first purchase on or after it).
     Zoned times count in their own zone's calendar days; a refund given as a positive amount is subtracted.
     """
-    if freq not in DAYS_PER:
-        raise ValueError(f"freq must be 'D' (days) or 'W' (weeks), not {freq!r}")
-    last = end_day(end)
-    params = {
-        "until": (last + pd.Timedelta(days=1)).to_pydatetime(),
-        "end": last.to_pydatetime(),
-        "start": None if start is None else pd.Timestamp(start).normalize().to_pydatetime(),
-        "per": float(DAYS_PER[freq]),
-    }
+    params = summary_parameters(end, freq, start)
     if isinstance(transactions, Warehouse):
-        frame = transactions.query(_sql("orders"), params)
+        frame = transactions.query(SUMMARY_SQL, params)
     else:
         with duckdb.connect() as con:
             columns = ["customer_id", "ts", "amount"] + (["kind"] if "kind" in transactions else [])
             con.register("tx", _local_time(transactions[columns]))
             source = "tx" if "kind" in transactions else "(SELECT *, NULL::VARCHAR AS kind FROM tx)"
-            frame = con.execute(_sql(source), params).df()
+            frame = con.execute(summary_sql(source), params).df()
     frame["customer_id"] = frame["customer_id"].astype(str)
     return frame.set_index("customer_id")
 
 
-def _sql(source: str) -> str:
+def summary_parameters(end, freq: str = "D", start=None) -> dict:
+    """The values of `SUMMARY_SQL`'s parameters for `rfm_summary(…, end, freq, start)`.
+
+    >>> summary_parameters("2025-06", "W")["per"]
+    7.0
+    """
+    if freq not in DAYS_PER:
+        raise ValueError(f"freq must be 'D' (days) or 'W' (weeks), not {freq!r}")
+    last = end_day(end)
+    return {
+        "until": (last + pd.Timedelta(days=1)).to_pydatetime(),
+        "end": last.to_pydatetime(),
+        "start": None if start is None else pd.Timestamp(start).normalize().to_pydatetime(),
+        "per": float(DAYS_PER[freq]),
+    }
+
+
+def summary_sql(source: str) -> str:
+    """The RFM summary of the purchases in `source` (a table or a subquery with customer_id, ts, amount, kind)."""
     return _SQL.format(purchase_days=purchase_days_cte(source, since=True))
+
+
+SUMMARY_SQL = summary_sql("orders")
+"""The RFM summary of the warehouse's orders (parameters `$until`, `$end`, `$start`, `$per`)."""
 
 
 def _local_time(transactions: pd.DataFrame) -> pd.DataFrame:

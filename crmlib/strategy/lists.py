@@ -50,9 +50,8 @@ def split_name(name) -> tuple[str, str]:
 
 def contacts(warehouse: Warehouse, customer_ids) -> pd.DataFrame:
     """Name, e-mail, phone and consents of these customers (index customer_id): personal data, for lists only."""
-    with warehouse.connect() as con:
-        con.register("wanted", pd.DataFrame({"customer_id": pd.Series(customer_ids, dtype=str).unique()}))
-        return con.execute(CONTACTS_SQL).df().set_index("customer_id")
+    wanted = pd.DataFrame({"customer_id": pd.Series(customer_ids, dtype=str).unique()})
+    return warehouse.query(CONTACTS_SQL, frames={"wanted": wanted}).set_index("customer_id")
 
 
 def list_rows(members: pd.DataFrame, people: pd.DataFrame, channel: str, fmt: str, region: str) -> pd.DataFrame:

@@ -50,8 +50,8 @@ def past_contacts(warehouse: Warehouse, period: Period, days: int) -> pd.DataFra
     try:
         planned = warehouse.query(
             f"SELECT customer_id, campaign, campaign_id, start_date AS contacted_at FROM {MEMBERS} "
-            "WHERE \"group\" = 'treated' AND start_date < ? AND start_date >= ?",
-            [period.end.to_pydatetime(), since],
+            "WHERE \"group\" = 'treated' AND start_date < $until AND start_date >= $since",
+            {"until": period.end.to_pydatetime(), "since": since},
         )
     except duckdb.CatalogException:  # no plan stored yet
         planned = sent.iloc[:0]

@@ -106,9 +106,7 @@ LEFT JOIN customers c ON c.customer_id = p.customer_id
 
 def features_at(warehouse: Warehouse, points: pd.DataFrame) -> pd.DataFrame:
     """`FEATURES` (less campaign and channel) for each row of `points` (customer_id, campaign_id, t0), in its order."""
-    with warehouse.connect() as con:
-        con.register("points", points[["customer_id", "campaign_id", "t0"]])
-        found = con.execute(_features_sql()).df()
+    found = warehouse.query(_features_sql(), frames={"points": points[["customer_id", "campaign_id", "t0"]]})
     return points[["customer_id", "campaign_id"]].merge(found, how="left", on=["customer_id", "campaign_id"])
 
 
@@ -123,9 +121,7 @@ def campaign_history(warehouse: Warehouse, period: Period) -> pd.DataFrame:
     members = members.sort_values(["start_date", "campaign_id", "customer_id", "treated"], ascending=[1, 1, 1, 0])
     members = members.drop_duplicates(["customer_id", "campaign_id"]).reset_index(drop=True)  # sent beats held out
     members = members.iloc[at_most(len(members), HISTORY_ROWS, np.random.default_rng(0))].reset_index(drop=True)
-    with warehouse.connect() as con:
-        con.register("members", members)
-        outcome = con.execute(OUTCOME_SQL).df()
+    outcome = warehouse.query(OUTCOME_SQL, frames={"members": members})
     features = features_at(warehouse, members.rename(columns={"start_date": "t0"}))
     return (
         members.merge(outcome, on=["customer_id", "campaign_id"])
