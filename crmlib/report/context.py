@@ -10,6 +10,7 @@ ctx.md("seg.headline", n=ctx.number(1234), ...)   # a sentence of the catalogue,
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -145,12 +146,23 @@ class PeriodContext:
         return Markdown("\n\n".join(lines))
 
     def md(self, key: str, **values) -> Markdown:
-        """Narrative as markdown: the catalogue's message `key` in the report language, filled with `values`."""
-        return Markdown(self.t(key, **values))
+        """Narrative as markdown: the catalogue's message `key` in the report language, filled with `values`,
+        each escaped (a value from the data shows as text, never as markup)."""
+        return Markdown(self.t(key, **{name: _escaped(value) for name, value in values.items()}))
 
     def note(self, text: str) -> Markdown:
-        """A sentence crmlib already wrote in the report language (a model's note, say), as markdown."""
-        return Markdown(text)
+        """A sentence crmlib already wrote in the report language (a model's note, say), as markdown; escaped,
+        since it may quote the data."""
+        return Markdown(_escaped(text))
+
+
+def _escaped(value):
+    """Text with `<`, `>` and `&` as HTML entities (markdown passes raw HTML through); other values as they are.
+
+    >>> _escaped("<b>Rp 1.000</b>"), _escaped(3)
+    ('&lt;b&gt;Rp 1.000&lt;/b&gt;', 3)
+    """
+    return html.escape(value, quote=False) if isinstance(value, str) else value
 
 
 def open_period(period: str | Period | None = None, project_dir: str | Path | None = None) -> PeriodContext:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from crmlib.report.tables import styled
+
 STATUS_COLOURS = {"on_track": "#1a7f37", "at_risk": "#bf8700", "off_track": "#cf222e"}
 STATUS_BACKGROUNDS = {"on_track": "#dafbe1", "at_risk": "#fff8c5", "off_track": "#ffebe9"}
 
@@ -69,7 +71,7 @@ def kpi_table(rows: pd.DataFrame, ctx) -> pd.io.formats.style.Styler:
     colours = [STATUS_BACKGROUNDS.get(s, "") if isinstance(s, str) else "" for s in rows["status"]]
     status_column = ctx.t("status")
     return (
-        shown.style.hide(axis="index")
+        styled(shown)
         .apply(lambda col: [f"background-color: {c}" if c else "" for c in colours], subset=[status_column])
         .set_properties(subset=[ctx.t("kpi_name"), status_column], **{"text-align": "left"})
     )
@@ -126,4 +128,4 @@ def lift_table(results: pd.DataFrame, ctx) -> pd.io.formats.style.Styler:
 
 
 def _left(shown: pd.DataFrame, *columns: str) -> pd.io.formats.style.Styler:
-    return shown.style.hide(axis="index").set_properties(subset=list(columns), **{"text-align": "left"})
+    return styled(shown).set_properties(subset=list(columns), **{"text-align": "left"})

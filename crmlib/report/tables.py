@@ -54,7 +54,17 @@ def show(
         if c in (translate or {}) or frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c])
     ]
     out = out.rename(columns={c: ctx.t(k) for c, k in columns.items()})
-    return out.style.hide(axis="index").set_properties(subset=text, **{"text-align": "left"})
+    return styled(out).set_properties(subset=text, **{"text-align": "left"})
+
+
+def styled(frame: pd.DataFrame) -> pd.io.formats.style.Styler:
+    """`frame` as a management table: no index, every cell and header escaped, so a value holding markup (a
+    customer id `<b>`, say) shows as text and never becomes a tag.
+
+    >>> "&lt;b&gt;" in styled(pd.DataFrame({"id": ["<b>x</b>"]})).to_html()
+    True
+    """
+    return frame.style.hide(axis="index").format(escape="html").format_index(escape="html", axis=1)
 
 
 def shown_as(ctx, how: str | Callable[[object], object]) -> Callable[[object], object]:
