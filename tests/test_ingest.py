@@ -300,3 +300,40 @@ def test_calls_with_a_bad_direction_are_quarantined_and_good_ones_load(tmp_path,
         ["P1", "C1", True, 420.0],
         ["P3", None, False, 30.0],
     ]
+
+
+def _customers_csv(tmp_path, lines: list[str]) -> Path:
+    folder = tmp_path / "src"
+    folder.mkdir(exist_ok=True)
+    (folder / "customers.csv").write_text("\n".join(["customer_id,signup_date,name", *lines]) + "\n", encoding="utf-8")
+    return folder
+
+
+def _people(n: int, quote_opened: int | None = None, quote_closed: int | None = None) -> list[str]:
+    out = []
+    for i in range(1, n + 1):
+        name = f"Budi {i}"
+        name = f'"{name}' if i == quote_opened else f'{name}"' if i == quote_closed else name
+        out.append(f"C{i:07d},2025-01-{i:02d},{name}")
+    return out
+
+
+@pytest.mark.parametrize("closed", [None, 12], ids=["never closed", "closed by a stray quote"])
+def test_a_quote_left_open_swallows_no_records(tmp_path, warehouse, closed):
+    """The open quote's record is quarantined on its own line; every record after it is read as itself."""
+    folder = _customers_csv(tmp_path, _people(20, quote_opened=5, quote_closed=closed))
+    report = ingest_dir(folder, warehouse, IngestOptions(), now=NOW)
+    assert report.counts["customers"] == {"rows": 20, "loaded": 19, "guest": 0, "quarantined": 1}
+    q = quarantine(warehouse, "customers")
+    assert q["row_number"].tolist() == [6] and "never closed" in q["reason"][0]
+    names = warehouse.query("SELECT name FROM customers ORDER BY customer_id")["name"].tolist()
+    assert "Budi 6" in names and ("Budi 12" if closed is None else 'Budi 12"') in names
+
+
+def test_row_numbers_are_the_file_s_lines_after_blank_lines_and_multiline_values(tmp_path, warehouse):
+    lines = _people(3) + ["", 'C0000004,2025-01-04,"Ani\nAyu"', "", "", "C0000005,not a date,Sari", " ", "C6,,x"]
+    report = ingest_dir(_customers_csv(tmp_path, lines), warehouse, IngestOptions(), now=NOW)
+    assert report.counts["customers"]["rows"] == 6  # blank lines are no records
+    assert quarantine(warehouse, "customers")["row_number"].tolist() == [10, 12]  # as an editor numbers them
+    names = warehouse.query("SELECT name FROM customers WHERE customer_id = 'C0000004'")["name"].tolist()
+    assert names == ["Ani\nAyu"]

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from crmlib.catalogue import t
@@ -247,27 +248,69 @@ Piece = tuple[pd.DataFrame, pd.Series, pd.DataFrame | None]
 
 
 def _csv_chunks(path: Path, chunk_rows: int, lenient: bool) -> Iterator[Piece]:
-    """A delimited text file's records as text, `chunk_rows` at a time, with their row numbers (header = 1) and,
-    read leniently, the malformed records set aside."""
+    """A delimited text file's records as text, `chunk_rows` at a time, with the line each starts on (header = 1;
+    blank lines and records of empty fields skipped) and, read leniently, the malformed records set aside.
+
+    The fast reader gives up (ParserError, so the file is read leniently) where a quoted value runs over lines
+    that look like records of their own: a quote left open would otherwise swallow them silently."""
     encoding, delimiter = _csv_layout(path)
     if lenient:
         yield from _lenient_chunks(path, encoding, delimiter, chunk_rows)
         return
     read = dict(
-        sep=delimiter, encoding=encoding, dtype=str, keep_default_na=False, na_values=NA_VALUES, skipinitialspace=True
+        sep=delimiter,
+        encoding=encoding,
+        dtype=str,
+        keep_default_na=False,
+        na_values=NA_VALUES,
+        skipinitialspace=True,
+        skip_blank_lines=False,
     )
-    first = 2
+    line = 2
     with pd.read_csv(path, engine="c", chunksize=chunk_rows, **read) as reader:
         for frame in reader:
-            yield frame, _numbered(frame, first=first), None
-            first += len(frame)
+            breaks = _line_breaks(frame)
+            if breaks.any() and _swallows_records(frame, delimiter):
+                raise pd.errors.ParserError(f"{path}: a quoted value runs over lines that look like records")
+            starts = line + np.arange(len(frame)) + np.cumsum(breaks) - breaks
+            line += len(frame) + int(breaks.sum())
+            keep = frame.notna().any(axis=1).to_numpy()
+            yield frame[keep].reset_index(drop=True), pd.Series(starts[keep], dtype="int64"), None
+
+
+def _line_breaks(frame: pd.DataFrame) -> np.ndarray:
+    """The line breaks inside each record's values (a quoted value may hold some)."""
+    breaks = np.zeros(len(frame), dtype="int64")
+    for column in frame:
+        values = frame[column]
+        if values.dtype == object or pd.api.types.is_string_dtype(values):
+            breaks += values.str.count("\n").fillna(0).to_numpy(dtype="int64")
+    return breaks
+
+
+def _swallows_records(frame: pd.DataFrame, delimiter: str) -> bool:
+    """Whether a value holds a line with as many delimiters as a record (a quote left open took it in)."""
+    width = max(len(frame.columns) - 1, 1)
+    for column in frame:
+        values = frame[column]
+        if values.dtype == object or pd.api.types.is_string_dtype(values):
+            held = values[values.str.contains("\n", regex=False, na=False)]
+            if any(_looks_like_record(line, delimiter, width) for v in held for line in v.splitlines()[1:]):
+                return True
+    return False
+
+
+def _looks_like_record(line: str, delimiter: str, delimiters: int) -> bool:
+    return line.count(delimiter) >= delimiters
 
 
 def _lenient_chunks(path: Path, encoding: str, delimiter: str, chunk_rows: int) -> Iterator[Piece]:
-    """Read record by record, setting aside those with more fields than the header."""
+    """Read record by record, setting aside those with more fields than the header and those opening a quote that
+    is never closed (the lines after such a record are read as records of their own)."""
     with open(path, encoding=encoding, newline="") as handle:
-        records = csv.reader(handle, delimiter=delimiter, skipinitialspace=True)
-        header = next(records)
+        lines = _Lines(handle)
+        first = lines.next_line()
+        header = next(csv.reader([first[1] if first else ""], delimiter=delimiter, skipinitialspace=True), [])
         good: list[list[str]] = []
         numbers: list[int] = []
         bad: list[tuple] = []
@@ -277,11 +320,13 @@ def _lenient_chunks(path: Path, encoding: str, delimiter: str, chunk_rows: int) 
             malformed = pd.DataFrame(bad, columns=["row_number", "reason", "record"])
             return frame, pd.Series(numbers, dtype="int64"), malformed
 
-        for row_number, record in enumerate(records, start=2):
-            if len(record) > len(header):
+        for row_number, record in _records(lines, delimiter, len(header)):
+            if record is None:
+                bad.append((row_number, ("quarantine.unclosed_quote", {}), lines.last_text))
+            elif len(record) > len(header):
                 reason = ("quarantine.malformed", {"fields": str(len(record)), "header": str(len(header))})
                 bad.append((row_number, reason, record))
-            else:
+            elif any(field.strip() for field in record):
                 good.append(record + [""] * (len(header) - len(record)))
                 numbers.append(row_number)
             if len(good) + len(bad) >= chunk_rows:
@@ -289,6 +334,55 @@ def _lenient_chunks(path: Path, encoding: str, delimiter: str, chunk_rows: int) 
                 good, numbers, bad = [], [], []
         if good or bad or not numbers:
             yield piece()
+
+
+class _Lines:
+    """A text's lines with their numbers (from 1), any of which can be put back to be read again."""
+
+    def __init__(self, handle):
+        self._lines = enumerate(handle, start=1)
+        self._back: list[tuple[int, str]] = []
+        self.last_text = ""  # the first line of the last record found malformed
+
+    def next_line(self) -> tuple[int, str] | None:
+        return self._back.pop() if self._back else next(self._lines, None)
+
+    def put_back(self, lines: list[tuple[int, str]]) -> None:
+        self._back.extend(reversed(lines))
+
+
+def _records(lines: _Lines, delimiter: str, width: int) -> Iterator[tuple[int, list[str] | None]]:
+    r"""Each record with the line it starts on; None for one whose quote is never closed, either to the end of the
+    text or before a line that looks like a record of its own (then read again as one).
+
+    >>> import io
+    >>> text = 'C1,"Budi\nC2,Sari\nC3,"Ani\nAyu"\n'
+    >>> list(_records(_Lines(io.StringIO(text)), ",", 2))
+    [(1, None), (2, ['C2', 'Sari']), (3, ['C3', 'Ani\nAyu'])]
+    """
+    while (first := lines.next_line()) is not None:
+        held = [first]
+        while (record := _complete(held, delimiter)) is None:
+            following = lines.next_line()
+            if following is None or _looks_like_record(following[1], delimiter, max(width - 1, 1)):
+                lines.put_back(held[1:] + ([following] if following else []))
+                lines.last_text = first[1].rstrip("\r\n")
+                yield first[0], None
+                break
+            held.append(following)
+        else:
+            yield first[0], record
+
+
+def _complete(held: list[tuple[int, str]], delimiter: str) -> list[str] | None:
+    """The record these lines make, or None while a quoted value in them is still open."""
+    texts = [text for _, text in held]
+    try:
+        return next(csv.reader(texts, delimiter=delimiter, skipinitialspace=True, strict=True), [])
+    except csv.Error as err:
+        if "unexpected end of data" in str(err):
+            return None
+        return next(csv.reader(texts, delimiter=delimiter, skipinitialspace=True), [])
 
 
 def _parquet_chunks(path: Path, chunk_rows: int) -> Iterator[Piece]:
