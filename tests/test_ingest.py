@@ -337,3 +337,25 @@ def test_row_numbers_are_the_file_s_lines_after_blank_lines_and_multiline_values
     assert quarantine(warehouse, "customers")["row_number"].tolist() == [10, 12]  # as an editor numbers them
     names = warehouse.query("SELECT name FROM customers WHERE customer_id = 'C0000004'")["name"].tolist()
     assert names == ["Ani\nAyu"]
+
+
+def test_an_excel_file_s_other_sheets_are_named_in_a_warning(tmp_path, warehouse):
+    people = pd.DataFrame({"customer_id": ["C1", "C2"], "signup_date": ["2025-01-01", "2025-01-02"]})
+    with pd.ExcelWriter(tmp_path / "customers.xlsx") as book:
+        people.to_excel(book, sheet_name="Januari", index=False)
+        people.assign(customer_id=["C3", "C4"]).to_excel(book, sheet_name="Februari", index=False)
+    report = ingest_dir(tmp_path, warehouse, now=NOW)
+    assert report.counts["customers"]["loaded"] == 2
+    assert any("Februari" in w and "customers.xlsx" in w for w in report.warnings), report.warnings
+
+
+def test_rupiah_amounts_are_read_with_their_own_grouping_under_the_defaults(tmp_path, warehouse):
+    (tmp_path / "transactions.csv").write_text(
+        "transaction_id,customer_id,ts,amount\n"
+        'T1,C1,2025-01-01,Rp 150.000\nT2,C1,2025-01-02,"Rp 1.250.000,50"\nT3,C2,2025-01-03,"IDR 2,000,000"\n'
+        "T4,C2,2025-01-04,75000.5\n",
+        encoding="utf-8",
+    )
+    ingest_dir(tmp_path, warehouse, now=NOW)
+    amounts = warehouse.query("SELECT amount FROM transactions ORDER BY transaction_id")["amount"].tolist()
+    assert amounts == [150_000.0, 1_250_000.5, 2_000_000.0, 75_000.5]

@@ -158,6 +158,9 @@ def ingest_sources(
             if load.first.ignored_columns:
                 report.notes.append(t("note.ingest.ignored_columns", source=load.source,
                                       columns=", ".join(load.first.ignored_columns)))  # fmt: skip
+            if load.first.ignored_sheets:
+                report.warnings.append(t("warning.load.sheets", source=load.source,
+                                         sheets=", ".join(load.first.ignored_sheets)))  # fmt: skip
             if load.first.computed:
                 report.notes.append(t("note.ingest.computed", source=load.source,
                                       columns=", ".join(load.first.computed)))  # fmt: skip

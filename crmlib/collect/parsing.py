@@ -4,6 +4,8 @@ A value that does not parse becomes missing; the caller tells it apart from a va
 
 >>> parse_number(pd.Series(["Rp 1.234,50", "12", "abc"]), IngestOptions(decimal=",", thousands=".")).tolist()
 [1234.5, 12.0, nan]
+>>> parse_number(pd.Series(["Rp 150.000", "Rp 1,500,000", "150.5"]), IngestOptions()).tolist()  # the defaults
+[150000.0, 1500000.0, 150.5]
 """
 
 from __future__ import annotations
@@ -25,14 +27,34 @@ def parse_text(values: pd.Series, options: IngestOptions) -> pd.Series:
     return text.mask(text.eq(""))
 
 
+RUPIAH = r"^(?:Rp\.?|IDR)\s*"
+"""A rupiah sign before an amount: `Rp 150.000`, `Rp150.000,50`, `IDR 1,500,000`."""
+
+
+def _ungrouped(text: pd.Series) -> pd.Series:
+    """Amounts written with the rupiah sign, their digit grouping removed: Indonesian (150.000,50) or English
+    (1,500,000.50) grouping is told apart by its pattern; an amount without grouping is left as written.
+
+    >>> _ungrouped(pd.Series(["150.000", "1.500.000,50", "1,500,000.50", "150.5", "150000"])).tolist()
+    ['150000', '1500000.50', '1500000.50', '150.5', '150000']
+    """
+    indonesian = text.str.fullmatch(r"\d{1,3}(?:\.\d{3})+(?:,\d+)?", na=False)
+    english = text.str.fullmatch(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?", na=False)
+    out = text.where(~indonesian, text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False))
+    return out.where(~english, text.str.replace(",", "", regex=False))
+
+
 def parse_number(values: pd.Series, options: IngestOptions) -> pd.Series:
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         numbers = values.astype("float64")
     else:
         text = values.astype("str").where(values.notna()).str.strip()
-        text = text.str.replace(r"^(?:Rp\.?|IDR)\s*", "", regex=True).str.replace(" ", "", regex=False)
+        rupiah = text.str.match(RUPIAH, na=False)
+        text = text.str.replace(RUPIAH, "", regex=True).str.replace(" ", "", regex=False)
         if options.thousands:
             text = text.str.replace(options.thousands.strip() or " ", "", regex=False)
+        else:  # no grouping declared: a rupiah amount's own grouping is read by its pattern
+            text = text.where(~rupiah, _ungrouped(text.where(rupiah)))
         if options.decimal == ",":
             text = text.str.replace(",", ".", regex=False)
         is_number_like = text.str.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?").fillna(False).astype(bool)

@@ -46,6 +46,7 @@ class RawTable:
     malformed: pd.DataFrame | None = None  # row_number, reason, record: records that could not be split
     record_hash: pd.Series | None = None  # aligned with frame: a hash of every column as read (exact duplicates)
     computed: list[str] = field(default_factory=list)  # contract columns computed by an expression
+    ignored_sheets: list[str] = field(default_factory=list)  # an Excel file's other sheets, not read
 
 
 def find_sources(directory: str | Path) -> tuple[dict[str, Path], list[str]]:
@@ -102,17 +103,19 @@ def open_file(path: Path, table: str, options: IngestOptions, chunk_rows: int | 
     suffix, chunk_rows = path.suffix.lower(), chunk_rows or CHUNK_ROWS
 
     def chunks(lenient: bool) -> Iterator[RawTable]:
+        ignored_sheets: list[str] = []
         try:
             if suffix in CSV_SUFFIXES:
                 pieces = _csv_chunks(path, chunk_rows, lenient)
             elif suffix in EXCEL_SUFFIXES:
-                frame = _read_excel(path, table)
+                frame, ignored_sheets = _read_excel(path, table)
                 pieces = iter([(frame, _numbered(frame, first=2), None)])
             else:
                 pieces = _parquet_chunks(path, chunk_rows)
             for frame, rows, malformed in pieces:
                 raw = _to_contract(frame, table, str(path), options, rows)
                 raw.malformed = malformed
+                raw.ignored_sheets = ignored_sheets
                 yield raw
         except (SourceError, pd.errors.ParserError):
             raise
@@ -398,11 +401,12 @@ def _parquet_chunks(path: Path, chunk_rows: int) -> Iterator[Piece]:
         yield frame, _numbered(frame, first=1), None
 
 
-def _read_excel(path: Path, table: str) -> pd.DataFrame:
-    """The sheet named after the table, else the first sheet."""
-    sheets = pd.ExcelFile(path, engine="openpyxl").sheet_names
+def _read_excel(path: Path, table: str) -> tuple[pd.DataFrame, list[str]]:
+    """The sheet named after the table, else the first sheet; and the names of the sheets left unread."""
+    sheets = [str(s) for s in pd.ExcelFile(path, engine="openpyxl").sheet_names]
     sheet = next((s for s in sheets if s.strip().lower() == table), sheets[0])
-    return pd.read_excel(path, sheet_name=sheet, dtype=object, engine="openpyxl")
+    frame = pd.read_excel(path, sheet_name=sheet, dtype=object, engine="openpyxl")
+    return frame, [s for s in sheets if s != sheet]
 
 
 def _detect_encoding(path: Path) -> str:
