@@ -359,3 +359,38 @@ def test_rupiah_amounts_are_read_with_their_own_grouping_under_the_defaults(tmp_
     ingest_dir(tmp_path, warehouse, now=NOW)
     amounts = warehouse.query("SELECT amount FROM transactions ORDER BY transaction_id")["amount"].tolist()
     assert amounts == [150_000.0, 1_250_000.5, 2_000_000.0, 75_000.5]
+
+
+@pytest.mark.parametrize(
+    "written, local",
+    [
+        ("2025-02-09 10:00:00+07", "2025-02-09 10:00:00"),  # PostgreSQL's own text form
+        ("2025-02-09 03:00:00 UTC", "2025-02-09 10:00:00"),
+        ("2025-02-09 10:00 GMT+7", "2025-02-09 10:00:00"),
+        ("2025-02-09 11:00:00+0800", "2025-02-09 10:00:00"),
+        ("2025-02-09 10:00 WIB", "2025-02-09 10:00:00"),
+    ],
+)
+def test_zoned_times_in_their_common_spellings_become_jakarta_time(tmp_path, warehouse, written, local):
+    (tmp_path / "transactions.csv").write_text(
+        f"transaction_id,customer_id,ts,amount\nT1,C1,{written},10\nT2,C1,2025-02-10 09:00:00,5\n", encoding="utf-8"
+    )
+    report = ingest_dir(tmp_path, warehouse, now=NOW)
+    assert report.counts["transactions"]["loaded"] == 2
+    times = warehouse.query("SELECT ts FROM transactions ORDER BY transaction_id")["ts"]
+    assert str(times[0]) == local
+
+
+def test_ambiguous_slash_dates_are_read_one_way_and_the_other_way_is_quarantined(tmp_path, warehouse):
+    (tmp_path / "transactions.csv").write_text(
+        "transaction_id,customer_id,ts,amount\nT1,C1,01/02/2025,10\nT2,C1,13/02/2025,5\n", encoding="utf-8"
+    )
+    ingest_dir(tmp_path, warehouse, now=NOW)
+    assert str(warehouse.query("SELECT ts FROM transactions")["ts"][0]) == "2025-01-02 00:00:00"  # month first
+    assert "ingest.dayfirst: true" in quarantine(warehouse, "transactions")["reason"][0]
+
+
+@pytest.mark.parametrize("option", [{"timezone": "Mars/Olympus"}, {"date_format": "%Q"}])
+def test_an_unusable_timezone_or_date_format_is_refused_with_its_name(option):
+    with pytest.raises(ValueError, match=repr(next(iter(option.values())))):
+        IngestOptions(**option)

@@ -8,8 +8,11 @@ These are the `ingest:` section of the parameters files.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from crmlib.catalogue import t
@@ -55,6 +58,30 @@ class IngestOptions(BaseModel):
     """How much memory the warehouse may use while loading (DuckDB's limit); beyond it, it works on disk."""
     spill_dir: str | None = None
     """Where a big source is spilled in parts while it is checked; default the system's temporary folder."""
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ValueError, ZoneInfoNotFoundError):
+            raise ValueError(t("error.options.timezone", value=repr(value))) from None
+        return value
+
+    @field_validator("date_format")
+    @classmethod
+    def _usable_date_format(cls, value: str | None) -> str | None:
+        """A format pandas can read with: its directives known, and a date in it readable back."""
+        if value is None:
+            return value
+        try:
+            sample = datetime(2025, 6, 30, 14, 5, 9)
+            ok = pd.to_datetime(pd.Series([sample.strftime(value)]), format=value, errors="coerce").notna()[0]
+        except (ValueError, TypeError):
+            ok = False
+        if not ok:
+            raise ValueError(t("error.options.date_format", value=repr(value)))
+        return value
 
     @field_validator("columns", "database_tables", "computed")
     @classmethod

@@ -10,6 +10,8 @@ A value that does not parse becomes missing; the caller tells it apart from a va
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -18,6 +20,27 @@ from crmlib.collect.options import IngestOptions
 TRUE_WORDS = {"true", "t", "yes", "y", "1", "ya", "benar"}
 FALSE_WORDS = {"false", "f", "no", "n", "0", "tidak", "salah"}
 _TZ_SUFFIX = r"(?:Z|[+-]\d{2}:?\d{2})$"
+ZONE_WORDS = {"UTC": "+00:00", "GMT": "+00:00", "Z": "+00:00", "WIB": "+07:00", "WITA": "+08:00", "WIT": "+09:00"}
+"""Zones written as words; Indonesia's three are WIB, WITA and WIT."""
+_ZONE_WORD = r"\s*(UTC|GMT|WIB|WITA|WIT|Z)?\s*(?:([+-])(\d{1,2})(?::?(\d{2}))?)?$"
+
+
+def _zone_offsets(text: pd.Series) -> pd.Series:
+    """Times whose zone is written as a word or a short offset with the zone as ±HH:MM, which pandas reads.
+
+    >>> _zone_offsets(pd.Series(["2025-02-09 10:00:00+07", "2025-02-09 10:00 UTC", "2025-02-09 10:00 GMT+7",
+    ...                          "2025-02-09 10:00 WIB", "2025-02-09T03:00:00Z", "2025-02-09", "9/2/2025"])).tolist()
+    ['2025-02-09 10:00:00+07:00', '2025-02-09 10:00+00:00', '2025-02-09 10:00+07:00', '2025-02-09 10:00+07:00', '2025-02-09T03:00:00+00:00', '2025-02-09', '9/2/2025']
+    """
+    parts = text.str.extract(r"^(.*\d:\d{2}(?::\d{2}(?:\.\d+)?)?)" + _ZONE_WORD)
+    zoned = parts[1].notna() | parts[2].notna()
+    if not zoned.any():
+        return text
+    word = parts[1].map(ZONE_WORDS).fillna("+00:00")
+    hours = parts[3].fillna("0").astype(int)
+    minutes = parts[4].fillna("0").astype(int)
+    offset = word.where(parts[2].isna(), parts[2] + hours.map("{:02d}".format) + ":" + minutes.map("{:02d}".format))
+    return text.where(~zoned, parts[0] + offset)
 
 
 def parse_text(values: pd.Series, options: IngestOptions) -> pd.Series:
@@ -87,7 +110,7 @@ def parse_time(values: pd.Series, options: IngestOptions) -> pd.Series:
         if getattr(values.dt, "tz", None) is not None:
             times = values.dt.tz_convert(options.timezone).dt.tz_localize(None)
         return times.astype("datetime64[us]")
-    text = values.astype("str").where(values.notna()).str.strip()
+    text = _zone_offsets(values.astype("str").where(values.notna()).str.strip())
     out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[us]")
     zoned = text.str.contains(_TZ_SUFFIX, regex=True).fillna(False).astype(bool)
     if zoned.any():
@@ -120,8 +143,8 @@ def _common_layouts(text: pd.Series, dayfirst: bool) -> pd.Series:
     dateutil's guess (one value at a time: a US export of two million lines took minutes that way).
 
     >>> times = _common_layouts(pd.Series(["6/30/2025 14:05", "Jun 30 2025", "13/02/2025"]), dayfirst=False)
-    >>> times.dt.strftime("%m-%d %H:%M").tolist()
-    ['06-30 14:05', '06-30 00:00', '02-13 00:00']
+    >>> times.dt.strftime("%m-%d %H:%M").tolist()  # 13/02/2025 is no month/day date: not read (see _guessed)
+    ['06-30 14:05', '06-30 00:00', nan]
     """
     out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[us]")
     left = pd.Series(True, index=text.index)
@@ -132,10 +155,28 @@ def _common_layouts(text: pd.Series, dayfirst: bool) -> pd.Series:
         out[parsed.dropna().index] = parsed.dropna().astype("datetime64[us]")
         left &= out.isna()
     if left.any():
-        out[left] = pd.to_datetime(text[left], format="mixed", dayfirst=dayfirst, errors="coerce").astype(
-            "datetime64[us]"
-        )
+        out[left] = text[left].map(lambda value: _guessed(value, dayfirst)).astype("datetime64[us]")
     return out
+
+
+NUMERIC_DATE = re.compile(r"^\s*\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}\b")
+
+
+def _guessed(value: str, dayfirst: bool) -> pd.Timestamp:
+    """One time in a layout dateutil recognises, NaT if none. Not guessed: a zone it names (EST, say), and a
+    numeric date the slash layouts could not read (13/02/2025 when `dayfirst` is false): guessing it as 13 February
+    would read the same column's 01/02/2025 as 2 January and 13/02/2025 the other way round.
+
+    >>> _guessed("Jun 30 2025", False), _guessed("Jun 30 2025 10:00 EST", False), _guessed("13/02/2025", False)
+    (Timestamp('2025-06-30 00:00:00'), NaT, NaT)
+    """
+    if NUMERIC_DATE.match(value):
+        return pd.NaT
+    try:
+        time = pd.to_datetime(value, dayfirst=dayfirst)
+    except (ValueError, TypeError, OverflowError):
+        return pd.NaT
+    return pd.NaT if time.tzinfo is not None else time
 
 
 def parse_date(values: pd.Series, options: IngestOptions) -> pd.Series:
