@@ -105,7 +105,7 @@ class Warehouse:
         except Timeout:
             raise WarehouseError(t("error.warehouse.busy", path=str(self.path), seconds=self.timeout)) from None
         try:
-            con = self._held = duckdb.connect(str(self.path))
+            con = self._held = _opened(self.path)
             try:
                 yield con
             finally:
@@ -261,12 +261,45 @@ class Warehouse:
                 counts[name] = int((con.execute(f'SELECT count(*) FROM "{name}"').fetchone() or (0,))[0])
         return counts
 
+    def check_period(self, period: Period) -> None:
+        """A WarehouseError unless the data reach into `period` from before its end and have begun by its start."""
+        found = self.query("SELECT min(ts) AS first, max(ts) AS last FROM orders")
+        first, last = found["first"][0], found["last"][0]
+        if pd.isna(first) or first >= period.end:
+            start = t("error.period.empty") if pd.isna(first) else t("error.period.starts", day=f"{first:%Y-%m-%d}")
+            raise WarehouseError(t("error.period.before_data", period=str(period), path=str(self.path), start=start))
+        if last < period.start:
+            latest = latest_complete_month(last)
+            raise WarehouseError(
+                t("error.period.after_data", period=str(period), path=str(self.path), last=f"{last:%Y-%m-%d}",
+                  latest=str(latest if latest.end > first else Period.parse(f"{last:%Y-%m}")))
+            )  # fmt: skip
+
     def last_complete_month(self) -> Period:
-        """The latest month the transactions cover to its last day."""
-        last = self.query("SELECT max(ts) AS last FROM orders")["last"][0]
+        """The latest month the transactions cover to its last day; a WarehouseError when none is covered whole
+        (the data start within the month before their last)."""
+        found = self.query("SELECT min(ts) AS first, max(ts) AS last FROM orders")
+        first, last = found["first"][0], found["last"][0]
         if pd.isna(last):
             raise WarehouseError(t("error.warehouse.empty", path=str(self.path)))
-        return latest_complete_month(last)
+        month = latest_complete_month(last)
+        if month.end <= first:
+            raise WarehouseError(
+                t("error.warehouse.no_whole_month", first=f"{first:%Y-%m-%d}", last=f"{last:%Y-%m-%d}",
+                  month=str(Period.parse(f"{last:%Y-%m}")))
+            )  # fmt: skip
+        return month
+
+
+def _opened(path: Path) -> duckdb.DuckDBPyConnection:
+    """A connection to the warehouse file; a folder or a file that is no DuckDB database is a WarehouseError."""
+    if path.is_dir():
+        raise WarehouseError(t("error.warehouse.folder", path=str(path)))
+    try:
+        return duckdb.connect(str(path))
+    except duckdb.Error as err:
+        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise WarehouseError(t("error.warehouse.unusable", path=str(path), reason=reason)) from None
 
 
 def main_time_column(name: str) -> str:

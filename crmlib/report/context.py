@@ -18,11 +18,9 @@ import pandas as pd
 from IPython.display import Markdown
 
 from crmlib import catalogue
-from crmlib.catalogue import t
 from crmlib.collect.profile import load_warnings
 from crmlib.collect.warehouse import Warehouse
 from crmlib.engines import open_warehouse
-from crmlib.errors import WarehouseError
 from crmlib.formats import (
     format_money,
     format_money_short,
@@ -175,8 +173,5 @@ def open_period(period: str | Period | None = None, project_dir: str | Path | No
         params = load_params(project, period)  # now with that period's override, if any
     period = Period.parse(str(period))
     catalogue.use(params.language)  # errors raised on the page speak its language
-    first = warehouse.query("SELECT min(ts) AS first FROM orders")["first"][0]
-    if pd.isna(first) or first >= period.end:
-        start = t("error.period.empty") if pd.isna(first) else t("error.period.starts", day=f"{first:%Y-%m-%d}")
-        raise WarehouseError(t("error.period.before_data", period=str(period), path=str(warehouse.path), start=start))
+    warehouse.check_period(period)
     return PeriodContext(params, period, warehouse)

@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 import yaml
 from babel import Locale, UnknownLocaleError
+from babel.numbers import is_currency
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -105,6 +106,13 @@ class Params(Section):
     def _upper(cls, value: Any) -> Any:
         return value.strip().upper() if isinstance(value, str) else value
 
+    @field_validator("currency")
+    @classmethod
+    def _known_currency(cls, value: str) -> str:
+        if not is_currency(value):
+            raise ValueError(t("error.params.currency_unknown", value=repr(value)))
+        return value
+
     @model_validator(mode="after")
     def _playbook_segments(self) -> Params:
         known = [rule.key for rule in self.segments.rules]
@@ -186,6 +194,8 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 def _read(project: Path, file: Path) -> dict:
     try:
         data = yaml.load((project / file).read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)
+    except UnicodeDecodeError as err:
+        raise ParamsError(t("error.params.encoding", file=file.as_posix(), byte=err.start)) from None
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = t("error.params.where", line=mark.line + 1, column=mark.column + 1) if mark else ""

@@ -23,6 +23,7 @@ from papermill.exceptions import PapermillExecutionError
 
 from crmlib.catalogue import t, use
 from crmlib.collect.warehouse import Warehouse
+from crmlib.engines import open_warehouse
 from crmlib.errors import RunError
 from crmlib.formats import label, month_name, stage_title
 from crmlib.periods import Period, month_range
@@ -63,6 +64,8 @@ def run_period(
         from crmlib.engines.spark import Lake
 
         Lake(params.spark, project).check()
+    if params.path("warehouse").is_file():  # a period the data do not reach is one line, not a run of errors
+        open_warehouse(params).check_period(period)
     books = _resolve(project, notebooks) if notebooks is not None else stage_notebooks(project)
     if not books:
         raise RunError(t("error.run.no_notebooks", folder=str(project / "notebooks")))

@@ -61,7 +61,7 @@ def styled(frame: pd.DataFrame) -> pd.io.formats.style.Styler:
     """`frame` as a management table: no index, every cell and header escaped, so a value holding markup (a
     customer id `<b>`, say) shows as text and never becomes a tag.
 
-    >>> "&lt;b&gt;" in styled(pd.DataFrame({"id": ["<b>x</b>"]})).to_html()
+    >>> "&lt;b&gt;" in styled(pd.DataFrame({"customer": ["<b>x</b>"]})).to_html()
     True
     """
     return frame.style.hide(axis="index").format(escape="html").format_index(escape="html", axis=1)
