@@ -107,3 +107,23 @@ def test_a_mapped_table_that_does_not_exist(shop_db, tmp_path, monkeypatch):
     monkeypatch.setenv("CRM_DATABASE_URL", shop_db)
     with pytest.raises(SourceError, match="sales.nothing"):
         ingest_database(Warehouse(tmp_path / "w.duckdb"), IngestOptions(database_tables={"events": "sales.nothing"}))
+
+
+@pytest.mark.parametrize(
+    "spoil",
+    [
+        lambda url: url.replace("unused-secret", "p@ss-secret"),  # an unencoded @ in the password
+        lambda url: url.replace(":unused-secret", "") + "?password=qs-secret&sslmode=disable",  # libpq's own form
+    ],
+    ids=["@ in the password", "password in the query"],
+)
+def test_a_password_in_any_form_of_url_reaches_no_output_table_or_page(shop_db, tmp_path, monkeypatch, capsys, spoil):
+    monkeypatch.setenv("CRM_DATABASE_URL", spoil(shop_db))
+    warehouse = Warehouse(tmp_path / "w.duckdb")
+    report = ingest_database(warehouse, OPTIONS, now=NOW)
+    assert report.counts["transactions"]["rows"] == 4
+    stored = warehouse.query("SELECT source FROM loads UNION ALL SELECT source FROM quarantine")["source"]
+    assert stored.str.contains("127.0.0.1").all()
+    out = capsys.readouterr()
+    for secret in ("ss-secret", "qs-secret"):
+        assert not stored.str.contains(secret).any() and secret not in out.out + out.err + " ".join(report.notes)

@@ -22,6 +22,8 @@ from crmlib.collect.expressions import check_expression, evaluate
 from crmlib.collect.headers import normalize_header
 from crmlib.collect.options import IngestOptions
 from crmlib.collect.parsing import parse_number
+from crmlib.collect.urls import database_url
+from crmlib.collect.urls import shown as shown_url
 from crmlib.errors import SourceError
 
 CSV_SUFFIXES = {".csv", ".tsv", ".txt"}
@@ -141,8 +143,8 @@ def read_database(options: IngestOptions, tables: list[str] | None = None) -> li
     if not url:
         raise SourceError(t("error.source.no_url", variable=options.database_url_env))
     try:
-        engine = sa.create_engine(url)
-        shown = engine.url.render_as_string(hide_password=True)
+        engine = sa.create_engine(database_url(url))
+        shown = shown_url(engine.url)
     except Exception as exc:
         raise SourceError(
             t("error.source.bad_url", variable=options.database_url_env, reason=type(exc).__name__)
