@@ -172,14 +172,14 @@ def test_a_failing_run_exits_non_zero_and_keeps_the_last_good_report(project):
     before = published.read_bytes()
     override = project / "params" / "2025-05.yaml"
     (project / "data" / "corrupt.duckdb").write_bytes(b"not a database" * 1000)
-    override.write_text("warehouse: data/corrupt.duckdb\n")  # valid parameters; the notebook fails on the file
+    override.write_text("warehouse: data/corrupt.duckdb\n")  # valid parameters; the run fails on the file
     try:
         failed = crm("--project", project, "run", "--period", "2025-05", check=False)
     finally:
         override.unlink()
     assert failed.returncode == 1
     last = failed.stderr.strip().splitlines()[-1]
-    assert last.startswith("crm: galat:") and "01_data_collection" in last  # the project speaks id
+    assert last.startswith("crm: galat:") and "corrupt.duckdb" in last  # the project speaks id
     assert "Traceback" not in failed.stderr
     assert published.read_bytes() == before
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -209,3 +211,63 @@ def test_notebooks_share_one_kernel_but_not_its_namespace(tmp_path):
     ran = (project / "ran-01_data_collection-2025-06").read_text()
     assert ran == str(project / "notebooks")  # the kernel's working folder is the notebook's
     assert (project / "pid1").read_text() == (project / "pid2").read_text()  # one kernel process
+
+
+KILLED_AT = r"""
+import os, shutil, signal, sys
+import subprocess
+import sys
+from pathlib import Path
+from crmlib.report import publish
+
+reports, step, pages, calls = Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3], [0]
+
+def killing(function):
+    def counted(*args, **kwargs):
+        calls[0] += 1
+        if calls[0] == step:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return function(*args, **kwargs)
+    return counted
+
+version = publish.staging(reports, "2025-06")
+(version / "index.html").write_text(pages)
+for name in ("replace", "symlink", "unlink", "rename", "readlink"):
+    setattr(os, name, killing(getattr(os, name)))
+shutil.rmtree = killing(shutil.rmtree)
+publish._exchange = killing(publish._exchange)
+publish.publish(version, reports / "2025-06")
+print("published")
+"""
+
+
+@pytest.mark.parametrize("before", ["a link", "a folder of an earlier version"])
+def test_a_kill_at_any_step_of_publishing_leaves_the_old_report_or_the_new(tmp_path, before):
+    """Kill the publishing process at its first, second, … file operation until one run completes: after each
+    kill the period shows exactly the old pages or the new ones, and the next run's clean-up removes the rest."""
+    from crmlib.report.publish import remove_stale
+
+    def publishing(reports: Path, step: int, pages: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-c", KILLED_AT, str(reports), str(step), pages], capture_output=True,
+                              text=True)  # fmt: skip
+
+    step, finished = 0, False
+    while not finished:
+        step += 1
+        reports = tmp_path / f"step{step}"
+        if before == "a link":
+            publishing(reports, 0, "old")  # by an earlier run, now gone
+        else:
+            (reports / "2025-06").mkdir(parents=True)
+            (reports / "2025-06" / "index.html").write_text("old")
+        run = publishing(reports, step, "new")
+        finished = "published" in run.stdout
+        assert finished or run.returncode == -9, run.stderr
+        shown = (reports / "2025-06" / "index.html").read_text()
+        assert shown == ("new" if finished else shown) and shown in ("old", "new"), step
+        remove_stale(reports)
+        target = reports / "2025-06"
+        versions = {p.resolve() for p in (reports / ".versions").iterdir()}
+        assert versions == ({target.resolve()} if target.is_symlink() else set()), step  # only the one shown
+        assert {p.name for p in reports.iterdir()} == {"2025-06", ".versions", ".2025-06.lock"}, step
+    assert step > 3

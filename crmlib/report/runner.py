@@ -17,7 +17,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import papermill
-from filelock import FileLock
 from jupyter_client.manager import AsyncKernelManager
 from papermill.exceptions import PapermillExecutionError
 
@@ -32,6 +31,8 @@ from crmlib.report.html import export_html
 from crmlib.report.index import INDEX, record_run, write_period_index, write_reports_index
 from crmlib.report.kernel import fresh_namespace, shared_kernel
 from crmlib.report.params import load_params
+from crmlib.report.publish import publish, remove_stale
+from crmlib.report.publish import staging as new_version
 
 STAGE_PATTERN = "[0-9][0-9]_*.ipynb"
 EXECUTED = "notebooks"  # subfolder of a published period holding the executed notebooks
@@ -71,11 +72,11 @@ def run_period(
         raise RunError(t("error.run.no_notebooks", folder=str(project / "notebooks")))
     language, reports = params.language, params.path("reports_dir")
     target = reports / str(period)
-    staging = reports / f".staging-{period}-{os.getpid()}"
-    for stale in (staging, reports / ".failed" / str(period)):
-        shutil.rmtree(stale, ignore_errors=True)
+    remove_stale(reports)
+    shutil.rmtree(reports / ".failed" / str(period), ignore_errors=True)
+    staging = new_version(reports, str(period))
     if notebooks is not None and target.is_dir():
-        shutil.copytree(target, staging)
+        shutil.copytree(target, staging, dirs_exist_ok=True)
     links = [(INDEX, month_name(period, language)), (f"../{INDEX}", label("all_reports", language))]
     started = time.monotonic()
     try:
@@ -86,13 +87,13 @@ def run_period(
                 title = f"{stage_title(book.stem, language)} · {month_name(period, language)}"
                 export_html(executed, staging / f"{book.stem}.html", title, language, links)
         write_period_index(staging, period, language)
-        _publish(staging, target)
-    except RunError as err:
-        record_run(reports, period, time.monotonic() - started, str(err))
-        write_overview(project, reports)
-        raise
-    finally:
+        publish(staging, target)
+    except BaseException as err:
         shutil.rmtree(staging, ignore_errors=True)
+        if isinstance(err, RunError):
+            record_run(reports, period, time.monotonic() - started, str(err))
+            write_overview(project, reports)
+        raise
     record_run(reports, period, time.monotonic() - started)
     write_overview(project, reports)
     log(t("console.run.published", period=str(period), page=str(target / INDEX), index=str(reports / INDEX)))
@@ -180,18 +181,3 @@ def _importable(project: Path) -> Iterator[None]:
             del os.environ["PYTHONPATH"]
         else:
             os.environ["PYTHONPATH"] = before
-
-
-def _publish(staging: Path, target: Path) -> None:
-    """Replace `target` by `staging`: rename the old folder aside, rename staging into place, drop the old one."""
-    with FileLock(str(target.parent / f".{target.name}.lock")):
-        old = target.with_name(f".old-{target.name}-{os.getpid()}")
-        if target.exists():
-            os.replace(target, old)
-        try:
-            os.replace(staging, target)
-        except OSError:
-            if old.exists():
-                os.replace(old, target)
-            raise
-        shutil.rmtree(old, ignore_errors=True)
