@@ -45,6 +45,8 @@ if TYPE_CHECKING:
 CONTRACT = (*TABLE_ORDER, ORDERS.name)
 ORDERS_SELECT = BUILD_ORDERS_SQL.strip().removeprefix("INSERT INTO orders").strip()
 REACH_SECONDS = 5.0
+LOCAL_SETTINGS = {True: {"spark.sql.shuffle.partitions": "4", "spark.default.parallelism": "4"}}
+"""On one machine, a few partitions: Spark's default of 200 makes every small aggregation 200 tasks."""
 
 
 def _literal(value: Any) -> str:
@@ -254,6 +256,7 @@ def session(master: str = LOCAL_MASTER, config: dict[str, str] | None = None):
     builder = SparkSession.builder.appName("crm-analytics")
     builder = builder.remote(master) if master.startswith("sc://") else builder.master(master)
     settings = {
+        **LOCAL_SETTINGS.get(master.startswith("local"), {}),
         "spark.ui.enabled": "false",
         "spark.ui.showConsoleProgress": "false",
         "spark.sql.session.timeZone": "UTC",

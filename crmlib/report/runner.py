@@ -65,8 +65,8 @@ def run_period(
         from crmlib.engines.spark import Lake
 
         Lake(params.spark, project).check()
-    if params.path("warehouse").is_file():  # a period the data do not reach is one line, not a run of errors
-        open_warehouse(params).check_period(period)
+    elif params.path("warehouse").is_file():  # a period the data do not reach is one line, not a run of errors
+        open_warehouse(params).check_period(period)  # (on Spark the first notebook checks it: one JVM per run)
     books = _resolve(project, notebooks) if notebooks is not None else stage_notebooks(project)
     if not books:
         raise RunError(t("error.run.no_notebooks", folder=str(project / "notebooks")))
