@@ -1,6 +1,6 @@
 """Benchmark the RFM summary on Spark (local mode, over a Parquet lake) beside DuckDB (the warehouse file).
 
-Run: python benchmarks/bench_spark.py [--customers 1750000] [--master local[2]]
+Run: python benchmarks/bench_spark.py [--customers 1640000] [--master local[2]]
 The default makes about 8.7 million transactions with bench_rfm's BG/NBD simulation. DuckDB runs the suite's
 `SUMMARY_SQL` on the warehouse's `orders` table; Spark runs the same SQL, translated by sqlglot, over the orders
 written as Parquet (what `crm export` writes), and brings back one row per customer. Both results are compared.
@@ -33,7 +33,7 @@ from crmlib.sql import run_sql
 
 def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--customers", type=int, default=1_750_000)
+    parser.add_argument("--customers", type=int, default=1_640_000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--master", default="local[2]")
     parser.add_argument("--repeat", type=int, default=2, help="time each engine this many times, keep the best")
