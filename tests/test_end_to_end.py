@@ -83,6 +83,19 @@ def test_crm_run_publishes_every_stage_as_html_without_code(project):
     assert "2025-06" in index
 
 
+def test_a_rerun_on_the_same_data_writes_the_same_pages(project):
+    """Byte for byte, apart from the index's generated-at line: no random ids, no timestamps on the pages."""
+    folder = project / "reports" / "2025-06"
+    crm("--project", project, "run", "--period", "2025-06")
+    before = {p.name: p.read_text(encoding="utf-8") for p in folder.glob("*.html")}
+    crm("--project", project, "run", "--period", "2025-06")
+    after = {p.name: p.read_text(encoding="utf-8") for p in folder.glob("*.html")}
+    assert before.keys() == after.keys() and len(before) == 7
+    for name, page in before.items():
+        generated = re.compile(r'<p class="meta">.*?</p>')
+        assert generated.sub("", after[name]) == generated.sub("", page), name
+
+
 def test_the_segmentation_page_and_its_stored_result(project):
     crm("--project", project, "run", "--period", "2025-06")
     page = (project / "reports" / "2025-06" / "02_segmentation.html").read_text(encoding="utf-8")

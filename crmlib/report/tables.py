@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 
 import pandas as pd
@@ -59,12 +60,14 @@ def show(
 
 def styled(frame: pd.DataFrame) -> pd.io.formats.style.Styler:
     """`frame` as a management table: no index, every cell and header escaped, so a value holding markup (a
-    customer id `<b>`, say) shows as text and never becomes a tag.
+    customer id `<b>`, say) shows as text and never becomes a tag; its HTML ids follow from its content, so a
+    rerun on the same data writes the same bytes.
 
     >>> "&lt;b&gt;" in styled(pd.DataFrame({"customer": ["<b>x</b>"]})).to_html()
     True
     """
-    return frame.style.hide(axis="index").format(escape="html").format_index(escape="html", axis=1)
+    uuid = hashlib.sha256(frame.to_csv().encode("utf-8")).hexdigest()[:8]  # the same table, the same ids
+    return frame.style.set_uuid(uuid).hide(axis="index").format(escape="html").format_index(escape="html", axis=1)
 
 
 def shown_as(ctx, how: str | Callable[[object], object]) -> Callable[[object], object]:
