@@ -6,8 +6,10 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import duckdb
 import papermill
 import pytest
 import yaml
@@ -388,3 +390,29 @@ def test_every_page_speaks_only_its_language(project):
             assert found == [], (page.name, language, found[:5])
     english = page_text((project / "reports" / "2025-05" / "01_data_collection.html").read_text(encoding="utf-8"))
     assert "Data Collection · May 2025" in english and "What was collected" in english
+
+
+def test_a_load_during_a_run_waits_for_it_so_every_page_reads_one_state(project, tmp_path):
+    """The run reserves the warehouse for all its notebooks: a `crm ingest` started mid-run finishes after it,
+    and every stage of the run counted the same customers."""
+    copy = tmp_path / "copy"
+    shutil.copytree(project, copy, symlinks=True)
+    bigger = tmp_path / "bigger"
+    crm("sample", "--customers", 800, "--months", 12, "--end", "2025-06", "--out", bigger)
+    published = set((copy / "reports" / ".versions").glob("*"))
+    run = subprocess.Popen(
+        [sys.executable, "-m", "crmlib.cli", "--project", str(copy), "run", "--period", "2025-06"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 300
+    while not [v for v in (copy / "reports" / ".versions").glob("*") if v not in published
+               and (v / "notebooks" / "01_data_collection.ipynb").exists()]:  # fmt: skip
+        assert run.poll() is None and time.monotonic() < deadline, run.stderr.read() if run.stderr else ""
+        time.sleep(0.2)
+    load = crm("--project", copy, "ingest", bigger)  # waits for the run
+    assert run.poll() is not None and run.returncode == 0, run.stderr.read() if run.stderr else ""
+    assert "800" in load.stdout
+    with duckdb.connect(str(copy / "data" / "warehouse.duckdb"), read_only=True) as con:
+        counts = [con.execute(f"SELECT count(*) FROM {t} WHERE period = '2025-06'").fetchone()[0]
+                  for t in ("customer_segments", "customer_value")]  # fmt: skip
+        assert counts[0] == counts[1] < 800

@@ -126,7 +126,7 @@ def ingest_sources(
     now = pd.Timestamp.now() if now is None else pd.Timestamp(now)
     by_table = {source.table: source for source in sources}
     loads: dict[str, TableLoad] = {}
-    with warehouse.transaction(options.memory_limit) as con:
+    with warehouse.reserved(), warehouse.transaction(options.memory_limit) as con:
         before = dict(con.execute("SELECT table_name, source FROM loads").fetchall())
         known = _customers_of_record(con) if "customers" not in by_table else None
         for table in (t for t in TABLE_ORDER if t in by_table):

@@ -115,6 +115,20 @@ class Warehouse:
             lock.release()
 
     @contextmanager
+    def reserved(self) -> Iterator[None]:
+        """Hold the warehouse's data still for a block: a period run reserves it for all its notebooks, a load
+        waits for the reservation (up to `timeout` seconds), so no run reads two states of the data."""
+        lock = FileLock(str(self.path) + ".run.lock", timeout=self.timeout, is_singleton=True)
+        try:
+            lock.acquire()
+        except Timeout:
+            raise WarehouseError(t("error.warehouse.busy", path=str(self.path), seconds=self.timeout)) from None
+        try:
+            yield
+        finally:
+            lock.release()
+
+    @contextmanager
     def transaction(self, memory_limit: str | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
         """A connection inside one transaction: committed when the block ends, rolled back when it raises, so a
         failed load leaves the warehouse as it was. `memory_limit` (DuckDB's, e.g. "1GB") bounds what the

@@ -80,7 +80,7 @@ def run_period(
     links = [(INDEX, month_name(period, language)), (f"../{INDEX}", label("all_reports", language))]
     started = time.monotonic()
     try:
-        with shared_kernel() as km:
+        with Warehouse(params.path("warehouse")).reserved(), shared_kernel() as km:  # no load until the run ends
             for book in books:
                 log(t("console.run.running", period=str(period), notebook=book.name))
                 executed = _execute(book, staging / EXECUTED / book.name, period, project, reports, km)
