@@ -26,11 +26,22 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.handler(args) or 0
     except CrmError as err:
-        print(t("console.error", message=str(err)), file=sys.stderr)
+        print(t("console.error", message=printable(str(err))), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(t("console.interrupted"), file=sys.stderr)
         return 130
+
+
+def printable(message: str, most: int = 500) -> str:
+    """`message` as one readable line: control and other unprintable characters (from a binary file read as
+    text, say) as `?`, at most `most` characters.
+
+    >>> printable("bad header 'a\\x00b\\x1f' in f.csv\\nmore")
+    "bad header 'a?b?' in f.csv more"
+    """
+    line = "".join(c if c.isprintable() else " " if c in "\n\r\t" else "?" for c in message)
+    return line if len(line) <= most else line[: most - 1] + "…"
 
 
 def _speak(argv: list[str]) -> None:

@@ -394,3 +394,34 @@ def test_ambiguous_slash_dates_are_read_one_way_and_the_other_way_is_quarantined
 def test_an_unusable_timezone_or_date_format_is_refused_with_its_name(option):
     with pytest.raises(ValueError, match=repr(next(iter(option.values())))):
         IngestOptions(**option)
+
+
+TRANSACTIONS = "transaction_id,customer_id,ts,amount\nT1,C1,2025-01-01,10\nT2,C2,2025-01-02,20\n"
+
+
+@pytest.mark.parametrize("name", ["transactions.csv.gz", "transactions.zip", "transactions.csv", "utf16"])
+def test_compressed_and_odd_encoded_exports_load_as_the_plain_file_does(tmp_path, warehouse, name):
+    """gzip and zip (one CSV inside) as exports arrive, gzip bytes under a .csv name, UTF-16 without a BOM."""
+    import gzip
+    import zipfile
+
+    if name == "transactions.zip":
+        with zipfile.ZipFile(tmp_path / name, "w") as archive:
+            archive.writestr("export-2025.csv", TRANSACTIONS)
+    elif name == "utf16":
+        (tmp_path / "transactions.csv").write_bytes(TRANSACTIONS.encode("utf-16-le"))
+    else:
+        (tmp_path / name).write_bytes(gzip.compress(TRANSACTIONS.encode("utf-8")))
+    report = ingest_dir(tmp_path, warehouse, now=NOW)
+    assert report.counts["transactions"] == {"rows": 2, "loaded": 2, "guest": 0, "quarantined": 0}
+    assert warehouse.query("SELECT sum(amount) AS s FROM transactions")["s"][0] == 30
+
+
+def test_a_zip_holding_two_files_is_one_line_naming_it(tmp_path, warehouse):
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "transactions.zip", "w") as archive:
+        archive.writestr("a.csv", TRANSACTIONS)
+        archive.writestr("b.csv", TRANSACTIONS)
+    with pytest.raises(SourceError, match="transactions.zip.*2 files"):
+        ingest_dir(tmp_path, warehouse, now=NOW)

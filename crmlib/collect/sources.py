@@ -7,11 +7,16 @@ row number of each record as a person finds it (in CSV and Excel the header is r
 from __future__ import annotations
 
 import csv
+import gzip
 import hashlib
+import io
 import os
+import zipfile
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO, TextIO
 
 import numpy as np
 import pandas as pd
@@ -29,7 +34,52 @@ from crmlib.errors import SourceError
 CSV_SUFFIXES = {".csv", ".tsv", ".txt"}
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 PARQUET_SUFFIXES = {".parquet", ".pq"}
-SUFFIXES = CSV_SUFFIXES | EXCEL_SUFFIXES | PARQUET_SUFFIXES
+COMPRESSED_SUFFIXES = {".gz", ".zip"}  # a CSV file compressed, as many exports arrive
+SUFFIXES = CSV_SUFFIXES | EXCEL_SUFFIXES | PARQUET_SUFFIXES | COMPRESSED_SUFFIXES
+GZIP, ZIP = b"\x1f\x8b", b"PK\x03\x04"
+
+
+def table_and_kind(path: Path) -> tuple[str, str]:
+    """The table a file is named after and the kind of file it is (its suffix; a compressed CSV is `.csv`).
+
+    >>> table_and_kind(Path("Transactions.csv.gz")), table_and_kind(Path("events.zip"))
+    (('transactions', '.csv'), ('events', '.csv'))
+    """
+    name = Path(path.name.strip().lower())
+    if name.suffix in COMPRESSED_SUFFIXES:
+        name = Path(name.stem)
+        return name.stem if name.suffix in CSV_SUFFIXES else name.name, ".csv"
+    return name.stem, name.suffix
+
+
+@contextmanager
+def open_bytes(path: Path) -> Iterator[IO[bytes]]:
+    """A source file's bytes, uncompressed when they are gzip or a zip archive holding one file, whatever the
+    file's name says."""
+    with open(path, "rb") as handle:
+        head = handle.read(4)
+    if head.startswith(GZIP):
+        with gzip.open(path, "rb") as stream:
+            yield stream  # type: ignore[misc]  # a GzipFile reads like any binary file
+    elif head.startswith(ZIP) and path.suffix.lower() not in EXCEL_SUFFIXES:
+        with zipfile.ZipFile(path) as archive:
+            members = [m for m in archive.namelist() if not m.endswith("/")]
+            if len(members) != 1:
+                raise SourceError(t("error.source.zip", path=str(path), n=len(members)))
+            with archive.open(members[0]) as stream:
+                yield stream
+    else:
+        with open(path, "rb") as stream:
+            yield stream
+
+
+@contextmanager
+def open_text(path: Path, encoding: str) -> Iterator[TextIO]:
+    """A source file as text in `encoding`, lines kept as written (see `open_bytes`)."""
+    with open_bytes(path) as stream, io.TextIOWrapper(stream, encoding=encoding, newline="") as text:
+        yield text
+
+
 DELIMITERS = (",", ";", "\t", "|")
 NA_VALUES = ["", "NA", "N/A", "n/a", "NULL", "null", "None", "NaN", "nan"]
 SAMPLE_MARKER = ".synthetic-sample"  # marks a folder of synthetic sample data: no business's history
@@ -61,8 +111,8 @@ def find_sources(directory: str | Path) -> tuple[dict[str, Path], list[str]]:
     for path in sorted(directory.iterdir()):
         if path.is_dir() or path.name.startswith("."):
             continue
-        table = path.stem.strip().lower()
-        if table in TABLES and path.suffix.lower() in SUFFIXES:
+        table, kind = table_and_kind(path)
+        if table in TABLES and kind in SUFFIXES - COMPRESSED_SUFFIXES:
             found.setdefault(table, []).append(path)
         else:
             ignored.append(
@@ -102,7 +152,7 @@ def open_file(path: Path, table: str, options: IngestOptions, chunk_rows: int | 
     A CSV file is read fast (pandas' C parser); `chunks(lenient=True)` reads it record by record instead, setting
     aside records with more fields than the header (`malformed`), for when the fast reader gives up. `chunk_rows`
     defaults to CHUNK_ROWS."""
-    suffix, chunk_rows = path.suffix.lower(), chunk_rows or CHUNK_ROWS
+    suffix, chunk_rows = table_and_kind(path)[1], chunk_rows or CHUNK_ROWS
 
     def chunks(lenient: bool) -> Iterator[RawTable]:
         ignored_sheets: list[str] = []
@@ -242,7 +292,12 @@ def _numbered(frame: pd.DataFrame, first: int) -> pd.Series:
 def _csv_layout(path: Path) -> tuple[str, str]:
     """A delimited text file's encoding and delimiter (the one its header uses most)."""
     encoding = _detect_encoding(path)
-    with open(path, encoding=encoding, newline="") as handle:
+    with open_text(path, encoding) as handle:
+        sample = handle.read(1 << 16)
+    unreadable = sum(1 for c in sample if not c.isprintable() and c not in "\r\n\t")
+    if unreadable > 0.01 * len(sample):
+        raise SourceError(t("error.source.binary", path=str(path)))
+    with open_text(path, encoding) as handle:
         header_line = handle.readline()
     if not header_line.strip():
         raise SourceError(t("error.source.empty", path=str(path)))
@@ -272,7 +327,7 @@ def _csv_chunks(path: Path, chunk_rows: int, lenient: bool) -> Iterator[Piece]:
         skip_blank_lines=False,
     )
     line = 2
-    with pd.read_csv(path, engine="c", chunksize=chunk_rows, **read) as reader:
+    with open_bytes(path) as stream, pd.read_csv(stream, engine="c", chunksize=chunk_rows, **read) as reader:
         for frame in reader:
             breaks = _line_breaks(frame)
             if breaks.any() and _swallows_records(frame, delimiter):
@@ -312,7 +367,7 @@ def _looks_like_record(line: str, delimiter: str, delimiters: int) -> bool:
 def _lenient_chunks(path: Path, encoding: str, delimiter: str, chunk_rows: int) -> Iterator[Piece]:
     """Read record by record, setting aside those with more fields than the header and those opening a quote that
     is never closed (the lines after such a record are read as records of their own)."""
-    with open(path, encoding=encoding, newline="") as handle:
+    with open_text(path, encoding) as handle:
         lines = _Lines(handle)
         first = lines.next_line()
         header = next(csv.reader([first[1] if first else ""], delimiter=delimiter, skipinitialspace=True), [])
@@ -412,15 +467,20 @@ def _read_excel(path: Path, table: str) -> tuple[pd.DataFrame, list[str]]:
 
 
 def _detect_encoding(path: Path) -> str:
-    """UTF-16 or UTF-8 (with or without BOM) when the bytes say so; otherwise Windows-1252, else Latin-1."""
-    with open(path, "rb") as handle:
-        head = handle.read(4)
+    """UTF-16 (with a BOM, or without one when every other byte of the text is NUL) or UTF-8 (with or without
+    BOM) when the bytes say so; otherwise Windows-1252, else Latin-1."""
+    with open_bytes(path) as handle:
+        head = handle.read(64)
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         return "utf-16"
+    if len(head) >= 4 and head[1::2].count(0) == len(head[1::2]) and head[0::2].count(0) == 0:
+        return "utf-16-le"
+    if len(head) >= 4 and head[0::2].count(0) == len(head[0::2]) and head[1::2].count(0) == 0:
+        return "utf-16-be"
     for encoding in ("utf-8-sig", "cp1252"):
         try:
-            with open(path, encoding=encoding) as handle:
-                for _ in iter(lambda: handle.read(1 << 20), ""):
+            with open_text(path, encoding) as text:
+                for _ in iter(lambda: text.read(1 << 20), ""):
                     pass
             return encoding
         except UnicodeDecodeError:
