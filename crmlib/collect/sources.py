@@ -82,6 +82,7 @@ def open_text(path: Path, encoding: str) -> Iterator[TextIO]:
 
 DELIMITERS = (",", ";", "\t", "|")
 NA_VALUES = ["", "NA", "N/A", "n/a", "NULL", "null", "None", "NaN", "nan"]
+BLANK = set(NA_VALUES)  # a record of only these carries no data: skipped, as a blank line is
 SAMPLE_MARKER = ".synthetic-sample"  # marks a folder of synthetic sample data: no business's history
 
 
@@ -386,7 +387,7 @@ def _lenient_chunks(path: Path, encoding: str, delimiter: str, chunk_rows: int) 
             elif len(record) > len(header):
                 reason = ("quarantine.malformed", {"fields": str(len(record)), "header": str(len(header))})
                 bad.append((row_number, reason, record))
-            elif any(field.strip() for field in record):
+            elif any(field.strip() not in BLANK for field in record):  # as the fast reader skips blank rows
                 good.append(record + [""] * (len(header) - len(record)))
                 numbers.append(row_number)
             if len(good) + len(bad) >= chunk_rows:
