@@ -416,3 +416,15 @@ def test_a_load_during_a_run_waits_for_it_so_every_page_reads_one_state(project,
         counts = [con.execute(f"SELECT count(*) FROM {t} WHERE period = '2025-06'").fetchone()[0]
                   for t in ("customer_segments", "customer_value")]  # fmt: skip
         assert counts[0] == counts[1] < 800
+
+
+def test_a_two_month_world_renders_every_page(tmp_path):
+    """Tiny data: two months of 80 customers (recency bins narrower than a week, no category bought twice)."""
+    shutil.copytree(ROOT / "params", tmp_path / "params")
+    shutil.copytree(ROOT / "notebooks", tmp_path / "notebooks")
+    raw = tmp_path / "data" / "raw"
+    crm("--project", tmp_path, "sample", "--customers", 80, "--months", 2, "--end", "2025-06", "--out", raw)
+    crm("--project", tmp_path, "ingest", raw)
+    assert crm("--project", tmp_path, "latest-period").stdout.strip() == "2025-06"
+    crm("--project", tmp_path, "run", "--period", "2025-06")
+    assert len(list((tmp_path / "reports" / "2025-06").glob("*.html"))) == 7

@@ -95,11 +95,18 @@ def alive_matrix(
     >>> s = pd.DataFrame({"frequency": [0, 1, 12], "recency": [0.0, 10.0, 30.0], "T": [40.0, 40.0, 40.0]})
     >>> alive_matrix(s, pd.Series([1.0, 0.5, 0.9]), max_frequency=10, recency_bins=2).to_dict("index")
     {'0': {'0–15': 1.0, '15–30': nan}, '1': {'0–15': 0.5, '15–30': nan}, '10+': {'0–15': nan, '15–30': 0.9}}
+    >>> list(alive_matrix(s.assign(recency=[0.0, 0.5, 1.0]), pd.Series([1.0, 0.5, 0.9]), recency_bins=4).columns)
+    ['0.0–0.2', '0.2–0.5', '0.5–0.8', '0.8–1.0']
     """
     frequency = summary["frequency"].clip(upper=max_frequency).astype(int)
     rows = frequency.map(lambda f: f"{f}+" if f == max_frequency else str(f))
     edges = np.linspace(0, max(float(summary["recency"].max()), 1.0), recency_bins + 1)
-    names = [f"{edges[i]:.0f}–{edges[i + 1]:.0f}" for i in range(recency_bins)]
+    names = next(  # as few decimals as keep the bins apart: a short history has bins narrower than one unit
+        labels
+        for decimals in range(4)
+        if len(set(labels := [f"{edges[i]:.{decimals}f}–{edges[i + 1]:.{decimals}f}" for i in range(recency_bins)]))
+        == recency_bins
+    )
     columns = pd.cut(summary["recency"], edges, labels=names, include_lowest=True)
     grid = p_alive.groupby([rows, columns], observed=False).mean().unstack()
     order = sorted(grid.index, key=lambda r: int(r.rstrip("+")))

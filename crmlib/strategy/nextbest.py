@@ -110,7 +110,7 @@ class CoPurchases:
         `source` ("co_purchase" or "popularity"). `popularity_only` gives the baseline."""
         names = list(self.popularity.index)
         customers, bought_frame = incidence(bought, self.popularity.index)
-        have = bought_frame.to_numpy()
+        have = bought_frame.to_numpy(dtype=bool)  # bool even when nobody bought anything yet
         rank = np.arange(len(names), 0, -1, dtype=float) / (len(names) + 1)  # popularity, in (0, 1)
         if popularity_only:
             score = np.broadcast_to(rank, have.shape).copy()
