@@ -425,3 +425,17 @@ def test_a_zip_holding_two_files_is_one_line_naming_it(tmp_path, warehouse):
         archive.writestr("b.csv", TRANSACTIONS)
     with pytest.raises(SourceError, match="transactions.zip.*2 files"):
         ingest_dir(tmp_path, warehouse, now=NOW)
+
+
+def test_reloading_customers_without_some_that_transactions_name_is_refused(tmp_path, warehouse):
+    first, again = tmp_path / "first", tmp_path / "again"
+    first.mkdir()
+    again.mkdir()
+    people = "customer_id,signup_date\n" + "".join(f"C{i},2025-01-01\n" for i in range(1, 11))
+    (first / "customers.csv").write_text(people, encoding="utf-8")
+    (first / "transactions.csv").write_text(TRANSACTIONS, encoding="utf-8")
+    ingest_dir(first, warehouse, now=NOW)
+    (again / "customers.csv").write_text(people.replace("C2,2025-01-01\n", ""), encoding="utf-8")
+    with pytest.raises(SourceError, match=r"transactions.*C2"):
+        ingest_dir(again, warehouse, now=NOW)
+    assert warehouse.query("SELECT count(*) AS n FROM customers")["n"][0] == 10  # the load changed nothing

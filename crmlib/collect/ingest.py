@@ -137,6 +137,8 @@ def ingest_sources(
                 _refuse_shrinking(loads[table], held, before.get(table), options)
             if table == "customers":
                 known = pd.Index(con.execute("SELECT customer_id FROM customers").df()["customer_id"])
+        if "customers" in loads:
+            _refuse_orphans(con, loads["customers"].source, [t for t in REFERRING if t not in loads])
         balance = _balance(loads)
         report = IngestReport(
             counts={t: load.counts for t, load in loads.items()},
@@ -178,6 +180,22 @@ def ingest_sources(
 
 DERIVE_CUSTOMERS_SQL = """INSERT INTO customers (customer_id, signup_date)
 SELECT customer_id, min(ts) FROM transactions WHERE customer_id IS NOT NULL GROUP BY customer_id ORDER BY customer_id"""
+
+
+REFERRING = [name for name in TABLE_ORDER if name != "customers" and "customer_id" in TABLES[name].names]
+"""The tables whose rows name a customer, checked against the customers when those are loaded."""
+
+
+def _refuse_orphans(con, source: str, tables: list[str]) -> None:
+    """A SourceError (the load rolls back) when customers just loaded leave out customers that rows loaded earlier
+    and kept now still name: those rows would refer to no one."""
+    for table in tables:
+        found = con.execute(
+            f'SELECT count(*), min(customer_id) FROM "{table}" WHERE customer_id IS NOT NULL '
+            "AND customer_id NOT IN (SELECT customer_id FROM customers)"
+        ).fetchone()
+        if found and found[0]:
+            raise SourceError(t("error.source.orphans", source=source, table=table, n=found[0], customer=found[1]))
 
 
 def _load(source: Source, con, options: IngestOptions, now: pd.Timestamp, known: pd.Index | None) -> TableLoad:
