@@ -67,7 +67,7 @@ CASES = {
     "not a period": (None, ["run", "--period", "2025-13"], ["YYYY-MM"]),
     "no such folder": (None, ["ingest", "data/nowhere"], ["nowhere"]),
     "binary bytes named .csv": (_write("data/raw/tickets.csv", bytes(range(256)) * 40), ["ingest", "data/raw"],
-                                ["tickets.csv", "text"]),
+                                ["tickets.csv", "CSV"]),
     "spark without tables": (_period_params("engine: spark\n"), ["run", "--period", "2025-06"], ["spark.parquet"]),
     "file without a required column": (_write("data/raw/transactions.csv", "transaction_id,ts\nT1,2025-01-01\n"),
                                        ["ingest", "data/raw"], ["transactions.csv", "customer_id"]),
