@@ -17,7 +17,7 @@ import difflib
 import re
 
 import pandas as pd
-from babel.dates import format_date
+from babel.dates import format_date, format_time
 from babel.numbers import format_compact_currency, format_currency, format_decimal
 from babel.numbers import format_percent as _percent
 
@@ -103,6 +103,17 @@ def format_percent(fraction, language: str = "id", decimals: int = 1, locale: st
     pattern = "#,##0" + ("." + "0" * decimals if decimals else "") + "%"
     value = round(float(fraction) * 100, decimals) / 100 + 0.0
     return _percent(value, format=pattern, locale=_locale(language, locale)).replace("\xa0", " ")
+
+
+def format_datetime(moment, language: str = "id", locale: str | None = None) -> str:
+    """A moment to the minute in the locale's own way: its medium date, then its short time.
+
+    >>> moment = pd.Timestamp("2025-07-01 09:30")
+    >>> format_datetime(moment, "en").replace("\u202f", " "), format_datetime(moment)
+    ('Jul 1, 2025 9:30 AM', '1 Jul 2025 09.30')
+    """
+    when, where = pd.Timestamp(moment).to_pydatetime(), _locale(language, locale)
+    return f"{format_date(when, 'medium', locale=where)} {format_time(when, 'short', locale=where)}"
 
 
 def month_name(period: Period | str, language: str = "id", locale: str | None = None) -> str:

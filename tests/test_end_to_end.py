@@ -77,6 +77,7 @@ def test_crm_run_publishes_every_stage_as_html_without_code(project):
     page = (project / "reports" / "2025-06" / "01_data_collection.html").read_text(encoding="utf-8")
     assert "Pengumpulan Data · Juni 2025" in page
     assert "Data yang terkumpul" in page and "Kualitas data" in page
+    assert "Data sesuai pemuatan" in page  # which load the page reflects
     assert page.count("<img") >= 4  # the charts
     for code in ("open_period", "import ", "profile.collected", 'class="jp-InputArea'):
         assert code not in page, code

@@ -169,7 +169,7 @@ def ingest_sources(
         names = list(loads) + (["customers"] if derived else [])
         for bookkeeping in ("loads", "reconciliation"):
             con.execute(f"DELETE FROM {bookkeeping} WHERE table_name IN (SELECT unnest(?))", [names])
-        for bookkeeping, rows in (("loads", _loads(loads, derived_rows=n if derived else None)),
+        for bookkeeping, rows in (("loads", _loads(loads, derived_rows=n if derived else None, now=now)),
                                   ("reconciliation", balance)):  # fmt: skip
             if len(rows):
                 con.register("incoming", rows)
@@ -351,7 +351,7 @@ def _customers_of_record(con) -> pd.Index | None:
     return pd.Index(con.execute("SELECT customer_id FROM customers").df()["customer_id"])
 
 
-def _loads(loads: dict[str, TableLoad], derived_rows: int | None) -> pd.DataFrame:
+def _loads(loads: dict[str, TableLoad], derived_rows: int | None, now: pd.Timestamp) -> pd.DataFrame:
     rows = [
         {
             "table_name": t,
@@ -368,4 +368,4 @@ def _loads(loads: dict[str, TableLoad], derived_rows: int | None) -> pd.DataFram
         rows.append({"table_name": "customers", "source": DERIVED, "sha256": "", "rows": derived_rows,
                      "loaded": derived_rows, "guest": 0, "quarantined": 0, "ignored_columns": "", "orders": 0,
                      "spread_orders": 0})  # fmt: skip
-    return pd.DataFrame(rows, columns=list(LOADS_COLUMNS))
+    return pd.DataFrame(rows, columns=list(LOADS_COLUMNS)).assign(loaded_at=now.floor("s").to_pydatetime())

@@ -49,6 +49,7 @@ LOADS_COLUMNS = {
     "guest": "BIGINT",
     "orders": "BIGINT",
     "spread_orders": "BIGINT",
+    "loaded_at": "TIMESTAMP",  # when the load ran: each page says which load it reflects
 }
 # Per loaded source, month and outcome (loaded, guest, quarantined): rows and money, so a load visibly balances.
 RECONCILIATION_COLUMNS = {
@@ -114,19 +115,9 @@ class Warehouse:
         finally:
             lock.release()
 
-    @contextmanager
-    def reserved(self) -> Iterator[None]:
-        """Hold the warehouse's data still for a block: a period run reserves it for all its notebooks, a load
-        waits for the reservation (up to `timeout` seconds), so no run reads two states of the data."""
-        lock = FileLock(str(self.path) + ".run.lock", timeout=self.timeout, is_singleton=True)
-        try:
-            lock.acquire()
-        except Timeout:
-            raise WarehouseError(t("error.warehouse.busy", path=str(self.path), seconds=self.timeout)) from None
-        try:
-            yield
-        finally:
-            lock.release()
+    def reserved(self):
+        """`reserved(self.path)`: the data held still for a block (see `reserved`)."""
+        return reserved(self.path, self.timeout)
 
     @contextmanager
     def transaction(self, memory_limit: str | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -320,6 +311,23 @@ def main_time_column(name: str) -> str:
     """The column that places a row of a canonical table (or of the orders) in time: its first time-kind column."""
     table = ORDERS if name == ORDERS.name else TABLES[name]
     return next(c.name for c in table.columns if c.kind in ("ts", "date"))
+
+
+@contextmanager
+def reserved(path: Path, timeout: float = 600) -> Iterator[None]:
+    """Hold the warehouse file's data still for a block: a period run reserves it for all its notebooks and a load
+    waits for the reservation (up to `timeout` seconds), so no run reads two states of the data. The file itself
+    is neither opened nor made."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(path) + ".run.lock", timeout=timeout, is_singleton=True)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise WarehouseError(t("error.warehouse.busy", path=str(path), seconds=timeout)) from None
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 @contextmanager

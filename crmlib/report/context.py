@@ -22,6 +22,7 @@ from crmlib.collect.profile import load_warnings
 from crmlib.collect.warehouse import Warehouse
 from crmlib.engines import open_warehouse
 from crmlib.formats import (
+    format_datetime,
     format_money,
     format_money_short,
     format_number,
@@ -128,6 +129,9 @@ class PeriodContext:
         """The page title (stage and period), then a warning for each table whose load quarantined more than
         `ingest.max_quarantine_share` of its rows or money, so no reader misses that the figures lack them."""
         lines = [f"# {self.t(stage_key)} · {self.period_name}"]
+        loaded = self.warehouse.query("SELECT max(loaded_at) AS at FROM loads")["at"][0]
+        if pd.notna(loaded):  # which state of the data the page reflects
+            lines.append(self.t("data.loaded_at", at=format_datetime(loaded, self.language, self.params.locale)))
         limit = self.params.ingest.max_quarantine_share
         for row in load_warnings(self.warehouse, limit).itertuples():
             money = self.percent(row.money_share) if pd.notna(row.money_share) else "–"

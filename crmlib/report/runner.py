@@ -21,7 +21,7 @@ from jupyter_client.manager import AsyncKernelManager
 from papermill.exceptions import PapermillExecutionError
 
 from crmlib.catalogue import t, use
-from crmlib.collect.warehouse import Warehouse
+from crmlib.collect.warehouse import Warehouse, reserved
 from crmlib.engines import open_warehouse
 from crmlib.errors import RunError
 from crmlib.formats import label, month_name, stage_title
@@ -80,7 +80,7 @@ def run_period(
     links = [(INDEX, month_name(period, language)), (f"../{INDEX}", label("all_reports", language))]
     started = time.monotonic()
     try:
-        with Warehouse(params.path("warehouse")).reserved(), shared_kernel() as km:  # no load until the run ends
+        with reserved(params.path("warehouse")), shared_kernel() as km:  # no load until the run ends
             for book in books:
                 log(t("console.run.running", period=str(period), notebook=book.name))
                 executed = _execute(book, staging / EXECUTED / book.name, period, project, reports, km)
