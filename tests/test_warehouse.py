@@ -38,6 +38,17 @@ def test_results_are_kept_per_period(tmp_path):
         wh.read_result("segments", "2025-07")
 
 
+def test_no_month_is_named_before_the_data_begin(tmp_path):
+    """Data from 3 to 20 June cover no month whole: the latest period is no month before them but a clear error."""
+    wh = Warehouse(tmp_path / "w.duckdb")
+    with wh.connect() as con:
+        con.execute("INSERT INTO orders (transaction_id, customer_id, ts, amount, kind) VALUES "
+                    "('T1', 'C1', TIMESTAMP '2025-06-03 10:00', 5, 'sale'), "
+                    "('T2', 'C1', TIMESTAMP '2025-06-20 10:00', 5, 'sale')")  # fmt: skip
+    with pytest.raises(WarehouseError, match=r"2025-06-03.*2025-06-20.*--period 2025-06"):
+        wh.last_complete_month()
+
+
 def test_last_complete_month_needs_transactions(tmp_path):
     with pytest.raises(WarehouseError, match="holds no transactions"):
         Warehouse(tmp_path / "w.duckdb").last_complete_month()
