@@ -410,8 +410,8 @@ def test_a_load_during_a_run_waits_for_it_so_every_page_reads_one_state(project,
                and (v / "notebooks" / "01_data_collection.ipynb").exists()]:  # fmt: skip
         assert run.poll() is None and time.monotonic() < deadline, run.stderr.read() if run.stderr else ""
         time.sleep(0.2)
-    load = crm("--project", copy, "ingest", bigger)  # waits for the run
-    assert run.poll() is not None and run.returncode == 0, run.stderr.read() if run.stderr else ""
+    load = crm("--project", copy, "ingest", bigger)  # waits for the run's notebooks
+    assert run.wait(timeout=300) == 0, run.stderr.read() if run.stderr else ""
     assert "800" in load.stdout
     with duckdb.connect(str(copy / "data" / "warehouse.duckdb"), read_only=True) as con:
         counts = [con.execute(f"SELECT count(*) FROM {t} WHERE period = '2025-06'").fetchone()[0]

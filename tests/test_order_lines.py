@@ -311,8 +311,8 @@ def test_every_page_of_the_period_warns_when_a_load_quarantined_too_much(tmp_pat
     (tmp_path / "params").mkdir()
     (tmp_path / "params" / "default.yaml").write_text("language: en\nwarehouse: w.duckdb\n")
     load(tmp_path, LINES + "1005,Z,2025-04-05 12:00,2,30000,FSH-4,Fashion\n")  # 20% of rows, 23% of money
-    title = open_period("2025-04", tmp_path).title("stage.segmentation").data
-    assert title.startswith("# Customer Segmentation · April 2025")
+    title = open_period("2025-03", tmp_path).title("stage.segmentation").data
+    assert title.startswith("# Customer Segmentation · March 2025")
     assert (
         "**Warning:** at loading, 20.0% of the rows and 22.7% of the money of Transactions were quarantined "
         "(more than 5%)"
@@ -320,4 +320,4 @@ def test_every_page_of_the_period_warns_when_a_load_quarantined_too_much(tmp_pat
     (tmp_path / "params" / "default.yaml").write_text(
         "language: id\nwarehouse: w.duckdb\ningest: {max_quarantine_share: 0.5}\n"
     )
-    assert "Perhatian" not in open_period("2025-04", tmp_path).title("stage.analysis").data
+    assert "Perhatian" not in open_period("2025-03", tmp_path).title("stage.analysis").data

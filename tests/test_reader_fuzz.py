@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path
 
 import pandas as pd
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from crmlib.collect import IngestOptions, Warehouse, ingest_dir
@@ -48,6 +48,9 @@ def _load(content: bytes) -> tuple[dict, int]:
     line_end=st.sampled_from(["\n", "\r\n"]),
 )
 def test_a_valid_csv_file_gives_as_many_rows_as_the_csv_module_reads(records, delimiter, encoding, line_end):
+    # csv.writer quotes a value holding a line end only when it is part of `lineterminator`: a bare \r in a file
+    # of \n line ends would go out unquoted, which is no valid CSV (RFC 4180 quotes every CR and LF)
+    assume(line_end == "\r\n" or not any("\r" in value for record in records for value in record))
     text = io.StringIO()
     writer = csv.writer(text, delimiter=delimiter, lineterminator=line_end)
     writer.writerow(["customer_id", "signup_date", "city"])

@@ -312,8 +312,8 @@ def _csv_chunks(path: Path, chunk_rows: int, lenient: bool) -> Iterator[Piece]:
     """A delimited text file's records as text, `chunk_rows` at a time, with the line each starts on (header = 1;
     blank lines and records of empty fields skipped) and, read leniently, the malformed records set aside.
 
-    The fast reader gives up (ParserError, so the file is read leniently) where a quoted value runs over lines
-    that look like records of their own: a quote left open would otherwise swallow them silently."""
+    A quote left open to the end of the file makes the fast reader give up (ParserError), and the file is read
+    leniently, where that quote's record is set aside and the lines after it are read as records."""
     encoding, delimiter = _csv_layout(path)
     if lenient:
         yield from _lenient_chunks(path, encoding, delimiter, chunk_rows)
@@ -331,8 +331,6 @@ def _csv_chunks(path: Path, chunk_rows: int, lenient: bool) -> Iterator[Piece]:
     with open_bytes(path) as stream, pd.read_csv(stream, engine="c", chunksize=chunk_rows, **read) as reader:
         for frame in reader:
             breaks = _line_breaks(frame)
-            if breaks.any() and _swallows_records(frame, delimiter):
-                raise pd.errors.ParserError(f"{path}: a quoted value runs over lines that look like records")
             starts = line + np.arange(len(frame)) + np.cumsum(breaks) - breaks
             line += len(frame) + int(breaks.sum())
             keep = frame.notna().any(axis=1).to_numpy()
@@ -347,22 +345,6 @@ def _line_breaks(frame: pd.DataFrame) -> np.ndarray:
         if values.dtype == object or pd.api.types.is_string_dtype(values):
             breaks += values.str.count("\n").fillna(0).to_numpy(dtype="int64")
     return breaks
-
-
-def _swallows_records(frame: pd.DataFrame, delimiter: str) -> bool:
-    """Whether a value holds a line with as many delimiters as a record (a quote left open took it in)."""
-    width = max(len(frame.columns) - 1, 1)
-    for column in frame:
-        values = frame[column]
-        if values.dtype == object or pd.api.types.is_string_dtype(values):
-            held = values[values.str.contains("\n", regex=False, na=False)]
-            if any(_looks_like_record(line, delimiter, width) for v in held for line in v.splitlines()[1:]):
-                return True
-    return False
-
-
-def _looks_like_record(line: str, delimiter: str, delimiters: int) -> bool:
-    return line.count(delimiter) >= delimiters
 
 
 def _lenient_chunks(path: Path, encoding: str, delimiter: str, chunk_rows: int) -> Iterator[Piece]:
@@ -381,7 +363,7 @@ def _lenient_chunks(path: Path, encoding: str, delimiter: str, chunk_rows: int) 
             malformed = pd.DataFrame(bad, columns=["row_number", "reason", "record"])
             return frame, pd.Series(numbers, dtype="int64"), malformed
 
-        for row_number, record in _records(lines, delimiter, len(header)):
+        for row_number, record in _records(lines, delimiter):
             if record is None:
                 bad.append((row_number, ("quarantine.unclosed_quote", {}), lines.last_text))
             elif len(record) > len(header):
@@ -412,20 +394,20 @@ class _Lines:
         self._back.extend(reversed(lines))
 
 
-def _records(lines: _Lines, delimiter: str, width: int) -> Iterator[tuple[int, list[str] | None]]:
-    r"""Each record with the line it starts on; None for one whose quote is never closed, either to the end of the
-    text or before a line that looks like a record of its own (then read again as one).
+def _records(lines: _Lines, delimiter: str) -> Iterator[tuple[int, list[str] | None]]:
+    r"""Each record with the line it starts on; None for one whose quote is never closed to the end of the text
+    (the lines after it are then read again, as records of their own). A quote closed further on is valid CSV:
+    its value holds the lines between, as Python's csv module reads it.
 
     >>> import io
-    >>> text = 'C1,"Budi\nC2,Sari\nC3,"Ani\nAyu"\n'
-    >>> list(_records(_Lines(io.StringIO(text)), ",", 2))
-    [(1, None), (2, ['C2', 'Sari']), (3, ['C3', 'Ani\nAyu'])]
+    >>> list(_records(_Lines(io.StringIO('C1,"Ani\nAyu"\nC2,"Budi\nC3,Sari\n')), ","))
+    [(1, ['C1', 'Ani\nAyu']), (3, None), (4, ['C3', 'Sari'])]
     """
     while (first := lines.next_line()) is not None:
         held = [first]
         while (record := _complete(held, delimiter)) is None:
             following = lines.next_line()
-            if following is None or _looks_like_record(following[1], delimiter, max(width - 1, 1)):
+            if following is None:
                 lines.put_back(held[1:] + ([following] if following else []))
                 lines.last_text = first[1].rstrip("\r\n")
                 yield first[0], None
