@@ -80,7 +80,7 @@ def run_period(
     links = [(INDEX, month_name(period, language)), (f"../{INDEX}", label("all_reports", language))]
     started = time.monotonic()
     try:
-        with reserved(params.path("warehouse")), shared_kernel() as km:  # no load until the run ends
+        with reserved(params.path("warehouse")), shared_kernel() as km:  # a load waits until the notebooks end
             for book in books:
                 log(t("console.run.running", period=str(period), notebook=book.name))
                 executed = _execute(book, staging / EXECUTED / book.name, period, project, reports, km)
