@@ -22,7 +22,8 @@ NOW = pd.Timestamp("2026-01-01")
 TEXT = st.text(alphabet=st.sampled_from(list("abcXYZ019 ,;|\t\"'\n\r-/:éø€<>")), max_size=12)
 DATES = st.sampled_from(["2025-01-31", "31/01/2025", "2025-02-30", "", "NA", "2025-01-31 10:00+07", "soon"])
 RECORD = st.tuples(TEXT, DATES, TEXT)
-SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+# derandomized: the same examples in every run, so CI is reproducible (a new seed finds new cases: run it by hand)
 
 
 def _load(content: bytes) -> tuple[dict, int]:
@@ -57,7 +58,7 @@ def test_a_valid_csv_file_gives_as_many_rows_as_the_csv_module_reads(records, de
     writer.writerows(records)
     written = text.getvalue()
     expected = [r for r in csv.reader(io.StringIO(written, newline=""), delimiter=delimiter)][1:]
-    expected = [r for r in expected if any(f.strip() not in BLANK for f in r)]
+    expected = [r for r in expected if any(f.lstrip(" ") not in BLANK for f in r)]  # leading spaces are skipped
     try:
         counts, _ = _load(written.encode(encoding, errors="replace"))
     except CrmError:

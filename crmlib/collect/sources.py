@@ -369,7 +369,7 @@ def _lenient_chunks(path: Path, encoding: str, delimiter: str, chunk_rows: int) 
             elif len(record) > len(header):
                 reason = ("quarantine.malformed", {"fields": str(len(record)), "header": str(len(header))})
                 bad.append((row_number, reason, record))
-            elif any(field.strip() not in BLANK for field in record):  # as the fast reader skips blank rows
+            elif any(field.lstrip(" ") not in BLANK for field in record):  # blank as the fast reader sees it
                 good.append(record + [""] * (len(header) - len(record)))
                 numbers.append(row_number)
             if len(good) + len(bad) >= chunk_rows:
