@@ -29,6 +29,16 @@ def crm(*args, cwd=None, check=True) -> subprocess.CompletedProcess:
     return run
 
 
+def loaded_project(root: Path, customers: int, months: int) -> Path:
+    """`root` as a user's project: the repository's params and notebooks, a sample of this size loaded."""
+    shutil.copytree(ROOT / "params", root / "params")
+    shutil.copytree(ROOT / "notebooks", root / "notebooks")
+    raw = root / "data" / "raw"
+    crm("--project", root, "sample", "--customers", customers, "--months", months, "--end", "2025-06", "--out", raw)
+    crm("--project", root, "ingest", raw)
+    return root
+
+
 def records(path: Path) -> int:
     with open(path, newline="", encoding="utf-8") as handle:
         return sum(1 for _ in csv.reader(handle)) - 1

@@ -9,12 +9,11 @@ Without chromium or playwright these tests skip, except under CI (`CI=true`), wh
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
 from conftest import needs
-from test_end_to_end import ROOT, crm
+from test_end_to_end import ROOT, crm, loaded_project
 from test_runner import CHART_CODE, PERIOD, make_project
 
 from crmlib.formats import month_name, stage_title
@@ -65,12 +64,7 @@ def page(browser):
 @pytest.fixture(scope="module")
 def real_reports(tmp_path_factory, browser) -> Path:
     """A real project's reports: June 2025 in Indonesian (the default) and May 2025 in English (an override)."""
-    root = tmp_path_factory.mktemp("real-pages")
-    shutil.copytree(ROOT / "params", root / "params")
-    shutil.copytree(ROOT / "notebooks", root / "notebooks")
-    raw = root / "data" / "raw"
-    crm("--project", root, "sample", "--customers", 400, "--months", 12, "--end", "2025-06", "--out", raw)
-    crm("--project", root, "ingest", raw)
+    root = loaded_project(tmp_path_factory.mktemp("real-pages"), 400, 12)
     (root / "params" / "2025-05.yaml").write_text("language: en\n")
     crm("--project", root, "backfill", "--from", "2025-05", "--to", "2025-06")
     return root / "reports"

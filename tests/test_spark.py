@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 import yaml
 from conftest import needs
-from test_end_to_end import ROOT, crm
+from test_end_to_end import ROOT, crm, loaded_project
 
 from crmlib.analyze.loyalty import PER_CUSTOMER_SQL
 from crmlib.collect.contract import ORDERS, TABLE_ORDER
@@ -132,12 +132,7 @@ def twin_projects(tmp_path_factory):
     """A sample project run on DuckDB, and its twin on `engine: spark` over `crm export`'s Parquet: the twin's
     warehouse keeps only the load records, its contract tables emptied, so every figure must come from Spark."""
     needs_spark()
-    duck = tmp_path_factory.mktemp("duck")
-    shutil.copytree(ROOT / "params", duck / "params")
-    shutil.copytree(ROOT / "notebooks", duck / "notebooks")
-    raw = duck / "data" / "raw"
-    crm("--project", duck, "sample", "--customers", 300, "--months", 12, "--end", "2025-06", "--out", raw)
-    crm("--project", duck, "ingest", raw)
+    duck = loaded_project(tmp_path_factory.mktemp("duck"), 300, 12)
     exported = crm("--project", duck, "export", "--parquet", duck / "lake").stdout
     spark = tmp_path_factory.mktemp("spark")
     shutil.copytree(duck, spark, dirs_exist_ok=True)

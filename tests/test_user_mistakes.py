@@ -8,18 +8,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from test_end_to_end import ROOT, crm
+from test_end_to_end import crm, loaded_project
 
 
 @pytest.fixture(scope="module")
 def loaded(tmp_path_factory) -> Path:
     """A small project with its sample loaded (data up to 2025-06)."""
-    root = tmp_path_factory.mktemp("loaded")
-    shutil.copytree(ROOT / "params", root / "params")
-    shutil.copytree(ROOT / "notebooks", root / "notebooks")
-    raw = root / "data" / "raw"
-    crm("--project", root, "sample", "--customers", 60, "--months", 4, "--end", "2025-06", "--out", raw)
-    crm("--project", root, "ingest", raw)
+    root = loaded_project(tmp_path_factory.mktemp("loaded"), 60, 4)
     return root
 
 
