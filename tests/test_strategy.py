@@ -20,6 +20,7 @@ from crmlib.analyze import analysis
 from crmlib.collect import IngestOptions, Warehouse, ingest_dir
 from crmlib.collect.synthetic import write_sample
 from crmlib.collect.synthetic.response import true_incremental_revenue
+from crmlib.errors import ModelError
 from crmlib.periods import Period
 from crmlib.report.params import Params
 from crmlib.segment import segmentation
@@ -260,5 +261,6 @@ def test_a_short_order_line_history_with_guests_plans_by_the_rules(tmp_path, ord
         "rows"].sum()  # fmt: skip
     rules_only = PARAMS.strategy.model_copy(update={"min_campaigns": 100})
     stage = strategy(warehouse, END, rules_only, seed=PARAMS.seed, lifetime=PARAMS.analysis.lifetime_value)
-    assert stage.uplift is None and "100" in stage.uplift_note
+    with pytest.raises(ModelError, match="100"):  # the page's uplift section says why in one line
+        _ = stage.uplift
     assert set(stage.plan.members["ranked_by"]) == {"rule"}

@@ -11,16 +11,19 @@ ctx.md("seg.headline", n=ctx.number(1234), ...)   # a sentence of the catalogue,
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-from IPython.display import Markdown
+from IPython.display import Markdown, display
 
 from crmlib import catalogue
 from crmlib.collect.profile import load_warnings
 from crmlib.collect.warehouse import Warehouse
 from crmlib.engines import open_warehouse
+from crmlib.errors import NOT_POSSIBLE
 from crmlib.formats import (
     format_datetime,
     format_money,
@@ -46,6 +49,7 @@ class PeriodContext:
     params: Params
     period: Period
     warehouse: Warehouse
+    reasons: set[str] = field(default_factory=set, compare=False)  # the reasons a section gave on this page
 
     @property
     def language(self) -> str:
@@ -83,9 +87,15 @@ class PeriodContext:
         """The recommended action for a segment in the report language ("" for a segment of one's own)."""
         return segment_action(key, self.language) or ""
 
+    def label_of(self, prefix: str, value) -> str:
+        """A data value as the report names it: the label `<prefix><value>` when the catalogue has one, else the
+        value as the business named it (a campaign type "Type A", a channel "direct_mail")."""
+        key = f"{prefix}{value}"
+        return self.t(key) if catalogue.known(key) else str(value)
+
     def channels(self, keys: str) -> str:
         """Channel keys as the report names them: "email, whatsapp" -> "E-mail, WhatsApp"."""
-        return ", ".join(self.t(f"channel.{key.strip()}") for key in str(keys).split(",") if key.strip())
+        return ", ".join(self.label_of("channel.", key.strip()) for key in str(keys).split(",") if key.strip())
 
     def money(self, amount) -> str:
         """An amount in the business currency, e.g. "Rp1.234.567"."""
@@ -120,6 +130,24 @@ class PeriodContext:
         books = sorted((self.project_dir / "notebooks").glob("[0-9][0-9]_*.ipynb"))
         return [{"href": f"{b.stem}.html", "title": stage_title(b.stem, self.language)} for b in books
                 if not b.stem.startswith(SUMMARY_PREFIX)]  # fmt: skip
+
+    @contextmanager
+    def section(self, heading: str | None = None, level: int = 2) -> Iterator[None]:
+        """A part of the page: its heading (a label key), then what the block displays. When the data do not allow
+        it (a `MissingData` naming what to load, or a model the data are too few for), the part is one line saying
+        so, and the page goes on; a part without a heading leaves out a reason the page gave already.
+
+        with ctx.section("ana.churn"):
+            display(show(stage.churn, ...))
+        """
+        if heading:
+            display(self.heading(heading, level))
+        try:
+            yield
+        except NOT_POSSIBLE as why:
+            if heading or str(why) not in self.reasons:
+                display(self.note(str(why)))
+            self.reasons.add(str(why))
 
     def heading(self, key: str, level: int = 2) -> Markdown:
         """A markdown heading from the label `key`."""

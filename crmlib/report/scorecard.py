@@ -90,7 +90,7 @@ def campaign_table(results: pd.DataFrame, ctx) -> pd.io.formats.style.Styler:
     pct = ctx.percent
     shown = pd.DataFrame(
         {
-            ctx.t("campaign"): [ctx.t(f"campaign.{c}") for c in results["campaign"]],
+            ctx.t("campaign"): [ctx.label_of("campaign.", c) for c in results["campaign"]],
             ctx.t("channel"): [ctx.channels(c) for c in results["channel"]],
             ctx.t("start_date"): pd.to_datetime(results["start_date"]).dt.strftime("%d-%m").tolist(),
             ctx.t("recipients"): [ctx.number(v) for v in results["recipients"]],
@@ -112,7 +112,7 @@ def lift_table(results: pd.DataFrame, ctx) -> pd.io.formats.style.Styler:
     pct = ctx.percent
     shown = pd.DataFrame(
         {
-            ctx.t("campaign"): [ctx.t(f"campaign.{c}") for c in results["campaign"]],
+            ctx.t("campaign"): [ctx.label_of("campaign.", c) for c in results["campaign"]],
             ctx.t("order_rate"): [pct(v) for v in results["order_rate"]],
             ctx.t("control_order_rate"): ["–" if v != v else pct(v) for v in results["control_order_rate"]],
             ctx.t("incremental_conversion"): [interval_text(ctx, r.lift, r.lift_low, r.lift_high, pct)

@@ -134,7 +134,7 @@ def tiles(summary: Summary, ctx) -> HTML:
             "sparkline": sparkline(trends[row.kpi]) if row.kpi in trends else "",
         })  # fmt: skip
     actions = [
-        ctx.t("sum.action", campaign=ctx.t(f"campaign.{a.campaign}"), n=ctx.number(a.treated),
+        ctx.t("sum.action", campaign=ctx.label_of("campaign.", a.campaign), n=ctx.number(a.treated),
               channel=ctx.channels(a.channel), revenue=ctx.money(a.expected_revenue))
         for a in summary.actions.itertuples()
     ]  # fmt: skip

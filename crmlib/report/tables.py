@@ -71,10 +71,11 @@ def styled(frame: pd.DataFrame) -> pd.io.formats.style.Styler:
 
 
 def shown_as(ctx, how: str | Callable[[object], object]) -> Callable[[object], object]:
-    """How a value is shown: by a function, or as the label `<prefix><value>` (non-text values as they are)."""
+    """How a value is shown: by a function, or as the label `<prefix><value>` (`ctx.label_of`: the value itself
+    when the catalogue has no such label, as for a campaign type of the business's own); non-text as it is."""
     if callable(how):
         return how
-    return lambda value: ctx.t(f"{how}{value}") if isinstance(value, str) else value
+    return lambda value: ctx.label_of(how, value) if isinstance(value, str) else value
 
 
 def figures(values: pd.Series, ctx, prefix: str, *, percents=(), decimals=(), money=()) -> pd.io.formats.style.Styler:

@@ -49,6 +49,16 @@ TRIGGERS: dict[str, Trigger] = {
 }
 
 
+NEEDS: dict[str, tuple[str, ...]] = {
+    "cart_abandonment": ("events",),
+    "birthday": ("customers.birth_date",),
+    "cross_sell": ("transactions.category",),
+    "detractor_recovery": ("feedback|tickets",),
+    "referral_ask": ("feedback",),
+}
+"""The data (see `crmlib.collect.needs`) without which a play's trigger finds nobody."""
+
+
 def eligible(state: pd.DataFrame, rule: Rule, now: pd.Timestamp) -> pd.Series:
     """Whether each customer qualifies for the rule's campaign: its trigger and the rule's filters."""
     chosen = TRIGGERS[rule.campaign](state, rule, now).fillna(False).astype(bool)

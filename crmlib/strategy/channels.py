@@ -20,6 +20,13 @@ OPENED = {"email": ("email_open",), "whatsapp": ("whatsapp_read", "whatsapp_open
 CLICKED = {channel: (f"{channel}_click",) for channel in ("email", "whatsapp", "sms", "push")}
 CONSENT = {"email": "consent_email", "whatsapp": "consent_whatsapp", "sms": "consent_whatsapp"}
 """The customers column holding each channel's consent; push has none (installing the app is the consent)."""
+NEEDS = {
+    "email": ("customers.email", "customers.consent_email"),
+    "whatsapp": ("customers.phone", "customers.consent_whatsapp"),
+    "sms": ("customers.phone", "customers.consent_whatsapp"),
+    "push": ("events",),
+}
+"""The data (see `crmlib.collect.needs`) without which a channel reaches nobody."""
 
 
 def consent_group(channel: str) -> str:

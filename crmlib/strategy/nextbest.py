@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from crmlib.collect.needs import needs
 from crmlib.collect.warehouse import Warehouse
 from crmlib.periods import Period
 from crmlib.sql import run_sql
@@ -34,6 +35,7 @@ GROUP BY customer_id, category
 """
 
 
+@needs("transactions.category")
 def bought_categories(warehouse: Warehouse, until: pd.Timestamp) -> pd.DataFrame:
     """The distinct (customer_id, category) pairs of product lines sold before `until`, with the first and last
     time each was bought (so that any earlier cut-off is a filter, not another scan)."""
@@ -148,3 +150,21 @@ def hit_rate(bought: pd.DataFrame, period: Period, months: int = 3, k: int = 3, 
         hits = [bool(set(p) & w) for p, w in zip(picks["recommended"].reindex(wanted.index), wanted, strict=True)]
         rows.append((method, len(hits), float(np.mean(hits)) if hits else float("nan")))
     return pd.DataFrame(rows, columns=["method", "customers", "hit_rate"])
+
+
+@dataclass(frozen=True)
+class NextBest:
+    """The co-purchase model of a period, each customer's first recommended category, and the model's check."""
+
+    model: CoPurchases
+    picks: pd.Series  # per customer_id: the best category they have not bought (None when there is none)
+    check: pd.DataFrame  # hit_rate: method, customers, hit_rate
+
+
+def next_best(warehouse: Warehouse, period: Period, k: int = 3, min_support: int = 20) -> NextBest:
+    """Fit the co-purchases on the categories bought up to `period`'s end and recommend; `MissingData` without
+    categories (see `bought_categories`)."""
+    bought = bought_categories(warehouse, period.end)
+    model = CoPurchases.fit(bought, min_support)
+    picks = model.recommend(bought, k)["recommended"].map(lambda chosen: chosen[0] if chosen else None)
+    return NextBest(model, picks, hit_rate(bought, period, k=k, min_support=min_support))

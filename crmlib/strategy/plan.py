@@ -20,8 +20,10 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from crmlib.collect.needs import left_out
 from crmlib.collect.warehouse import Warehouse
 from crmlib.periods import Period
+from crmlib.strategy import audiences, channels
 from crmlib.strategy.audiences import choose_channel, eligible
 from crmlib.strategy.channels import CHANNELS, SENT
 from crmlib.strategy.options import StrategyOptions
@@ -57,6 +59,15 @@ def past_contacts(warehouse: Warehouse, period: Period, days: int) -> pd.DataFra
         planned = sent.iloc[:0]
     both = pd.concat([sent, planned], ignore_index=True)
     return both.drop_duplicates(["customer_id", "campaign_id"])
+
+
+def plan_gaps(warehouse: Warehouse, options: StrategyOptions) -> str:
+    """The plays and channels of the playbook that the data loaded do not allow, in one line naming what to load
+    ("" when the data allow them all)."""
+    rules = sorted(options.playbook, key=lambda r: r.priority)
+    declared = {f"campaign.{r.campaign}": audiences.NEEDS.get(r.campaign, ()) for r in rules}
+    declared |= {f"channel.{c}": channels.NEEDS[c] for r in rules for c in r.channels}
+    return left_out(warehouse, declared)[1]
 
 
 def capped(contacts: pd.DataFrame, campaign: str, cap: int, cooldown_days: int, now: pd.Timestamp) -> pd.Index:
@@ -250,6 +261,11 @@ def _campaigns(members: pd.DataFrame, options: StrategyOptions, runs_in: Period)
                 "ranked_by": group["ranked_by"].iloc[0],
             }
         )
-    columns = ["campaign_id", "campaign", "channel", "start_date", "end_date", "audience", "treated", "control",
-               "control_share", "expected_revenue", "cost", "roi", "ranked_by"]  # fmt: skip
-    return pd.DataFrame(rows, columns=columns)
+    return pd.DataFrame(rows, columns=list(CAMPAIGN_TYPES)).astype(CAMPAIGN_TYPES)
+
+
+CAMPAIGN_TYPES = {"campaign_id": "str", "campaign": "str", "channel": "str", "start_date": "datetime64[us]",
+                  "end_date": "datetime64[us]", "audience": "int64", "treated": "int64", "control": "int64",
+                  "control_share": "float64", "expected_revenue": "float64", "cost": "float64", "roi": "float64",
+                  "ranked_by": "str"}  # fmt: skip
+"""The planned campaigns' columns and types (the same with no campaign planned: an empty plan is a typed table)."""

@@ -13,17 +13,18 @@ import pandas as pd
 
 from crmlib.analyze.options import LifetimeValueOptions
 from crmlib.analyze.stage import stored_models
-from crmlib.catalogue import t
+from crmlib.catalogue import current, t
 from crmlib.collect.warehouse import Warehouse, one_connection
-from crmlib.errors import WarehouseError
+from crmlib.errors import MissingData, ModelError, Part, WarehouseError, available, failed, outcome
+from crmlib.formats import month_name
 from crmlib.periods import Period
 from crmlib.segment.summary import rfm_summary
 from crmlib.strategy import uplift
 from crmlib.strategy.goals import Forecast, what_if
 from crmlib.strategy.lists import write_lists
-from crmlib.strategy.nextbest import CoPurchases, bought_categories, hit_rate
+from crmlib.strategy.nextbest import CoPurchases, next_best
 from crmlib.strategy.options import Goal, StrategyOptions
-from crmlib.strategy.plan import MEMBERS, Plan, make_plan, past_contacts
+from crmlib.strategy.plan import MEMBERS, Plan, make_plan, past_contacts, plan_gaps
 from crmlib.strategy.portfolio import portfolio
 from crmlib.strategy.state import customer_state
 
@@ -37,21 +38,30 @@ MEMBER_COLUMNS = ["customer_id", "campaign_id", "campaign", "channel", "group", 
 
 @dataclass
 class Strategy:
-    """A period's strategy: the customer state, next period's plan, the uplift model's check (None without enough
-    past campaigns, with `uplift_note` saying why), the next-best categories and their check, the portfolio and the
-    goals' what-if."""
+    """A period's strategy: the customer state, next period's plan (and what the data lack for some plays or
+    channels, `gaps`), the uplift model's check, the next-best categories and their check, the portfolio and the
+    goals' what-if. The uplift check and the categories are `Part`s: without the data for them, reading them
+    raises the reason."""
 
     period: Period
     state: pd.DataFrame
     plan: Plan
+    gaps: str  # the plays and channels the data do not allow, in one line ("" when none)
     modelled: list[str]
-    uplift: uplift.UpliftValidation | None
-    uplift_note: str
-    co_purchases: CoPurchases
-    next_best: pd.DataFrame  # method, customers, hit_rate
     portfolio: pd.DataFrame
-    goals: pd.DataFrame  # goal, kpi, months, change asked, lever, lever kpi, change needed, baseline, target, plan
     options: StrategyOptions
+    uplift: uplift.UpliftValidation = Part()
+    co_purchases: CoPurchases = Part()
+    next_best: pd.DataFrame = Part()  # method, customers, hit_rate
+    goals: pd.DataFrame = Part()  # goal, kpi, months, asked, lever, lever kpi, change needed, baseline, target, plan
+
+    @property
+    def planned(self) -> Plan:
+        """The plan; when it holds no campaign, a MissingData saying so and what the data lack, if anything."""
+        if self.plan.campaigns.empty:
+            next_month = month_name(self.plan.period, current())
+            raise MissingData(" ".join(filter(None, [t("strat.no_plan", next=next_month), self.gaps])))
+        return self.plan
 
     @property
     def expected_revenue(self) -> float:
@@ -83,12 +93,8 @@ class Strategy:
 
     def audience(self, by: str = "segment") -> pd.DataFrame:
         """Planned contacts (treated and control) by campaign and `by` (segment, channel, tier or churn_risk)."""
-        members = self.plan.members
-        return (
-            pd.crosstab(members["campaign"], members[by].fillna(t("strat.no_segment")))
-            if len(members)
-            else pd.DataFrame()
-        )
+        members = self.planned.members
+        return pd.crosstab(members["campaign"], members[by].fillna(t("strat.no_segment")))
 
     def top_actions(self, n: int = 3) -> pd.DataFrame:
         """The campaigns with the most expected net revenue: campaign, treated, channel, expected_revenue, cost, roi."""
@@ -99,7 +105,8 @@ class Strategy:
         `strategy_goals` for the period."""
         warehouse.write_result(MEMBERS, self.period, self.plan.members[MEMBER_COLUMNS])
         warehouse.write_result(CAMPAIGNS, self.period, self.plan.campaigns)
-        warehouse.write_result(GOALS, self.period, self.goals)
+        if available(self, "goals"):
+            warehouse.write_result(GOALS, self.period, self.goals)
 
     def write_lists(self, warehouse: Warehouse, lists_dir: str | Path) -> pd.DataFrame:
         """The target lists into `lists_dir/<period>/`; returns the manifest (file, campaign_id, channel, rows)."""
@@ -130,41 +137,41 @@ def strategy(
     """Plan the period after `period` from the results its segmentation and analysis stored."""
     options, lifetime = options or StrategyOptions(), lifetime or LifetimeValueOptions()
     state = customer_state(warehouse, period, options, lifetime.months)
-    bought = bought_categories(warehouse, period.end)
-    co_purchases = CoPurchases.fit(bought, options.min_support)
-    picks = co_purchases.recommend(bought, options.recommendations)
-    state["recommended_category"] = picks["recommended"].str[0].reindex(state.index)
+    categories = outcome(next_best, warehouse, period, options.recommendations, options.min_support)
+    state["recommended_category"] = categories.picks.reindex(state.index) if not failed(categories) else None
     history = uplift.campaign_history(warehouse, period)
     modelled = uplift.modelled_types(history, options.min_campaigns)
-    model, check, note, features = None, None, t("strategy.no_history", n=options.min_campaigns), None
+    model, check, features = None, ModelError(t("strategy.no_history", n=options.min_campaigns)), None
     if modelled:
         model = uplift.UpliftModel().fit(history[uplift.FEATURES], history["treated"], history["bought"])
         points = pd.DataFrame({"customer_id": state.index, "campaign_id": "next", "t0": period.end})
         features = uplift.features_at(warehouse, points).set_index("customer_id").drop(columns="campaign_id")
-        check, note = _validated(history)
+        check = outcome(_validated, history)
     contacts = past_contacts(warehouse, period, max(r.cooldown_days for r in options.playbook))
     plan = make_plan(state, options, period, seed, contacts, model, modelled, features)
+    goals = outcome(_goals, warehouse, period, options, lifetime, plan)
+    return Strategy(
+        period, state, plan, plan_gaps(warehouse, options), modelled, portfolio(state, options.tiers), options,
+        uplift=check, co_purchases=categories if failed(categories) else categories.model,
+        next_best=categories if failed(categories) else categories.check, goals=goals,
+    )  # fmt: skip
+
+
+def _goals(warehouse: Warehouse, period: Period, options: StrategyOptions, lifetime: LifetimeValueOptions,
+           plan: Plan) -> pd.DataFrame:  # fmt: skip
+    """Each goal's what-if against the revenue the stored models forecast, with the plan's expected net."""
     purchases, spend = stored_models(warehouse, period)
     summary = rfm_summary(warehouse, period.last_day, freq=lifetime.freq)
     forecast = Forecast.at(warehouse, period, purchases, spend, summary, lifetime.freq)
-    goals = pd.concat(
-        [
-            what_if(forecast, goal).assign(
-                goal=i, goal_kpi=goal.kpi, months=goal.months, asked=goal.change,
-                plan=float(plan.campaigns["expected_revenue"].sum() - plan.campaigns["cost"].sum()),
-            )
-            for i, goal in enumerate(options.goals)
-        ],
-        ignore_index=True,
-    )  # fmt: skip
-    next_best = hit_rate(bought, period, k=options.recommendations, min_support=options.min_support)
-    return Strategy(period, state, plan, modelled, check, note, co_purchases, next_best,
-                    portfolio(state, options.tiers), goals, options)  # fmt: skip
+    net = float(plan.campaigns["expected_revenue"].sum() - plan.campaigns["cost"].sum())
+    frames = [what_if(forecast, goal).assign(goal=i, goal_kpi=goal.kpi, months=goal.months, asked=goal.change,
+                                             plan=net) for i, goal in enumerate(options.goals)]  # fmt: skip
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
-def _validated(history: pd.DataFrame) -> tuple[uplift.UpliftValidation | None, str]:
-    """The uplift check on held-out later campaigns, or why there is none."""
+def _validated(history: pd.DataFrame) -> uplift.UpliftValidation:
+    """The uplift check on held-out later campaigns; a ModelError saying why there is none."""
     campaigns = history["campaign_id"].nunique()
     if campaigns < 4 or history["treated"].all() or not history["treated"].any():
-        return None, t("strategy.too_few_to_check", n=campaigns)
-    return uplift.validate(history), ""
+        raise ModelError(t("strategy.too_few_to_check", n=campaigns))
+    return uplift.validate(history)
