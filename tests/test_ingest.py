@@ -33,24 +33,22 @@ def quarantine(warehouse, table):
 def test_mixed_errors_are_quarantined_with_reasons_and_nothing_is_lost(warehouse):
     report = ingest("mixed_errors", warehouse)
     assert report.counts == {
-        "customers": {"rows": 8, "loaded": 3, "guest": 0, "quarantined": 5},
-        "transactions": {"rows": 12, "loaded": 3, "guest": 1, "quarantined": 8},
+        "customers": {"rows": 8, "loaded": 4, "guest": 0, "quarantined": 4},
+        "transactions": {"rows": 12, "loaded": 6, "guest": 1, "quarantined": 5},
     }
 
     customers = quarantine(warehouse, "customers")
     reasons = dict(zip(customers["row_number"], customers["reason"]))
     assert reasons[4] == "duplicate customer_id 'C002' (first seen at row 3)"
     assert "signup_date 'kemarin' is not a date and time" in reasons[5]
-    assert "birth_date '1985-13-40' is not a date" in reasons[5]
+    assert "birth_date '1985-13-40' is not a date" in reasons[5]  # a quarantined record lists every problem
     assert customers.set_index("row_number").loc[5, "column_name"] == "signup_date, birth_date"
-    assert customers["check_name"].tolist() == ["duplicate", "unparsable", "missing", "unparsable", "future"]
+    assert customers["check_name"].tolist() == ["duplicate", "unparsable", "missing", "future"]
     assert reasons[6] == "customer_id is required but missing"
-    assert "consent_email 'mungkin' is not a yes/no value" in reasons[7]
     assert "signup_date 2099-01-01 00:00:00 is in the future" in reasons[8]
 
     tx = quarantine(warehouse, "transactions")
     reasons = dict(zip(tx["row_number"], tx["reason"]))
-    assert reasons[5].startswith("customer_id 'C999' is not in customers")
     assert "in the future" in reasons[6]
     assert "amount 'seratus ribu' is not a number" in reasons[7]
     both = (
@@ -59,19 +57,8 @@ def test_mixed_errors_are_quarantined_with_reasons_and_nothing_is_lost(warehouse
     )
     assert reasons[2] == reasons[8] == both
     assert 9 not in reasons  # T007 has no customer: a guest sale, loaded
-    assert "quantity '1.5' is not a whole number" in reasons[10]
-    assert reasons[11] == "kind 'return' must be one of sale, refund"
-    assert reasons[13].startswith("customer_id 'C003' is not in customers")  # C003 itself was quarantined
-    assert tx["check_name"].tolist() == [
-        "conflict",
-        "unknown_customer",
-        "future",
-        "unparsable",
-        "conflict",
-        "unparsable",
-        "rule",
-        "unknown_customer",
-    ]
+    assert reasons[11] == "kind 'return' must be one of sale, refund"  # a sale or a refund? the row must say
+    assert tx["check_name"].tolist() == ["conflict", "future", "unparsable", "conflict", "rule"]
     record = json.loads(tx.set_index("row_number").loc[7, "record"])
     assert record == {
         "transaction_id": "T006",
@@ -84,19 +71,47 @@ def test_mixed_errors_are_quarantined_with_reasons_and_nothing_is_lost(warehouse
     }
     assert set(tx["source"]) == {str(CORPUS / "mixed_errors" / "transactions.csv")}
 
-    loaded = warehouse.query("SELECT transaction_id, customer_id, amount, kind FROM transactions ORDER BY 1")
+    loaded = warehouse.query("SELECT transaction_id, customer_id, amount, quantity, kind FROM transactions ORDER BY 1")
     assert loaded.astype(object).where(loaded.notna(), None).values.tolist() == [
-        ["T002", "C001", 50000.0, "sale"],
-        ["T003", "C002", -25000.0, "refund"],
-        ["T007", None, 100000.0, "sale"],
-        ["T010", "C006", -75000.0, "refund"],
+        ["T002", "C001", 50000.0, 2, "sale"],
+        ["T003", "C002", -25000.0, 1, "refund"],
+        ["T004", "C999", 100000.0, 1, "sale"],  # a customer the customers file lacks: loaded, not lost
+        ["T007", None, 100000.0, 1, "sale"],
+        ["T008", "C006", 100000.0, None, "sale"],  # quantity '1.5' is optional: stored as missing
+        ["T010", "C006", -75000.0, 1, "refund"],
+        ["T011", "C003", 10000.0, 1, "sale"],  # C003's own row was quarantined: a customer without a profile
     ]
-    consent = warehouse.query("SELECT customer_id, consent_email, consent_whatsapp FROM customers ORDER BY 1")
+    consent = warehouse.query(
+        "SELECT customer_id, consent_email, consent_whatsapp, profile_source IS NOT NULL AS profiled FROM customers "
+        "ORDER BY 1"
+    )
     assert consent.astype(object).where(consent.notna(), None).values.tolist() == [
-        ["C001", True, False],
-        ["C002", True, False],
-        ["C006", None, None],
+        ["C001", True, False, True],
+        ["C002", True, False, True],
+        ["C003", None, None, False],
+        ["C004", None, True, True],  # consent_email 'mungkin': no consent, the customer kept
+        ["C006", None, None, True],
+        ["C999", None, None, False],
     ]
+    cleared = warehouse.query("SELECT table_name, row_number, column_name, check_name, reason FROM cleared ORDER BY 1")
+    assert cleared.iloc[:, :4].values.tolist() == [
+        ["customers", 7, "consent_email", "unparsable"],
+        ["transactions", 10, "quantity", "unparsable"],
+    ]
+    assert cleared["reason"][0].startswith("consent_email 'mungkin' is not a yes/no value")
+    assert cleared["reason"][1].startswith("quantity '1.5' is not a whole number")
+    assert any("2 customers that other tables name have no row" in n for n in report.notes), report.notes
+    assert any("1 optional values" in n and "quantity 1" in n for n in report.notes), report.notes
+
+
+def test_customers_the_profiles_lack_are_quarantined_when_the_parameters_say_so(warehouse):
+    report = ingest("mixed_errors", warehouse, unknown_customers="quarantine")
+    assert report.counts["transactions"] == {"rows": 12, "loaded": 4, "guest": 1, "quarantined": 7}
+    tx = quarantine(warehouse, "transactions")
+    reasons = dict(zip(tx["row_number"], tx["reason"]))
+    assert reasons[5].startswith("customer_id 'C999' is not in customers")
+    assert reasons[13].startswith("customer_id 'C003' is not in customers")  # C003 itself was quarantined
+    assert warehouse.query("SELECT count(*) AS n FROM customers WHERE profile_source IS NULL")["n"][0] == 0
 
 
 def test_reingesting_the_same_files_leaves_the_warehouse_as_it_was(warehouse):
@@ -137,9 +152,15 @@ def test_customers_loaded_earlier_are_kept_and_checked_against(tmp_path, warehou
     (only_tx / "transactions.csv").write_text(
         "transaction_id,customer_id,ts,amount\nX1,C001,2025-03-01,5\nX2,C404,2025-03-01,5\n"
     )
-    report = ingest_dir(only_tx, warehouse, now=NOW, replace=True)  # 2 rows replace 4: on purpose
+    report = ingest_dir(only_tx, warehouse, now=NOW, replace=True)  # 2 rows replace 7: on purpose
+    assert report.counts["transactions"] == {"rows": 2, "loaded": 2, "guest": 0, "quarantined": 0}
+    customers = warehouse.query("SELECT customer_id, profile_source IS NOT NULL AS p FROM customers ORDER BY 1")
+    assert customers.values.tolist() == [  # the profile data was not replaced; only C404 is new, without a profile
+        ["C001", True], ["C002", True], ["C004", True], ["C006", True], ["C404", False]]  # fmt: skip
+    checked = IngestOptions(unknown_customers="quarantine")
+    report = ingest_dir(only_tx, warehouse, checked, now=NOW, replace=True)
     assert report.counts["transactions"] == {"rows": 2, "loaded": 1, "guest": 0, "quarantined": 1}
-    assert len(warehouse.query("SELECT * FROM customers")) == 3  # the profile data was not replaced
+    assert len(warehouse.query("SELECT * FROM customers")) == 4
 
 
 def test_malformed_records_are_quarantined_not_dropped(warehouse):
@@ -290,16 +311,19 @@ def test_calls_with_a_bad_direction_are_quarantined_and_good_ones_load(tmp_path,
         "P4,2025-02-02 09:30,outbound,C404,true,200,260,sales,sale,,O2\n"
     )
     report = ingest_dir(tmp_path, warehouse, now=NOW)
-    assert report.counts["calls"] == {"rows": 4, "loaded": 2, "guest": 0, "quarantined": 2}
+    assert report.counts["calls"] == {"rows": 4, "loaded": 3, "guest": 0, "quarantined": 1}
     q = quarantine(warehouse, "calls").set_index("row_number")
     assert q.loc[3, "reason"] == "direction 'sideways' must be one of inbound, outbound"
     assert q.loc[3, "check_name"] == "rule" and q.loc[3, "column_name"] == "direction"
-    assert q.loc[5, "check_name"] == "unknown_customer"
     loaded = warehouse.query("SELECT call_id, customer_id, answered, handling_s FROM calls ORDER BY 1")
     assert loaded.astype(object).where(loaded.notna(), None).values.tolist() == [
         ["P1", "C1", True, 420.0],
         ["P3", None, False, 30.0],
+        ["P4", "C404", True, 260.0],  # a caller the customers file lacks: a customer without a profile
     ]
+    report = ingest_dir(tmp_path, warehouse, IngestOptions(unknown_customers="quarantine"), now=NOW, replace=True)
+    assert report.counts["calls"] == {"rows": 4, "loaded": 2, "guest": 0, "quarantined": 2}
+    assert quarantine(warehouse, "calls").set_index("row_number").loc[5, "check_name"] == "unknown_customer"
 
 
 def _customers_csv(tmp_path, lines: list[str]) -> Path:
@@ -426,15 +450,20 @@ def test_a_zip_holding_two_files_is_one_line_naming_it(tmp_path, warehouse):
         ingest_dir(tmp_path, warehouse, now=NOW)
 
 
-def test_reloading_customers_without_some_that_transactions_name_is_refused(tmp_path, warehouse):
+def test_reloading_customers_without_some_that_transactions_name(tmp_path, warehouse):
+    """By default C2 stays a customer, without a profile; with unknown_customers: quarantine the load is refused."""
     first, again = tmp_path / "first", tmp_path / "again"
     first.mkdir()
     again.mkdir()
     people = "customer_id,signup_date\n" + "".join(f"C{i},2025-01-01\n" for i in range(1, 11))
     (first / "customers.csv").write_text(people, encoding="utf-8")
     (first / "transactions.csv").write_text(TRANSACTIONS, encoding="utf-8")
-    ingest_dir(first, warehouse, now=NOW)
+    checked = IngestOptions(unknown_customers="quarantine")
+    ingest_dir(first, warehouse, checked, now=NOW)
     (again / "customers.csv").write_text(people.replace("C2,2025-01-01\n", ""), encoding="utf-8")
     with pytest.raises(SourceError, match=r"transactions.*C2"):
-        ingest_dir(again, warehouse, now=NOW)
+        ingest_dir(again, warehouse, checked, now=NOW)
     assert warehouse.query("SELECT count(*) AS n FROM customers")["n"][0] == 10  # the load changed nothing
+    ingest_dir(again, warehouse, now=NOW)
+    unprofiled = warehouse.query("SELECT customer_id FROM customers WHERE profile_source IS NULL")["customer_id"]
+    assert unprofiled.tolist() == ["C2"]

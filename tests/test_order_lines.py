@@ -241,7 +241,7 @@ def test_every_load_reconciles_in_rows_and_money_per_month(tmp_path):
         + "1005,Z,2025-04-05 12:00,2,30000,FSH-4,Fashion\n"  # unknown customer: quarantined with its money
         + "1006,A,kemarin,1,5000,FSH-4,Fashion\n"
     )  # unreadable time: no month
-    warehouse, report = load(tmp_path, text)
+    warehouse, report = load(tmp_path, text, unknown_customers="quarantine")
     balance = profile.reconciliation(warehouse).set_index("month")
     march, april = balance.loc[pd.Timestamp("2025-03-01")], balance.loc[pd.Timestamp("2025-04-01")]
     assert (march["source_rows"], march["loaded_rows"], march["source_amount"]) == (4, 4, 204000.0)
@@ -260,14 +260,14 @@ def test_every_load_reconciles_in_rows_and_money_per_month(tmp_path):
 
 def test_a_load_that_quarantines_too_much_warns(tmp_path):
     text = LINES + "1005,Z,2025-04-05 12:00,2,30000,FSH-4,Fashion\n"
-    _, report = load(tmp_path, text)
+    _, report = load(tmp_path, text, unknown_customers="quarantine")
     assert report.warnings == [
         "transactions: 1 of 5 rows (20.0%) and 60,000.00 of 264,000.00 in money (22.7%) were quarantined, more than "
         "ingest.max_quarantine_share = 5%; the figures of this period leave them out (see the quarantine table for "
         "the reasons)"
     ]
     (tmp_path / "again").mkdir()
-    _, quiet = load(tmp_path / "again", text, max_quarantine_share=0.25)
+    _, quiet = load(tmp_path / "again", text, max_quarantine_share=0.25, unknown_customers="quarantine")
     assert quiet.warnings == []
 
 
@@ -310,7 +310,7 @@ def test_every_page_of_the_period_warns_when_a_load_quarantined_too_much(tmp_pat
 
     (tmp_path / "params").mkdir()
     (tmp_path / "params" / "default.yaml").write_text("language: en\nwarehouse: w.duckdb\n")
-    load(tmp_path, LINES + "1005,Z,2025-04-05 12:00,2,30000,FSH-4,Fashion\n")  # 20% of rows, 23% of money
+    load(tmp_path, LINES + "1005,Z,2025-04-05 12:00,2,30000,FSH-4,Fashion\n", unknown_customers="quarantine")
     title = open_period("2025-03", tmp_path).title("stage.segmentation").data
     assert title.startswith("# Customer Segmentation · March 2025")
     assert (

@@ -2,8 +2,8 @@
 
 >>> TABLES["transactions"].required
 ('transaction_id', 'customer_id', 'ts', 'amount')
->>> [c.name for c in TABLES["transactions"].derived]
-['is_product']
+>>> [c.name for c in TABLES["transactions"].derived], [c.name for c in TABLES["customers"].derived]
+(['is_product'], ['profile_source'])
 >>> sorted(TABLES) == sorted(TABLE_ORDER)
 True
 """
@@ -36,6 +36,7 @@ class Col:
     check: pa.Check | None = None
     not_future: bool = False  # a time that cannot lie after the moment of loading
     nullable: bool | None = None  # a required column whose values may be missing (None: not when required)
+    decisive: bool = False  # optional, but what the row means hangs on it: an unreadable value quarantines the row
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,12 @@ class Table:
     @property
     def names(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns)
+
+    @property
+    def keeps_row(self) -> tuple[str, ...]:
+        """The columns whose unreadable value quarantines the row: the required ones and the decisive ones (an
+        unreadable optional value is stored as missing instead)."""
+        return tuple(c.name for c in self.columns if c.required or c.decisive)
 
     @property
     def stored(self) -> tuple[Col, ...]:
@@ -119,6 +126,8 @@ TABLES: dict[str, Table] = {
                 Col("consent_whatsapp", "bool"),
             ),
             customer_link=False,
+            # the source a customer's profile row came from; missing for a customer only other tables name
+            derived=(Col("profile_source"),),
         ),
         Table(
             "campaigns",
@@ -151,7 +160,7 @@ TABLES: dict[str, Table] = {
                 Col("product_id"),
                 Col("channel"),
                 Col("campaign_id"),
-                Col("kind", check=_one_of("sale", "refund")),
+                Col("kind", check=_one_of("sale", "refund"), decisive=True),  # a sale or a refund of its amount
             ),
             derived=(Col("is_product", "bool"),),
         ),

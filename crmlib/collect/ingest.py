@@ -26,12 +26,11 @@ from crmlib.collect.options import IngestOptions
 from crmlib.collect.partitions import Spill
 from crmlib.collect.reconcile import RECONCILIATION_COLUMNS, load_warnings, reconciliation
 from crmlib.collect.sources import SAMPLE_MARKER, RawTable, Source, find_sources, open_file, read_database, whole
-from crmlib.collect.validate import QUARANTINE_COLUMNS, Checked, check
-from crmlib.collect.warehouse import LOADS_COLUMNS, Warehouse
+from crmlib.collect.validate import CLEARED_COLUMNS, QUARANTINE_COLUMNS, Checked, check
+from crmlib.collect.warehouse import DERIVED, LOADS_COLUMNS, Warehouse, main_time_column
 from crmlib.errors import SourceError
 from crmlib.formats import format_percent
 
-DERIVED = "derived from transactions"
 PART_BYTES = 24 << 20  # about this much of a file per part checked in memory (some 300,000 records)
 
 
@@ -98,6 +97,7 @@ class TableLoad:
     orders: int = 0
     spread_orders: int = 0
     balances: list[pd.DataFrame] = field(default_factory=list)
+    cleared: dict[str, int] = field(default_factory=dict)  # per column: optional values stored as missing
 
     @property
     def counts(self) -> dict[str, int]:
@@ -112,6 +112,8 @@ class TableLoad:
         self.orders += result.orders
         self.spread_orders += result.spread_orders
         self.balances.append(reconciliation({self.table: result}))
+        for column, n in result.cleared["column_name"].value_counts().items():
+            self.cleared[column] = self.cleared.get(column, 0) + int(n)
 
 
 def ingest_sources(
@@ -128,16 +130,19 @@ def ingest_sources(
     loads: dict[str, TableLoad] = {}
     with warehouse.reserved(), warehouse.transaction(options.memory_limit) as con:
         before = dict(con.execute("SELECT table_name, source FROM loads").fetchall())
-        known = _customers_of_record(con) if "customers" not in by_table else None
+        checked = options.unknown_customers == "quarantine"
+        known = _customers_of_record(con) if checked and "customers" not in by_table else None
         for table in (t for t in TABLE_ORDER if t in by_table):
-            held = (con.execute(f'SELECT count(*) FROM "{table}"').fetchone() or (0,))[0]
+            held = _count(con, f'SELECT count(*) FROM "{table}"' + (HAS_PROFILE if table == "customers" else ""))
             con.execute(f'DELETE FROM "{table}"')
             loads[table] = _load(by_table[table], con, options, now, known)
             if not replace:
                 _refuse_shrinking(loads[table], held, before.get(table), options)
             if table == "customers":
+                con.execute("UPDATE customers SET profile_source = ?", [loads[table].source])
+            if table == "customers" and checked:
                 known = pd.Index(con.execute("SELECT customer_id FROM customers").df()["customer_id"])
-        if "customers" in loads:
+        if "customers" in loads and checked:
             _refuse_orphans(con, loads["customers"].source, [t for t in REFERRING if t not in loads])
         balance = _balance(loads)
         report = IngestReport(
@@ -145,17 +150,18 @@ def ingest_sources(
             money=_money(balance),
             warnings=load_warnings(balance, options.max_quarantine_share),
         )
-        derived = "customers" not in loads and "transactions" in loads and known is None
-        if derived:
-            con.execute("DELETE FROM quarantine WHERE table_name = 'customers'")
-            con.execute("DELETE FROM customers")
-            con.execute(DERIVE_CUSTOMERS_SQL)
-            n = (con.execute("SELECT count(*) FROM customers").fetchone() or (0,))[0]
-            report.notes.append(t("note.ingest.derived", n=n))
         if "transactions" in loads:
             report.notes += _order_notes(loads["transactions"])
             con.execute("DELETE FROM orders")
             con.execute(BUILD_ORDERS_SQL)
+        unprofiled = _derive_customers(con) if loads else 0
+        profiles = _count(con, "SELECT count(*) FROM customers" + HAS_PROFILE)
+        derived = unprofiled > 0 and not profiles
+        if derived:
+            report.notes.append(t("note.ingest.derived", n=unprofiled))
+        elif unprofiled and loads:
+            report.notes.append(t("note.ingest.unprofiled", n=unprofiled, profiles=profiles))
+            report.warnings += _unprofiled_warning(con, options.max_unprofiled_share)
         for load in loads.values():
             if load.first.ignored_columns:
                 report.notes.append(t("note.ingest.ignored_columns", source=load.source,
@@ -166,10 +172,14 @@ def ingest_sources(
             if load.first.computed:
                 report.notes.append(t("note.ingest.computed", source=load.source,
                                       columns=", ".join(load.first.computed)))  # fmt: skip
+            if load.cleared:
+                columns = ", ".join(f"{c} {n}" for c, n in sorted(load.cleared.items()))
+                report.notes.append(t("note.ingest.cleared", source=load.source, n=sum(load.cleared.values()),
+                                      columns=columns))  # fmt: skip
         names = list(loads) + (["customers"] if derived else [])
         for bookkeeping in ("loads", "reconciliation"):
             con.execute(f"DELETE FROM {bookkeeping} WHERE table_name IN (SELECT unnest(?))", [names])
-        for bookkeeping, rows in (("loads", _loads(loads, derived_rows=n if derived else None, now=now)),
+        for bookkeeping, rows in (("loads", _loads(loads, derived_rows=unprofiled if derived else None, now=now)),
                                   ("reconciliation", balance)):  # fmt: skip
             if len(rows):
                 con.register("incoming", rows)
@@ -178,12 +188,40 @@ def ingest_sources(
     return report
 
 
-DERIVE_CUSTOMERS_SQL = """INSERT INTO customers (customer_id, signup_date)
-SELECT customer_id, min(ts) FROM transactions WHERE customer_id IS NOT NULL GROUP BY customer_id ORDER BY customer_id"""
-
-
 REFERRING = [name for name in TABLE_ORDER if name != "customers" and "customer_id" in TABLES[name].names]
 """The tables whose rows name a customer, checked against the customers when those are loaded."""
+NAMED_SQL = " UNION ALL ".join(
+    f'SELECT customer_id, "{main_time_column(name)}" AS seen FROM "{name}"' for name in REFERRING
+)
+"""Every customer a row names, with the row's time."""
+
+
+HAS_PROFILE = " WHERE profile_source IS NOT NULL"  # the customers a source gave (not derived)
+
+
+def _derive_customers(con) -> int:
+    """Customers without a profile row: every customer that rows of the other tables name and no customers source
+    holds, first seen (signup_date) at their earliest row. Made anew at each load; returns how many there are."""
+    con.execute("DELETE FROM customers WHERE profile_source IS NULL")
+    con.execute(f"""INSERT INTO customers (customer_id, signup_date)
+        SELECT customer_id, min(seen) FROM ({NAMED_SQL}) WHERE customer_id IS NOT NULL
+          AND customer_id NOT IN (SELECT customer_id FROM customers) GROUP BY customer_id ORDER BY customer_id""")
+    return _count(con, "SELECT count(*) FROM customers WHERE profile_source IS NULL")
+
+
+def _count(con, sql: str) -> int:
+    return int((con.execute(sql).fetchone() or (0,))[0])
+
+
+def _unprofiled_warning(con, limit: float) -> list[str]:
+    """A warning when the customers without a profile row bought more than `limit` of the net revenue."""
+    share = con.execute("""SELECT sum(amount) FILTER (WHERE customer_id IN
+            (SELECT customer_id FROM customers WHERE profile_source IS NULL)) / nullif(sum(amount), 0)
+        FROM orders WHERE customer_id IS NOT NULL""").fetchone()
+    if not share or share[0] is None or share[0] <= limit:
+        return []
+    return [t("warning.load.unprofiled", share=format_percent(share[0], current()),
+              limit=format_percent(limit, current(), 0))]  # fmt: skip
 
 
 def _refuse_orphans(con, source: str, tables: list[str]) -> None:
@@ -205,6 +243,7 @@ def _load(source: Source, con, options: IngestOptions, now: pd.Timestamp, known:
     table = source.table
     spec = TABLES[table]
     con.execute(f"DELETE FROM quarantine WHERE table_name = '{table}'")
+    con.execute(f"DELETE FROM cleared WHERE table_name = '{table}'")
     with tempfile.TemporaryDirectory(prefix=f"crm-{table}-", dir=options.spill_dir) as name:
         folder = Path(name)
         load = None
@@ -214,13 +253,15 @@ def _load(source: Source, con, options: IngestOptions, now: pd.Timestamp, known:
             load.add(result)
             _write(result.loaded, STORED_SCHEMAS[table], folder / "checked" / f"{n:06d}.parquet")
             _write(result.quarantine, QUARANTINE_SCHEMA, folder / "quarantine" / f"{n:06d}.parquet")
+            _write(result.cleared, CLEARED_SCHEMA, folder / "cleared" / f"{n:06d}.parquet")
         if any((folder / "checked").glob("*.parquet")):
             names = ", ".join(f'"{c.name}"' for c in spec.stored)
             con.execute(f'INSERT INTO "{table}" ({names}) SELECT {names} FROM read_parquet(?)',
                         [str(folder / "checked" / "*.parquet")])  # fmt: skip
-        if any((folder / "quarantine").glob("*.parquet")):
-            con.execute("INSERT INTO quarantine BY NAME SELECT * FROM read_parquet(?) ORDER BY row_number",
-                        [str(folder / "quarantine" / "*.parquet")])  # fmt: skip
+        for bookkeeping in ("quarantine", "cleared"):
+            if any((folder / bookkeeping).glob("*.parquet")):
+                con.execute(f"INSERT INTO {bookkeeping} BY NAME SELECT * FROM read_parquet(?) ORDER BY row_number",
+                            [str(folder / bookkeeping / "*.parquet")])  # fmt: skip
     assert load is not None, "every source gives at least one chunk"
     return load
 
@@ -229,6 +270,7 @@ _ARROW = {"str": pa.string(), "ts": pa.timestamp("us"), "date": pa.timestamp("us
           "int": pa.int64(), "bool": pa.bool_()}  # fmt: skip
 STORED_SCHEMAS = {name: pa.schema([(c.name, _ARROW[c.kind]) for c in spec.stored]) for name, spec in TABLES.items()}
 QUARANTINE_SCHEMA = pa.schema([(c, pa.int64() if c == "row_number" else pa.string()) for c in QUARANTINE_COLUMNS])
+CLEARED_SCHEMA = pa.schema([(c, pa.int64() if c == "row_number" else pa.string()) for c in CLEARED_COLUMNS])
 
 
 def _write(frame: pd.DataFrame, schema: pa.Schema, path: Path) -> None:
@@ -345,10 +387,8 @@ def _money(balance: pd.DataFrame) -> dict[str, dict[str, float]]:
 
 def _customers_of_record(con) -> pd.Index | None:
     """The customers loaded earlier from a real source, if any (None when they were derived or never loaded)."""
-    loads = con.execute("SELECT source FROM loads WHERE table_name = 'customers'").fetchall()
-    if not loads or loads[0][0] == DERIVED:
-        return None
-    return pd.Index(con.execute("SELECT customer_id FROM customers").df()["customer_id"])
+    known = con.execute("SELECT customer_id FROM customers" + HAS_PROFILE).df()["customer_id"]
+    return pd.Index(known) if len(known) else None
 
 
 def _loads(loads: dict[str, TableLoad], derived_rows: int | None, now: pd.Timestamp) -> pd.DataFrame:

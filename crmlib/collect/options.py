@@ -46,6 +46,11 @@ class IngestOptions(BaseModel):
     "quantity * unit_price - coalesce(discount, 0)"}}: arithmetic on the row's own columns only."""
     guests: Literal["load", "quarantine"] = "load"
     """A sale without a customer_id: "load" it as a guest sale (revenue, not a customer) or "quarantine" it."""
+    unknown_customers: Literal["load", "quarantine"] = "load"
+    """A row naming a customer the customers source lacks (a profile file covering part of the buyers): "load" it,
+    the customer derived without a profile (as with no customers source at all), or "quarantine" it."""
+    max_unprofiled_share: float = Field(0.5, ge=0, le=1)
+    """A load whose customers without a profile row bought more than this share of the revenue warns."""
     cancellation_prefix: str | None = None
     """A transaction_id starting with this (e.g. "C") is a cancelled order: a refund of that customer."""
     non_product_codes: list[str] = ["POST", "POSTAGE", "SHIPPING", "ONGKIR", "FEE"]

@@ -1,5 +1,7 @@
 """Checking records against the contract: each record is loaded (typed), loaded as a guest sale, or quarantined
-with its reason.
+with its reason. Only a required value (or a decisive one: a transaction's kind) quarantines a record; an optional
+value that cannot be read, breaks its rule or lies in the future is stored as missing and recorded in `cleared`
+with its row and reason, unless the record is quarantined anyway (then its reason lists it too).
 
 The order of checks: values parse into their kinds; the pandera schema's rules (required values, ranges,
 allowed values); times not in the future; then, for order lines, exact duplicates (a row equal to an earlier one in
@@ -27,6 +29,7 @@ from crmlib.collect.parsing import PARSERS, tidy_ids
 from crmlib.collect.sources import RawTable
 
 QUARANTINE_COLUMNS = ["table_name", "source", "row_number", "column_name", "check_name", "reason", "reasons", "record"]
+CLEARED_COLUMNS = ["table_name", "source", "row_number", "column_name", "check_name", "reason", "reasons"]
 # check_name values, one per kind of problem (a record with several problems lists each once)
 CHECKS = ("malformed", "unparsable", "missing", "rule", "future", "conflict", "unknown_customer", "duplicate")
 OUTCOMES = ("loaded", "guest", "quarantined")
@@ -46,6 +49,7 @@ class Checked:
     orders: int = 0
     spread_orders: int = 0  # orders whose lines were stamped at different times
     outcomes: pd.DataFrame = field(default_factory=pd.DataFrame)
+    cleared: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=CLEARED_COLUMNS))
 
     @property
     def counts(self) -> dict[str, int]:
@@ -68,6 +72,9 @@ def check(raw: RawTable, options: IngestOptions, now: pd.Timestamp, known_custom
     found += _schema_problems(typed, spec)
     found += _future_problems(typed, spec, now)
     problems = _combined(found)
+    optional = _optional_problems(problems, spec)
+    problems = problems.drop(optional.index)
+    typed = _cleared(typed, optional)
     orders = None
     if lines:
         problems = _combined([problems, _exact_duplicates(raw, exclude=problems["pos"])])
@@ -93,6 +100,8 @@ def check(raw: RawTable, options: IngestOptions, now: pd.Timestamp, known_custom
         bad |= guest
         guest = np.zeros(len(typed), dtype=bool)
 
+    quarantined = optional["pos"].isin(np.flatnonzero(bad)).to_numpy()
+    problems = _combined([problems, optional[quarantined]])  # a quarantined record lists every problem it has
     loaded = typed.loc[~bad].reset_index(drop=True)
     quarantine = pd.concat([_quarantine_rows(raw, problems), _malformed_rows(raw)], ignore_index=True)
     return Checked(
@@ -105,7 +114,21 @@ def check(raw: RawTable, options: IngestOptions, now: pd.Timestamp, known_custom
         orders=orders.orders if orders else 0,
         spread_orders=orders.spread if orders else 0,
         outcomes=_outcomes(raw, typed, spec, bad, guest),
+        cleared=_cleared_rows(raw, optional[~quarantined]),
     )
+
+
+def _optional_problems(problems: pd.DataFrame, spec: Table) -> pd.DataFrame:
+    """The problems of optional values in records that no required (or decisive) value quarantines."""
+    keeps_row = problems["column"].isin(spec.keeps_row)
+    return problems[~keeps_row & ~problems["pos"].isin(problems.loc[keeps_row, "pos"])]
+
+
+def _cleared(typed: pd.DataFrame, optional: pd.DataFrame) -> pd.DataFrame:
+    """`typed` with the values of `optional` problems stored as missing."""
+    for column, found in optional.groupby("column"):
+        typed.loc[typed.index[found["pos"].to_numpy(dtype=int)], column] = pd.NA
+    return typed
 
 
 def _combined(frames: list[pd.DataFrame]) -> pd.DataFrame:
@@ -338,6 +361,24 @@ def _quarantine_rows(raw: RawTable, problems: pd.DataFrame) -> pd.DataFrame:
                 json.dumps({k: (None if pd.isna(v) else str(v)) for k, v in rec.items()}, ensure_ascii=False)
                 for rec in records.to_dict("records")
             ],
+        }
+    )
+
+
+def _cleared_rows(raw: RawTable, cleared: pd.DataFrame) -> pd.DataFrame:
+    """One row per optional value stored as missing: its row, column, kind of problem and reason."""
+    if cleared.empty:
+        return pd.DataFrame(columns=CLEARED_COLUMNS)
+    found = cleared.sort_values(["pos", "column"], kind="stable")
+    return pd.DataFrame(
+        {
+            "table_name": raw.table,
+            "source": raw.source,
+            "row_number": raw.row_numbers.to_numpy()[found["pos"].to_numpy(dtype=int)],
+            "column_name": found["column"].to_numpy(),
+            "check_name": found["check_name"].to_numpy(),
+            "reason": [reason_text(r) for r in found["reason"]],
+            "reasons": [json.dumps([list(r)], ensure_ascii=False) for r in found["reason"]],
         }
     )
 

@@ -36,6 +36,10 @@ if TYPE_CHECKING:
 QUARANTINE_SQL = """CREATE TABLE IF NOT EXISTS quarantine (
     table_name VARCHAR, source VARCHAR, row_number BIGINT, column_name VARCHAR, check_name VARCHAR, reason VARCHAR,
     reasons VARCHAR, record VARCHAR)"""
+# Optional values a load stored as missing (unreadable, breaking a rule, in the future), one row each.
+CLEARED_SQL = """CREATE TABLE IF NOT EXISTS cleared (
+    table_name VARCHAR, source VARCHAR, row_number BIGINT, column_name VARCHAR, check_name VARCHAR, reason VARCHAR,
+    reasons VARCHAR)"""
 # Per loaded source: rows = loaded + guest + quarantined; for transactions, the orders and how many had lines at
 # different times.
 LOADS_COLUMNS = {
@@ -60,6 +64,8 @@ RECONCILIATION_COLUMNS = {
     "rows": "BIGINT",
     "amount": "DOUBLE",
 }
+COLUMNS_SQL = "SELECT table_name, column_name FROM information_schema.columns"
+DERIVED = "derived from transactions"  # the source a load records for customers no source gave (kept as it was)
 F = TypeVar("F", bound=Callable)
 Frames = dict[str, pd.DataFrame]
 BOOKKEEPING = {"loads": LOADS_COLUMNS, "reconciliation": RECONCILIATION_COLUMNS}
@@ -76,14 +82,20 @@ class Warehouse:
         self._scratch: tuple[duckdb.DuckDBPyConnection, str] | None = None  # the connection holding `temporary`
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self.connect() as con:
+            had = set(
+                con.execute("SELECT table_name || '.' || column_name FROM information_schema.columns").df().iloc[:, 0]
+            )
             for table in (*(TABLES[name] for name in TABLE_ORDER), ORDERS):
                 con.execute(create_table_sql(table))
                 for col in table.stored:  # a warehouse made by an earlier version gains the new columns
                     con.execute(
                         f'ALTER TABLE "{table.name}" ADD COLUMN IF NOT EXISTS "{col.name}" {SQL_TYPES[col.kind]}'
                     )
+            if "customers.customer_id" in had and "customers.profile_source" not in had:
+                _profiles_of_record(con)
             con.execute(QUARANTINE_SQL)
             con.execute("ALTER TABLE quarantine ADD COLUMN IF NOT EXISTS reasons VARCHAR")
+            con.execute(CLEARED_SQL)
             for name, columns in BOOKKEEPING.items():
                 con.execute(f"CREATE TABLE IF NOT EXISTS {name} ({', '.join(f'{c} {t}' for c, t in columns.items())})")
                 for column, kind in columns.items():
@@ -205,7 +217,7 @@ class Warehouse:
                     con.execute("DELETE FROM orders")
                     con.execute(BUILD_ORDERS_SQL)
                 names = list(frames)
-                for bookkeeping in ("quarantine", "loads", "reconciliation"):
+                for bookkeeping in ("quarantine", "cleared", "loads", "reconciliation"):
                     con.execute(f"DELETE FROM {bookkeeping} WHERE table_name IN (SELECT unnest(?))", [names])
                 for bookkeeping, rows in (
                     ("quarantine", quarantine),
@@ -294,6 +306,16 @@ class Warehouse:
                   month=str(Period.parse(f"{last:%Y-%m}")))
             )  # fmt: skip
         return month
+
+
+def _profiles_of_record(con: duckdb.DuckDBPyConnection) -> None:
+    """A warehouse of a release before `profile_source`: its customers came from the customers source its loads
+    name (a release that derived them wrote "derived from transactions" there, and then they stay without one)."""
+    con.execute(
+        "UPDATE customers SET profile_source = (SELECT any_value(source) FROM loads "
+        "WHERE table_name = 'customers' AND source <> ?)",
+        [DERIVED],
+    )
 
 
 def _opened(path: Path) -> duckdb.DuckDBPyConnection:
