@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from crmlib.collect import IngestOptions, Warehouse, ingest_dir, profile
+from crmlib.errors import MissingData
 
 CORPUS = Path(__file__).parent / "corpus"
 UNTIL = pd.Timestamp("2025-02-01")  # the period January 2025
@@ -91,3 +92,31 @@ def test_missing_matrix_has_optional_columns_of_tables_with_rows(warehouse):
     assert "name" not in matrix.index  # no gaps: nothing to show
     assert matrix.loc["birth_date", "customers"] == pytest.approx(2 / 4)
     assert pd.isna(matrix.loc["birth_date", "transactions"])  # not a column of transactions
+
+
+def test_cleared_values_per_column_with_their_rows(tmp_path):
+    wh = Warehouse(tmp_path / "w.duckdb")
+    ingest_dir(CORPUS / "mixed_errors", wh, now=pd.Timestamp("2026-01-01"))
+    cleared = profile.cleared_values(wh, language="en")
+    assert cleared[["table_name", "column_name", "values"]].values.tolist() == [
+        ["customers", "consent_email", 1],
+        ["transactions", "quantity", 1],
+    ]
+    assert cleared["examples"][0].startswith("consent_email 'mungkin' is not a yes/no value")
+    assert cleared["examples"][0].endswith("(Row 7)")
+
+
+def test_buyers_without_a_profile_row(warehouse, csv_warehouse):
+    assert profile.profiles(warehouse, UNTIL)[["buyers", "unprofiled"]].tolist() == [2, 0]  # all have a profile
+    wh = csv_warehouse(
+        customers="customer_id,signup_date\nA,2025-01-01\n",
+        transactions="transaction_id,customer_id,ts,amount\nT1,A,2025-01-02,100\nT2,B,2025-01-03,300\n",
+    )
+    found = profile.profiles(wh, UNTIL)
+    assert (found["buyers"], found["unprofiled"], found["revenue_share"]) == (2, 1, 0.75)
+
+
+def test_shared_contacts_need_contacts(csv_warehouse):
+    wh = csv_warehouse(customers="customer_id,signup_date\nA,2025-01-01\n")
+    with pytest.raises(MissingData, match=r"`customers.email` \| `customers.phone`"):
+        profile.shared_contacts(wh)

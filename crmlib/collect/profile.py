@@ -10,6 +10,7 @@ import pandas as pd
 from crmlib.catalogue import t
 from crmlib.collect.contract import DATA_KINDS, TABLES
 from crmlib.collect.ingest import DERIVED
+from crmlib.collect.needs import needs
 from crmlib.collect.reconcile import over_limit
 from crmlib.collect.validate import OUTCOMES, reasons_text
 from crmlib.collect.warehouse import Warehouse, main_time_column
@@ -182,6 +183,42 @@ def missing_matrix(warehouse: Warehouse, until: pd.Timestamp) -> pd.DataFrame:
     return matrix[matrix.gt(0).any(axis=1)].dropna(axis=1, how="all")
 
 
+def profiles(warehouse: Warehouse, until: pd.Timestamp) -> pd.Series:
+    """How many of the customers who bought before `until` have no profile row (the customers source lacks them,
+    or there is none), and the share of those buyers' net revenue: buyers, unprofiled, revenue_share."""
+    found = warehouse.query(
+        """
+        SELECT count(DISTINCT o.customer_id) FILTER (WHERE o.kind = 'sale') AS buyers,
+               count(DISTINCT o.customer_id) FILTER (WHERE o.kind = 'sale' AND c.profile_source IS NULL) AS unprofiled,
+               coalesce(sum(o.amount) FILTER (WHERE c.profile_source IS NULL) / nullif(sum(o.amount), 0), 0)
+                 AS revenue_share
+        FROM orders o JOIN customers c USING (customer_id) WHERE o.ts < $until""",
+        {"until": _ts(until)},
+    )
+    return found.iloc[0]
+
+
+def cleared_values(warehouse: Warehouse, language: str | None = None, examples: int = 2) -> pd.DataFrame:
+    """Optional values the loads stored as missing (unreadable, breaking their rule, in the future), per table and
+    column: values, and the first `examples` reasons with their rows (in `language`; default: the load's)."""
+    frame = warehouse.query(
+        """
+        SELECT table_name, column_name, count(*) OVER (PARTITION BY table_name, column_name) AS "values",
+               row_number, reason, reasons FROM cleared
+        QUALIFY row_number() OVER (PARTITION BY table_name, column_name ORDER BY row_number) <= $n""",
+        {"n": examples},
+    )
+    if language is not None:
+        frame["reason"] = [reasons_text(r, language) for r in frame["reasons"]]
+    frame["example"] = [
+        f"{reason} ({t('row', language)} {row})" for reason, row in zip(frame["reason"], frame["row_number"])
+    ]
+    grouped = frame.groupby(["table_name", "column_name"], sort=False)
+    out = grouped.agg(values=("values", "first"), examples=("example", "; ".join)).reset_index()
+    return out.sort_values(["table_name", "values"], key=_table_first, ascending=[True, False]).reset_index(drop=True)
+
+
+@needs("customers.email|customers.phone")
 def shared_contacts(warehouse: Warehouse) -> pd.DataFrame:
     """Customers whose e-mail or phone another customer also has: likely duplicate profiles to merge."""
     return warehouse.query("""
@@ -219,6 +256,10 @@ def monthly_growth(warehouse: Warehouse, until: pd.Timestamp) -> pd.DataFrame:
 
 def _contract_order(names: pd.Series) -> pd.Series:
     return names.map({name: i for i, name in enumerate(TABLES)})
+
+
+def _table_first(column: pd.Series) -> pd.Series:
+    return _contract_order(column) if column.name == "table_name" else column
 
 
 def _ts(value: pd.Timestamp):
