@@ -91,3 +91,13 @@ def test_two_processes_ingesting_at_once_both_succeed(tmp_path):
     ids = set(Warehouse(target).query("SELECT transaction_id FROM transactions")["transaction_id"])
     # both folders carry their customers, so the last writer leaves its own complete snapshot
     assert ids in ({"T002", "T003", "T004", "T007", "T008", "T010", "T011"}, {"T1", "T2"})
+
+
+def test_a_stage_result_gains_the_columns_a_later_release_adds(tmp_path):
+    """A warehouse made before a result had a column keeps taking that result: earlier periods hold no value."""
+    wh = Warehouse(tmp_path / "w.duckdb")
+    wh.write_result("kpis", "2025-05", pd.DataFrame({"kpi": ["revenue"], "value": [1.0]}))
+    wh.write_result("kpis", "2025-06", pd.DataFrame({"kpi": ["revenue"], "value": [2.0], "history_months": [13.0]}))
+    stored = wh.query("SELECT period, value, history_months FROM kpis ORDER BY period")
+    assert stored["value"].tolist() == [1.0, 2.0]
+    assert stored["history_months"].isna().tolist() == [True, False]

@@ -26,6 +26,8 @@ from crmlib.collect.warehouse import Warehouse
 from crmlib.sql import run_sql
 
 COMPONENTS = ("lifetime_value", "referral_value", "loyalty_value", "feedback_value")
+NEEDS = {"referral_value": ("customers.referred_by",), "feedback_value": ("feedback|tickets",)}
+"""The data without which a component is 0 by construction (see `crmlib.collect.needs`)."""
 
 
 class ComponentOptions(BaseModel):

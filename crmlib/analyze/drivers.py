@@ -31,6 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from crmlib import catalogue
 from crmlib.analyze.loyalty import per_customer_loyalty
 from crmlib.catalogue import t
+from crmlib.collect.needs import needs
 from crmlib.collect.warehouse import Warehouse
 from crmlib.errors import ModelError
 from crmlib.periods import end_day
@@ -197,6 +198,7 @@ def spend_features(warehouse: Warehouse, end, loyalty: pd.DataFrame | None = Non
     )
 
 
+@needs("feedback")
 def nps_drivers(warehouse: Warehouse, end, options: DriverOptions | None = None, language: str = "en") -> DriverResult:
     """What moves the NPS score: OLS (HC3) of each respondent's latest score up to `end` on their experience.
     The table reads in `language` ("en" or "id")."""

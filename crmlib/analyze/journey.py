@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from crmlib.catalogue import t
+from crmlib.collect.needs import left_out
 from crmlib.collect.warehouse import Warehouse
 from crmlib.errors import ParamsError
 from crmlib.segment.purchase_days import PURCHASE_DAYS
@@ -29,6 +30,9 @@ from crmlib.sql import run_sql
 
 STAGES = ("awareness", "consideration", "conversion", "repeat", "loyal")
 CONSIDERATION_EVENTS = ("product_view", "add_to_cart", "checkout_start")
+NEEDS = {"journey.awareness": ("events|customers.profile_source",), "journey.consideration": ("events",)}
+"""The data without which a stage counts the buyers again (true by construction), so the funnel leaves it out:
+awareness needs events or profile rows (people known before they buy), consideration needs events."""
 
 _SQL = f"""
 WITH {PURCHASE_DAYS},
@@ -135,3 +139,15 @@ def journey_funnel(
 ) -> pd.DataFrame:
     """The journey funnel up to `end` (see the module's stage definitions and `funnel_table`'s columns)."""
     return funnel_table(customer_journey(warehouse, end, loyal_days, churn_days, p_alive, p_alive_threshold))
+
+
+def observed(funnel: pd.DataFrame, warehouse: Warehouse) -> tuple[pd.DataFrame, str]:
+    """The stages of a `funnel_table` the warehouse's data observe (see `NEEDS`), and one line naming the stages
+    left out and what to load for them ("" when none is); without awareness, no rate is from awareness."""
+    gone, note = left_out(warehouse, NEEDS)
+    stages = [key.removeprefix("journey.") for key in gone]
+    kept = funnel[~funnel["stage"].isin(stages)].reset_index(drop=True)
+    if "awareness" in stages:
+        kept["rate_from_awareness"] = np.nan
+    kept.loc[0, ["rate_from_previous", "drop_off"]] = np.nan  # the first stage shown has none before it
+    return kept, note

@@ -42,6 +42,17 @@ ORDER BY k.customer_id
 """
 
 
+CATEGORIES, REFERRALS = ("transactions.category",), ("customers.referred_by",)
+NEEDS = {
+    "loyalty.cross_category_rate": CATEGORIES,
+    "loyalty.mean_categories": CATEGORIES,
+    "loyalty.referrers": REFERRALS,
+    "loyalty.referred_customers": REFERRALS,
+    "loyalty.referred_share": REFERRALS,
+}
+"""The data without which an indicator is 0 by construction (see `crmlib.collect.needs`)."""
+
+
 def per_customer_loyalty(warehouse: Warehouse, end) -> pd.DataFrame:
     """One row per customer signed up by `end` (index customer_id).
 

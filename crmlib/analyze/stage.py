@@ -3,18 +3,22 @@ what the period stores of them."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
+from crmlib.analyze import components as value_parts
+from crmlib.analyze import journey as journeys
+from crmlib.analyze import loyalty as loyalties
 from crmlib.analyze.churn import churn_summary, churn_tiers
 from crmlib.analyze.components import value_components
 from crmlib.analyze.drivers import DriverResult, spend_drivers
 from crmlib.analyze.lifetime import LifetimeValue, MeanSpend, lifetime_value
-from crmlib.analyze.loyalty import per_customer_loyalty
+from crmlib.analyze.loyalty import per_customer_loyalty, summarise_loyalty
 from crmlib.analyze.options import AnalysisOptions
 from crmlib.analyze.purchases import PurchaseModel
 from crmlib.analyze.spend import SpendModel
+from crmlib.collect.needs import left_out
 from crmlib.collect.warehouse import Warehouse, one_connection
 from crmlib.periods import Period
 from crmlib.segment.summary import SUMMARY_SQL, summary_parameters
@@ -29,13 +33,18 @@ COMPONENTS = ["lifetime_value", "referral_value", "loyalty_value", "feedback_val
 @dataclass
 class Analysis:
     """A period's analysis: the lifetime value models, each customer's P(alive), churn risk, value and value
-    components, and the churn tiers with the value they hold."""
+    components, the churn tiers with the value they hold, and the journey funnel. `gaps` says, per figure
+    ("journey", "loyalty", "components"), which of its parts the data do not allow (one line, or none); `hidden`
+    holds those parts' label keys."""
 
     value: LifetimeValue
     customers: pd.DataFrame  # summary, p_alive, expected purchases and spend, lifetime value, churn_risk
     churn: pd.DataFrame  # per tier: customers, share, value, value_share
     components: pd.DataFrame  # per customer: COMPONENTS and their total
     loyalty: pd.DataFrame  # per customer: per_customer_loyalty, read once for the components, page and drivers
+    journey: pd.DataFrame = field(default_factory=pd.DataFrame)  # the funnel's stages the data observe
+    gaps: dict[str, str] = field(default_factory=dict)
+    hidden: set[str] = field(default_factory=set)
 
     @property
     def high_risk(self) -> int:
@@ -45,9 +54,19 @@ class Analysis:
         """`spend_drivers` on this analysis' loyalty table (read once for the stage)."""
         return spend_drivers(warehouse, end, options, language, loyalty=self.loyalty)
 
+    @property
+    def shown_components(self) -> list[str]:
+        """The value components the data allow (a referral value without referrals would be 0 by construction)."""
+        return [c for c in COMPONENTS if c not in self.hidden]
+
     def component_totals(self) -> pd.DataFrame:
-        """Each value component summed over the customers: component, total."""
-        return self.components[COMPONENTS].sum().rename_axis("component").rename("total").reset_index()
+        """Each value component the data allow, summed over the customers: component, total."""
+        return self.components[self.shown_components].sum().rename_axis("component").rename("total").reset_index()
+
+    def loyalty_figures(self) -> pd.Series:
+        """The loyalty indicators the data allow (`summarise_loyalty`)."""
+        figures = summarise_loyalty(self.loyalty)
+        return figures[[f"loyalty.{name}" not in self.hidden for name in figures.index]]
 
     def store(self, warehouse: Warehouse, period: Period | str) -> None:
         """Write `customer_value` (per customer), `lifetime_value_models` (the holdout check of each model),
@@ -103,4 +122,17 @@ def analysis(warehouse: Warehouse, period: Period, options: AnalysisOptions | No
     churn = churn_summary(customers["churn_risk"], customers["lifetime_value"]).rename_axis("tier").reset_index()
     loyalty = per_customer_loyalty(warehouse, period)
     components = value_components(customers["lifetime_value"], warehouse, period, options.components, loyalty)
-    return Analysis(value, customers, churn, components, loyalty)
+    funnel = journeys.journey_funnel(
+        warehouse,
+        period,
+        options.journey.loyal_days,
+        options.journey.churn_days,
+        p_alive=customers["p_alive"],
+        p_alive_threshold=options.churn.thresholds[0],
+    )
+    funnel, journey_gap = journeys.observed(funnel, warehouse)
+    gaps, hidden = {"journey": journey_gap}, set()
+    for figure, declared in (("loyalty", loyalties.NEEDS), ("components", value_parts.NEEDS)):
+        gone, gaps[figure] = left_out(warehouse, declared)
+        hidden |= set(gone)
+    return Analysis(value, customers, churn, components, loyalty, funnel, gaps, hidden)

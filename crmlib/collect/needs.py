@@ -79,15 +79,17 @@ def missing_data(lacking: Iterable[str]) -> MissingData:
 
 def left_out(warehouse: Warehouse, declared: dict[str, tuple[str, ...]]) -> tuple[list[str], str]:
     """The parts of a figure whose data are not loaded: `declared` maps each part (a label key, such as
-    "loyalty.cross_category_rate") to its needs. Returns those parts and one line naming them and what to load
-    ("" when nothing is left out)."""
-    gone, words = [], []
-    for key, wanted in declared.items():
-        lacking = missing(warehouse, wanted)
-        if lacking:
-            gone.append(key)
-            words.append(t("needs.part", name=t(key), what=named(lacking)))
-    return gone, t("needs.left_out", parts="; ".join(words)) if words else ""
+    "loyalty.cross_category_rate") to its needs. Returns those parts and one line naming them, grouped by what to
+    load ("" when nothing is left out)."""
+    lacking = {key: tuple(missing(warehouse, wanted)) for key, wanted in declared.items()}
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for key, needs_of_key in lacking.items():
+        if needs_of_key:
+            groups.setdefault(needs_of_key, []).append(t(key))
+    words = [t("needs.part", name=", ".join(names), what=named(group)) for group, names in groups.items()]
+    return [key for key, found in lacking.items() if found], t(
+        "needs.left_out", parts="; ".join(words)
+    ) if words else ""
 
 
 def named(lacking: Iterable[str]) -> str:

@@ -245,6 +245,7 @@ class Warehouse:
                 return  # nothing to store and nothing stale: the table's types come from the first real result
             if not exists:
                 con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM incoming LIMIT 0')
+            _add_new_columns(con, name)
             con.execute("BEGIN TRANSACTION")
             con.execute(f'DELETE FROM "{name}" WHERE period = ?', [period])
             con.execute(f'INSERT INTO "{name}" BY NAME SELECT * FROM incoming')
@@ -306,6 +307,15 @@ class Warehouse:
                   month=str(Period.parse(f"{last:%Y-%m}")))
             )  # fmt: skip
         return month
+
+
+def _add_new_columns(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Give the stored result `name` the columns of `incoming` it lacks (a release that adds a column to a stage's
+    result keeps writing to a warehouse an earlier one made; earlier periods hold no value there)."""
+    have = {row[0] for row in con.execute(f'DESCRIBE "{name}"').fetchall()}
+    for column, kind, *_ in con.execute("DESCRIBE incoming").fetchall():
+        if column not in have:
+            con.execute(f'ALTER TABLE "{name}" ADD COLUMN "{column}" {kind}')
 
 
 def _profiles_of_record(con: duckdb.DuckDBPyConnection) -> None:

@@ -41,6 +41,16 @@ class KPI:
     empty: float | None = 0.0
 
     @property
+    def needs_history(self) -> bool:
+        """Whether the KPI compares the active window before the period (`base_start` ..): the data must reach
+        that far back, else it would count only the buyers of a shorter window (retention 100% by construction).
+
+        >>> KPIS["churn_rate"].needs_history, KPIS["revenue"].needs_history
+        (True, False)
+        """
+        return "w.base_" in self.sql
+
+    @property
     def name_key(self) -> str:
         return f"kpi.{self.key}"
 

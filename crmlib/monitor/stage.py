@@ -18,13 +18,13 @@ from crmlib.monitor import anomalies, campaigns
 from crmlib.monitor.kpis import BOUNDS, KPIS
 from crmlib.monitor.options import MonitorOptions
 from crmlib.monitor.status import change, status, target_level
-from crmlib.monitor.values import history, kpi_values, missing_data
+from crmlib.monitor.values import history, history_needed, kpi_values, missing_data, short_history
 from crmlib.periods import Period
 
 SCORECARD, TRENDS, CAMPAIGN_RESULTS = "kpis", "kpi_trends", "campaign_results"  # the stored results, per period
 SCORECARD_COLUMNS = ["kpi", "department", "unit", "better", "value", "previous", "last_year", "change_previous",
                      "change_year", "target", "status", "expected", "low", "high", "anomaly", "check",
-                     "missing"]  # fmt: skip
+                     "missing", "history_months"]  # fmt: skip
 
 
 def seasons(period: Period) -> int:
@@ -95,8 +95,13 @@ class Monitoring:
         return cls(period, values, card, results, options or MonitorOptions())
 
 
-def scorecard(values: pd.DataFrame, period: Period, options: MonitorOptions, missing: dict[str, str]) -> pd.DataFrame:
-    """One row per KPI for `period` from the history `values` (kpi, period, value)."""
+def scorecard(
+    values: pd.DataFrame, period: Period, options: MonitorOptions, missing: dict[str, str], short: bool = False
+) -> pd.DataFrame:
+    """One row per KPI for `period` from the history `values` (kpi, period, value); `missing` names the data a KPI
+    lacks, `short` says the data begin after `period`'s active window (`history_months` then holds the months a
+    KPI that `needs_history` needs)."""
+    needed = float(history_needed(period, options.active_months)) if short else np.nan
     table = values.pivot(index="period", columns="kpi", values="value") if len(values) else pd.DataFrame()
     current, previous = str(period), str(period.previous())
     year_ago = str(Period(period.start - pd.DateOffset(years=1), period.kind))
@@ -112,6 +117,7 @@ def scorecard(values: pd.DataFrame, period: Period, options: MonitorOptions, mis
             kpi.key, kpi.department, kpi.unit, kpi.better, value, before, last_year, change(value, before),
             change(value, last_year), level, status(value, level, kpi.better, options.at_risk), check.expected,
             check.low, check.high, check.anomaly, check.method, missing.get(kpi.key),
+            needed if kpi.needs_history and kpi.key not in missing else np.nan,
         ))  # fmt: skip
     return pd.DataFrame(rows, columns=SCORECARD_COLUMNS)
 
@@ -121,9 +127,11 @@ def monitoring(warehouse: Warehouse, period: Period, options: MonitorOptions | N
     """Measure `period`: the KPIs over `history_months` periods up to it, and its campaigns' results."""
     options = options or MonitorOptions()
     first = warehouse.query("SELECT min(ts) AS first FROM orders")["first"][0]
-    periods = history(period, options.history_months, None if pd.isna(first) else pd.Timestamp(first))
-    values = kpi_values(warehouse, periods, options.active_months)
-    card = scorecard(values, period, options, missing_data(warehouse))
+    first = None if pd.isna(first) else pd.Timestamp(first)
+    periods = history(period, options.history_months, first)
+    values = kpi_values(warehouse, periods, options.active_months, first)
+    short = bool(short_history([period], options.active_months, first).iloc[0])
+    card = scorecard(values, period, options, missing_data(warehouse), short)
     ended = campaigns.ended_in(warehouse, period.start, period.end, options.attribution_days)
     results = campaigns.evaluate(warehouse, ended, options.attribution_days, options.pre_period_days, options.srm_p,
                                  options.min_controls)  # fmt: skip

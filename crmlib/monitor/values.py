@@ -55,11 +55,38 @@ def missing_data(warehouse: Warehouse, kpis: list[KPI] | None = None) -> dict[st
             any(not counts[n] for n in k.needs)}  # fmt: skip
 
 
-def kpi_values(warehouse: Warehouse, periods: list[Period], active_months: int = 12) -> pd.DataFrame:
+def short_history(periods: list[Period], active_months: int, first: pd.Timestamp | None) -> pd.Series:
+    """Per period (by name): whether the data, beginning at `first`, begin in a later month than the period's
+    active window before it, so a KPI that `needs_history` has no value for it.
+
+    >>> short_history([Period.parse("2025-06"), Period.parse("2025-07")], 12, pd.Timestamp("2024-07-03")).tolist()
+    [True, False]
+    """
+    frame = windows(periods, active_months)
+    if first is None or pd.isna(first):
+        return pd.Series(False, index=frame["period"].to_numpy())
+    begun = pd.Timestamp(first).to_period("M").start_time
+    return pd.Series((frame["base_start"] < begun).to_numpy(), index=frame["period"].to_numpy())
+
+
+def history_needed(period: Period, active_months: int) -> int:
+    """The months of history a KPI that `needs_history` reads for `period`: its active window and the period.
+
+    >>> history_needed(Period.parse("2025-06"), 12)
+    13
+    """
+    return active_months + period.months
+
+
+def kpi_values(
+    warehouse: Warehouse, periods: list[Period], active_months: int = 12, first: pd.Timestamp | None = None
+) -> pd.DataFrame:
     """Every KPI whose data is loaded, for each of `periods`: kpi, period, value (`empty` where nothing happened,
-    NaN for a rate with nothing to divide)."""
+    NaN for a rate with nothing to divide, and for a KPI that `needs_history` in a period the data, beginning at
+    `first`, do not reach far enough back for)."""
     missing = missing_data(warehouse)
     frame = windows(periods, active_months)
+    short = short_history(periods, active_months, first).to_numpy()
     out = []
     with warehouse.temporary("buyer_months", BUYER_MONTHS_SQL, frames={"windows": frame}):
         for kpi in KPIS.values():
@@ -71,5 +98,8 @@ def kpi_values(warehouse: Warehouse, periods: list[Period], active_months: int =
                 continue
             values = found.set_index("period")["value"].astype(float).reindex(frame["period"])
             empty = np.nan if kpi.empty is None else kpi.empty
-            out.append(pd.DataFrame({"kpi": kpi.key, "period": frame["period"], "value": values.fillna(empty).values}))
+            values = values.fillna(empty).to_numpy()
+            if kpi.needs_history:
+                values = np.where(short, np.nan, values)
+            out.append(pd.DataFrame({"kpi": kpi.key, "period": frame["period"], "value": values}))
     return pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=["kpi", "period", "value"])

@@ -42,9 +42,13 @@ def change_text(ctx, fraction) -> str:
 
 
 def status_text(ctx, row) -> str:
-    """The status word, "no target", or why there is no value ("no data: load calls.answered")."""
+    """The status word, "no target", or why there is no value ("no data: load calls.answered", "needs 13 months of
+    history")."""
     if isinstance(row.missing, str) and row.missing:
         return ctx.t("kpi.no_data", what=row.missing)
+    months = getattr(row, "history_months", None)
+    if months is not None and months == months:
+        return ctx.t("kpi.needs_history", months=int(months))
     if row.value != row.value:
         return ctx.t("kpi.no_value")
     return ctx.t(f"status.{row.status}") if isinstance(row.status, str) else ctx.t("no_target")
