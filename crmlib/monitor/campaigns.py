@@ -1,8 +1,9 @@
 """Campaign results against their control groups: rates, attributed revenue, and the lift the campaign caused.
 
-A campaign's members are the customers its events name: a send event (`<channel>_sent`) makes a recipient, a
-`campaign_holdout` a control. Its window runs from the start date to the end date (or `attribution_days` when it
-has none); a member converted when they placed an order in it. Against the control group:
+A campaign's members are the customers its events name: a send event (any type ending in `_sent`, such as
+`email_sent` or `direct_mail_sent`, or one of `send_events`) makes a recipient, a `campaign_holdout` a control.
+Its window runs from the start date to the end date (or `attribution_days` when it has none); a member converted
+when they placed an order in it. Against the control group:
 
 - incremental conversion: the difference of the two order rates, with Newcombe's hybrid score interval;
 - incremental revenue per recipient: Welch's interval on revenue in the window, sharpened by CUPED with the spend
@@ -22,8 +23,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from crmlib.collect.needs import needs
 from crmlib.collect.warehouse import Warehouse
-from crmlib.strategy.channels import CHANNELS, CLICKED, OPENED, SENT
+from crmlib.strategy.channels import CLICKED, OPENED
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,7 @@ def _listed(events) -> str:
 
 
 _OPENS, _CLICKS = (_listed(e for c in kind.values() for e in c) for kind in (OPENED, CLICKED))
+_SEND = "(e.event_type LIKE '%\\_sent' ESCAPE '\\' OR e.event_type IN (SELECT event_type FROM sends))"
 
 
 MEMBERS_SQL = f"""
@@ -52,12 +55,13 @@ WITH picked AS (SELECT c.campaign_id, c.start_date::TIMESTAMP AS start_ts,
     CASE WHEN c.end_date IS NULL THEN c.start_date::TIMESTAMP + to_days($days)
          ELSE c.end_date::TIMESTAMP + INTERVAL 1 DAY END AS end_ts
   FROM campaigns c WHERE c.campaign_id IN (SELECT campaign_id FROM wanted)),
+sends AS (SELECT unnest(CAST($sends AS VARCHAR[])) AS event_type),
 members AS (SELECT e.customer_id, e.campaign_id, bool_or(e.event_type <> 'campaign_holdout') AS treated,
     bool_or(e.event_type IN ({_OPENS})) AS opened, bool_or(e.event_type IN ({_CLICKS})) AS clicked,
     bool_or(e.event_type = 'unsubscribe') AS unsubscribed
   FROM events e WHERE e.campaign_id IN (SELECT campaign_id FROM picked) AND e.customer_id IS NOT NULL
-    AND e.event_type IN ('campaign_holdout', 'unsubscribe', {_listed(SENT[c] for c in CHANNELS)}, {_OPENS}, {_CLICKS})
-  GROUP BY 1, 2 HAVING bool_or(e.event_type = 'campaign_holdout' OR e.event_type LIKE '%_sent'))
+    AND (e.event_type IN ('campaign_holdout', 'unsubscribe', {_OPENS}, {_CLICKS}) OR {_SEND})
+  GROUP BY 1, 2 HAVING bool_or(e.event_type = 'campaign_holdout' OR {_SEND}))
 SELECT m.*, count(o.transaction_id) FILTER (WHERE o.ts >= p.start_ts) > 0 AS bought,
        coalesce(sum(o.amount) FILTER (WHERE o.ts >= p.start_ts), 0) AS revenue,
        coalesce(sum(o.amount) FILTER (WHERE o.ts >= p.start_ts AND o.campaign_id = m.campaign_id), 0) AS attributed,
@@ -69,11 +73,13 @@ GROUP BY ALL
 """
 
 
-def members(warehouse: Warehouse, campaign_ids, attribution_days: int = 14, pre_period_days: int = 90) -> pd.DataFrame:
+def members(warehouse: Warehouse, campaign_ids, attribution_days: int = 14, pre_period_days: int = 90,
+            send_events: list[str] | tuple[str, ...] = ()) -> pd.DataFrame:  # fmt: skip
     """One row per member of each campaign: customer_id, campaign_id, treated, opened, clicked, unsubscribed,
     bought, revenue (in the window), attributed (orders naming the campaign), pre_spend."""
     wanted = pd.DataFrame({"campaign_id": list(campaign_ids)}, dtype=object)
-    return warehouse.query(MEMBERS_SQL, {"days": attribution_days, "pre": pre_period_days}, {"wanted": wanted})
+    params = {"days": attribution_days, "pre": pre_period_days, "sends": list(send_events)}
+    return warehouse.query(MEMBERS_SQL, params, {"wanted": wanted})
 
 
 def conversion_lift(buyers: int, recipients: int, control_buyers: int, controls: int) -> Interval:
@@ -125,12 +131,20 @@ RESULT_COLUMNS = [
 ]  # fmt: skip
 
 
+def no_results() -> pd.DataFrame:
+    """A table of campaign results without a campaign."""
+    return pd.DataFrame(columns=RESULT_COLUMNS)
+
+
+@needs("events.campaign_id")
 def evaluate(warehouse: Warehouse, campaigns: pd.DataFrame, attribution_days: int = 14, pre_period_days: int = 90,
-             srm_p: float = 0.001, min_controls: int = 10) -> pd.DataFrame:  # fmt: skip
-    """Per campaign of `campaigns` (rows of the contract's table): the `RESULT_COLUMNS`."""
+             srm_p: float = 0.001, min_controls: int = 10, send_events: list[str] | tuple[str, ...] = ()
+             ) -> pd.DataFrame:  # fmt: skip
+    """Per campaign of `campaigns` (rows of the contract's table): the `RESULT_COLUMNS`. Its members are named by
+    events, so without events naming a campaign it raises `MissingData`."""
     if campaigns.empty:
-        return pd.DataFrame(columns=RESULT_COLUMNS)
-    people = members(warehouse, campaigns["campaign_id"], attribution_days, pre_period_days)
+        return no_results()
+    people = members(warehouse, campaigns["campaign_id"], attribution_days, pre_period_days, send_events)
     rows = []
     for c in campaigns.itertuples():
         m = people[people["campaign_id"] == c.campaign_id]

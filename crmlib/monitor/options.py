@@ -93,6 +93,9 @@ class MonitorOptions(_Section):
     """A campaign with fewer controls than this gets no lift: too few to tell anything."""
     srm_p: float = Field(0.001, gt=0, lt=1)
     """A sample-ratio-mismatch p-value below this flags a broken control split."""
+    send_events: list[str] = Field(default_factory=list)
+    """Event types of the business's own that mark a campaign message sent (a letter posted, a coupon handed out),
+    besides any type ending in `_sent` (email_sent, direct_mail_sent); the event names its campaign_id."""
 
     @field_validator("targets")
     @classmethod

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from crmlib.collect.warehouse import Warehouse, one_connection
-from crmlib.errors import WarehouseError
+from crmlib.errors import MissingData, WarehouseError, failed, outcome
 from crmlib.monitor import anomalies, campaigns
 from crmlib.monitor.kpis import BOUNDS, KPIS
 from crmlib.monitor.options import MonitorOptions
@@ -40,8 +40,15 @@ class Monitoring:
     period: Period
     values: pd.DataFrame
     scorecard: pd.DataFrame
-    campaigns: pd.DataFrame
+    campaigns: pd.DataFrame  # empty when none ended in the period, or the data cannot measure them (`unmeasured`)
     options: MonitorOptions
+    unmeasured: str = ""  # why the campaigns that ended cannot be measured (what to load), else ""
+
+    def measured(self) -> pd.DataFrame:
+        """The campaign results; a MissingData naming what to load when the data cannot measure them."""
+        if self.unmeasured:
+            raise MissingData(self.unmeasured)
+        return self.campaigns
 
     def department(self, name: str) -> pd.DataFrame:
         """The scorecard rows of one department (customer, sales, marketing, service)."""
@@ -73,7 +80,7 @@ class Monitoring:
         return pd.DataFrame(rows, columns=["kind", "key"])
 
     def campaign_types(self) -> pd.DataFrame:
-        return campaigns.by_type(self.campaigns)
+        return campaigns.by_type(self.measured())
 
     def store(self, warehouse: Warehouse) -> None:
         """Write `kpis` (the scorecard), `kpi_trends` (every KPI's last `trend_months` periods, as `month`) and
@@ -91,7 +98,7 @@ class Monitoring:
         try:
             results = warehouse.read_result(CAMPAIGN_RESULTS, period)
         except WarehouseError:
-            results = pd.DataFrame(columns=campaigns.RESULT_COLUMNS)
+            results = campaigns.no_results()
         return cls(period, values, card, results, options or MonitorOptions())
 
 
@@ -133,6 +140,8 @@ def monitoring(warehouse: Warehouse, period: Period, options: MonitorOptions | N
     short = bool(short_history([period], options.active_months, first).iloc[0])
     card = scorecard(values, period, options, missing_data(warehouse), short)
     ended = campaigns.ended_in(warehouse, period.start, period.end, options.attribution_days)
-    results = campaigns.evaluate(warehouse, ended, options.attribution_days, options.pre_period_days, options.srm_p,
-                                 options.min_controls)  # fmt: skip
+    results = outcome(campaigns.evaluate, warehouse, ended, options.attribution_days, options.pre_period_days,
+                      options.srm_p, options.min_controls, options.send_events)  # fmt: skip
+    if failed(results):
+        return Monitoring(period, values, card, campaigns.no_results(), options, str(results) if len(ended) else "")
     return Monitoring(period, values, card, results, options)

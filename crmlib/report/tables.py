@@ -29,24 +29,29 @@ def show(
     flags=(),
     translate: dict | None = None,
 ) -> pd.io.formats.style.Styler:
-    """`frame`'s `columns` (name -> label key) formatted for the report.
+    """`frame`'s `columns` (name -> label key) formatted for the report; a column with no value at all is left out
+    (a rate from a funnel stage the data do not observe, say).
 
     `translate` maps a column to how its values are shown: a label-key prefix (e.g. {"data_kind": "kind."})
     or a function (e.g. {"segment": ctx.segment}).
     """
+    if len(frame):
+        columns = {c: key for c, key in columns.items() if frame[c].notna().any()}
     out = frame[list(columns)].copy()
+    kept = lambda cols: [c for c in cols if c in columns]
     for col, how in (translate or {}).items():
-        out[col] = out[col].map(shown_as(ctx, how))
-    for col in decimals:
+        if col in columns:
+            out[col] = out[col].map(shown_as(ctx, how))
+    for col in kept(decimals):
         out[col] = out[col].map(lambda v: "" if pd.isna(v) else ctx.number(v, 2))
     for cols, fmt in ((numbers, ctx.number), (money, ctx.money), (percents, ctx.percent)):
-        for col in cols:
+        for col in kept(cols):
             out[col] = out[col].map(lambda v, f=fmt: "" if pd.isna(v) else f(v))
-    for col in flags:
+    for col in kept(flags):
         out[col] = out[col].map(lambda v: "" if pd.isna(v) else "✓" if v else "✗")
-    for col in dates:
+    for col in kept(dates):
         out[col] = pd.to_datetime(out[col]).dt.strftime("%Y-%m-%d").fillna("")
-    for col in months:
+    for col in kept(months):
         out[col] = pd.to_datetime(out[col]).dt.strftime("%Y-%m").fillna("")
     out = out.astype(object).where(out.notna(), "")
     text = [

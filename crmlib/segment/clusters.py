@@ -55,6 +55,15 @@ WORDS: dict[str, Words] = {
     "refunds": Words("verb"),
 }
 CLUSTER_FEATURES = tuple(WORDS)
+NEEDS = {
+    "feature.categories": ("transactions.category",),
+    "feature.sessions": ("events",),
+    "feature.abandoned_carts": ("events",),
+    "feature.email_open_rate": ("events",),
+    "feature.email_click_rate": ("events",),
+    "feature.tickets": ("tickets",),
+}
+"""The data without which a clustering feature is the same for everyone (see `crmlib.collect.needs`)."""
 
 
 @dataclass

@@ -16,10 +16,12 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from crmlib.collect.needs import left_out
 from crmlib.collect.warehouse import Warehouse, one_connection
-from crmlib.errors import attempt
+from crmlib.errors import Part, available, outcome
 from crmlib.periods import Period
-from crmlib.segment.clusters import ClusterResult, behaviour_clusters
+from crmlib.segment.clusters import CLUSTER_FEATURES, ClusterResult, behaviour_clusters
+from crmlib.segment.clusters import NEEDS as CLUSTER_NEEDS
 from crmlib.segment.customers import customer_segments, segment_customers
 from crmlib.segment.movement import movement_summary, segment_movement
 from crmlib.segment.segments import SegmentRules, default_segment_rules, segment_summary
@@ -38,15 +40,16 @@ def rfm_grid(customers: pd.DataFrame, rules: SegmentRules) -> pd.DataFrame:
 @dataclass
 class Segmentation:
     """A period's segmentation: customers with their scores and segment, the segment table (value order), the
-    RFM grid, the movement since the previous period, and the behavioural clusters (or why there are none)."""
+    RFM grid, the movement since the previous period, and the behavioural clusters (a `Part`: too few customers
+    to cluster, and reading it raises why), with the line naming the features the data do not allow."""
 
     customers: pd.DataFrame
     table: pd.DataFrame  # segment, customers, customers_share, recency_days, purchase_days, monetary, revenue_share
     grid: pd.DataFrame
     movement: pd.DataFrame
     moves: pd.Series
-    clusters: ClusterResult | None
-    clusters_note: str
+    clusters_gap: str
+    clusters: ClusterResult = Part()
 
     @property
     def top_two(self) -> pd.DataFrame:
@@ -55,7 +58,7 @@ class Segmentation:
 
     def store(self, warehouse: Warehouse, period: Period | str) -> None:
         """Write the period's result `customer_segments`: r, f, m, fm, segment and cluster per customer."""
-        clusters = self.clusters.labels if self.clusters is not None else None
+        clusters = self.clusters.labels if available(self, "clusters") else None
         warehouse.write_result(
             RESULT, period, self.customers[["r", "f", "m", "fm", "segment"]].assign(cluster=clusters)
         )
@@ -76,7 +79,9 @@ def segmentation(
     )
     previous = customer_segments(warehouse, period.previous(), rules)
     movement = segment_movement(previous, customers["segment"], order=rules)
-    clusters, why = attempt(behaviour_clusters, customers, seed=seed)
+    gone, gap = left_out(warehouse, CLUSTER_NEEDS)
+    columns = [c for c in CLUSTER_FEATURES if f"feature.{c}" not in gone]
+    clusters = outcome(behaviour_clusters, customers, seed=seed, columns=columns)
     return Segmentation(
-        customers, table, rfm_grid(customers, rules), movement, movement_summary(movement), clusters, why
+        customers, table, rfm_grid(customers, rules), movement, movement_summary(movement), gap, clusters
     )
