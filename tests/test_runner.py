@@ -151,8 +151,32 @@ def test_backfill_stops_at_first_failure(tmp_path):
     with pytest.raises(RunError, match="2025-05.*RuntimeError: no data"):
         backfill("2025-04", PERIOD, project, log=lambda _: None)
     assert (project / "reports" / "2025-04").is_dir()
-    assert not (project / "reports" / "2025-05").exists() and not (project / "reports" / "2025-06").exists()
+    assert (project / "reports" / "2025-05" / ".incomplete").is_file()  # its first run: published, incomplete
+    assert not (project / "reports" / "2025-06").exists()
     assert not (project / f"ran-01_data_collection-{PERIOD}").exists()
+
+
+def test_a_first_run_with_a_failing_stage_publishes_the_others_marked_incomplete(tmp_path):
+    project = make_project(tmp_path, names=("01_data_collection", "03_analysis"))
+    make_notebook(project / "notebooks" / "02_segmentation.ipynb", STAGE_CODE + '\nraise ValueError("boom-7")')
+    with pytest.raises(RunError) as caught:
+        run_period(PERIOD, project, log=lambda _: None)
+    folder = project / "reports" / PERIOD
+    message = str(caught.value)
+    assert "1 tahap gagal" in message and "boom-7" in message
+    assert "\n" not in message
+    assert (project / f"ran-03_analysis-{PERIOD}").exists()  # the stage after the failed one still ran
+    failed = (folder / "02_segmentation.html").read_text()
+    assert "Segmentasi Pelanggan" in failed and "ValueError: boom-7" in failed and "Traceback" not in failed
+    assert str(project / "reports" / ".failed" / PERIOD / "02_segmentation.ipynb") in failed
+    assert "PERIOD-MARK" in (folder / "03_analysis.html").read_text()
+    assert "Belum lengkap: Segmentasi Pelanggan" in (folder / "index.html").read_text()
+    assert "Belum lengkap" in (project / "reports" / "index.html").read_text()
+
+    make_notebook(project / "notebooks" / "02_segmentation.ipynb")  # mended: the next run is complete
+    run_period(PERIOD, project, log=lambda _: None)
+    assert "Belum lengkap" not in (folder / "index.html").read_text() + (project / "reports" / "index.html").read_text()
+    assert not (folder / ".incomplete").exists() and "PERIOD-MARK" in (folder / "02_segmentation.html").read_text()
 
 
 def test_rerun_replaces_folder_and_partial_run_keeps_other_pages(tmp_path):

@@ -69,7 +69,8 @@ _TEMPLATES = {
 {% endfor %}</table></div>{% endif %}
 {% for period in periods %}
 <section class="card">
-  <h2><a href="{{ period.href }}">{{ period.name }}</a></h2>
+  <h2><a href="{{ period.href }}">{{ period.name }}</a>{% if period.incomplete %}
+  <span class="failed">· {{ t("report.incomplete") }}</span>{% endif %}</h2>
   <ol class="inline">{% for page in period.pages %}<li><a href="{{ page.href }}">{{ page.title }}</a></li>
   {% endfor %}</ol>
 </section>
@@ -79,13 +80,22 @@ _TEMPLATES = {
 <p><a href="../{{ index }}">{{ t("all_reports") }}</a></p>
 <h1>{{ title }}</h1>
 <p class="meta">{{ t("generated") }}: {{ generated }}</p>
+{% if failed %}<p class="failed">{{ t("report.incomplete") }}: {{ failed | join(", ") }}</p>{% endif %}
 <section class="card">
   <h2>{{ t("pages") }}</h2>
   <ol>{% for page in pages %}<li><a href="{{ page.href }}">{{ page.title }}</a></li>{% endfor %}</ol>
 </section>
 {% endblock %}""",
+    "failed.html": """{% extends "base.html" %}{% block body %}
+<p>{% for href, name in links %}<a href="{{ href }}">{{ name }}</a>{% if not loop.last %} · {% endif %}
+{% endfor %}</p>
+<h1>{{ title }}</h1>
+<p class="failed">{{ t("report.stage_failed") }}</p>
+<p>{{ error }}</p>
+{% endblock %}""",
 }
 _ENV = jinja2.Environment(loader=jinja2.DictLoader(_TEMPLATES), autoescape=True)
+INCOMPLETE = ".incomplete"  # in a published period folder: the stages that failed, one per line
 
 
 def stage_pages(period_dir: Path, language: str = "id", prefix: str = "") -> list[dict[str, str]]:
@@ -106,12 +116,36 @@ def report_periods(reports_dir: Path) -> list[Period]:
     return sorted(periods, key=lambda p: (p.start, p.months), reverse=True)
 
 
-def write_period_index(period_dir: Path, period: Period, language: str = "id") -> Path:
-    """Write `<period_dir>/index.html` listing the period's stage pages."""
+def write_period_index(period_dir: Path, period: Period, language: str = "id", failed=()) -> Path:
+    """Write `<period_dir>/index.html` listing the period's stage pages; with `failed` stages (notebook names such as
+    "03_analysis"), the period is marked incomplete: on the page, and in the file `INCOMPLETE` that the overview
+    and the next run read (removed when none failed)."""
     title = f"{label('reports', language)} · {month_name(period, language)}"
-    return _render(
-        Path(period_dir) / INDEX, "period.html", language, title=title, pages=stage_pages(period_dir, language)
-    )
+    marker = Path(period_dir) / INCOMPLETE
+    if failed:
+        marker.write_text("".join(f"{name}\n" for name in failed), encoding="utf-8")
+    else:
+        marker.unlink(missing_ok=True)
+    return _render(marker.with_name(INDEX), "period.html", language, title=title,
+                   pages=stage_pages(period_dir, language),
+                   failed=[stage_title(name, language) for name in failed])  # fmt: skip
+
+
+def failed_stages(period_dir: Path) -> list[str]:
+    """The stages (notebook names) that failed in the report a period folder holds."""
+    marker = Path(period_dir) / INCOMPLETE
+    return marker.read_text(encoding="utf-8").split() if marker.is_file() else []
+
+
+def write_failure_page(path: Path, title: str, error: str, language: str, links: list[tuple[str, str]]) -> Path:
+    """A page in place of a stage that failed: its title, that it failed, and the one line saying what and where
+    the executed notebook is."""
+    return _render(Path(path), "failed.html", language, title=title, error=error, links=links)
+
+
+def is_complete(period_dir: Path) -> bool:
+    """Whether a period folder holds a published report with every stage (none failed)."""
+    return Path(period_dir).is_dir() and not (Path(period_dir) / INCOMPLETE).exists()
 
 
 def write_reports_index(reports_dir: Path, language: str = "id", ctx=None) -> Path:
@@ -125,6 +159,7 @@ def write_reports_index(reports_dir: Path, language: str = "id", ctx=None) -> Pa
             "name": month_name(p, language),
             "href": f"{p}/{INDEX}",
             "pages": stage_pages(reports_dir / str(p), language, prefix=f"{p}/"),
+            "incomplete": not is_complete(reports_dir / str(p)),
         }
         for p in published
     ]
@@ -152,10 +187,11 @@ def write_reports_index(reports_dir: Path, language: str = "id", ctx=None) -> Pa
 RUNS = ".runs.jsonl"
 
 
-def record_run(reports_dir: Path, period: Period, seconds: float, error: str = "") -> None:
-    """Append a run of `period` to the run log: when, how long, whether it published, and why not."""
+def record_run(reports_dir: Path, period: Period, seconds: float, error: str = "", published: bool = False) -> None:
+    """Append a run of `period` to the run log: when, how long, whether it succeeded, and why not (`published`: it
+    failed, yet published an incomplete report)."""
     entry = {"period": str(period), "at": datetime.now().isoformat(timespec="seconds"), "seconds": round(seconds, 1),
-             "ok": not error, "error": error}  # fmt: skip
+             "ok": not error, "error": error, "published": published or not error}  # fmt: skip
     Path(reports_dir).mkdir(parents=True, exist_ok=True)
     with (
         FileLock(str(Path(reports_dir) / f"{RUNS}.lock")),

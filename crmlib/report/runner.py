@@ -1,9 +1,11 @@
 """Run the stage notebooks for a period with papermill and publish their HTML pages as `reports/<period>/`.
 
 The parameters are validated before any notebook runs. Notebooks execute into a staging folder inside the reports
-folder; only when every one of them succeeded does the staging folder replace `reports/<period>/` (under a file
-lock), so a failed run never destroys the last good report. A failed executed notebook is kept in
-`reports/.failed/<period>/` for debugging.
+folder; when every one of them succeeded, the staging folder replaces `reports/<period>/` (under a file lock). When
+a stage fails, the others still run: if the period has a good (complete) report, it is kept as it was, so a failed
+run never destroys it; if not, the pages that ran are published with a failure page in place of each failed stage
+and the period is marked incomplete (a first run on one's own data never ends with zero pages). Either way the run
+raises RunError. A failed executed notebook is kept in `reports/.failed/<period>/` for debugging.
 """
 
 from __future__ import annotations
@@ -28,7 +30,15 @@ from crmlib.formats import label, month_name, stage_title
 from crmlib.periods import Period, month_range
 from crmlib.report.context import SUMMARY_PREFIX, PeriodContext
 from crmlib.report.html import export_html
-from crmlib.report.index import INDEX, record_run, write_period_index, write_reports_index
+from crmlib.report.index import (
+    INDEX,
+    failed_stages,
+    is_complete,
+    record_run,
+    write_failure_page,
+    write_period_index,
+    write_reports_index,
+)
 from crmlib.report.kernel import fresh_namespace, shared_kernel
 from crmlib.report.params import load_params
 from crmlib.report.publish import publish, remove_stale
@@ -55,7 +65,7 @@ def run_period(
 
     `notebooks` overrides which notebooks run (paths relative to the project, or names in notebooks/); pages of
     stages not run this time are kept from the previous report. Raises ParamsError for bad parameters (before
-    anything runs) and RunError, naming the notebook, when a notebook fails.
+    anything runs) and RunError, naming the notebook, when a notebook fails (see the module for what is published).
     """
     project = Path(project_dir).resolve()
     period = Period.parse(str(month))
@@ -79,14 +89,25 @@ def run_period(
         shutil.copytree(target, staging, dirs_exist_ok=True)
     links = [(INDEX, month_name(period, language)), (f"../{INDEX}", label("all_reports", language))]
     started = time.monotonic()
+    failures: dict[Path, RunError] = {}
     try:
         with reserved(params.path("warehouse")), shared_kernel() as km:  # a load waits until the notebooks end
             for book in books:
                 log(t("console.run.running", period=str(period), notebook=book.name))
-                executed = _execute(book, staging / EXECUTED / book.name, period, project, reports, km)
                 title = f"{stage_title(book.stem, language)} · {month_name(period, language)}"
+                try:
+                    executed = _execute(book, staging / EXECUTED / book.name, period, project, reports, km)
+                except RunError as err:  # the other stages still run: a first report shows what they could
+                    failures[book] = err
+                    continue
                 export_html(executed, staging / f"{book.stem}.html", title, language, links)
-        write_period_index(staging, period, language)
+        if failures and is_complete(target):  # a good report stays as it was
+            raise next(iter(failures.values()))
+        for book, err in failures.items():
+            title = f"{stage_title(book.stem, language)} · {month_name(period, language)}"
+            write_failure_page(staging / f"{book.stem}.html", title, str(err), language, links)
+        earlier = [name for name in failed_stages(staging) if name not in {b.stem for b in books}]  # not run now
+        write_period_index(staging, period, language, failed=[*earlier, *(b.stem for b in failures)])
         publish(staging, target)
     except BaseException as err:
         shutil.rmtree(staging, ignore_errors=True)
@@ -94,6 +115,13 @@ def run_period(
             record_run(reports, period, time.monotonic() - started, str(err))
             write_overview(project, reports)
         raise
+    if failures:
+        first = next(iter(failures.values()))
+        error = t("error.run.incomplete", period=str(period), n=len(failures), page=str(target / INDEX),
+                  failure=str(first))  # fmt: skip
+        record_run(reports, period, time.monotonic() - started, error, published=True)
+        write_overview(project, reports)
+        raise RunError(error)
     record_run(reports, period, time.monotonic() - started)
     write_overview(project, reports)
     log(t("console.run.published", period=str(period), page=str(target / INDEX), index=str(reports / INDEX)))
