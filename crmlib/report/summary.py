@@ -15,7 +15,7 @@ from IPython.display import HTML
 
 from crmlib.analyze.stage import NOTES
 from crmlib.collect.profile import load_warnings
-from crmlib.errors import WarehouseError
+from crmlib.errors import MissingData, WarehouseError
 from crmlib.monitor.stage import Monitoring
 from crmlib.report.scorecard import STATUS_BACKGROUNDS, STATUS_COLOURS, change_text, sparkline, status_text
 from crmlib.strategy.stage import planned_actions
@@ -48,7 +48,8 @@ _TEMPLATE = jinja2.Environment(autoescape=True).from_string("""
 {% if alerts | length > shown %}<li><a href="{{ monitoring }}">{{ more }}</a></li>{% endif %}</ul>
 {% else %}<p>{{ no_alerts }}</p>{% endif %}
 <h2>{{ actions_title }}</h2>
-<ol class="crm-list">{% for action in actions %}<li>{{ action }}</li>{% endfor %}</ol>
+{% if actions %}<ol class="crm-list">{% for action in actions %}<li>{{ action }}</li>{% endfor %}</ol>
+{% else %}<p>{{ no_actions }}</p>{% endif %}
 <h2>{{ pages_title }}</h2>
 <ol class="crm-list">{% for page in pages %}<li><a href="{{ page.href }}">{{ page.title }}</a></li>{% endfor %}</ol>
 """)
@@ -77,8 +78,12 @@ class Summary:
 
 
 def executive_summary(ctx, pages: list[dict[str, str]]) -> Summary:
-    """The summary of `ctx`'s period from the stored results; `pages` are the stage pages to link (href, title)."""
-    monitoring = Monitoring.load(ctx.warehouse, ctx.period, ctx.params.monitor)
+    """The summary of `ctx`'s period from the stored results; `pages` are the stage pages to link (href, title).
+    A MissingData when the period's monitoring stage has stored no scorecard."""
+    try:
+        monitoring = Monitoring.load(ctx.warehouse, ctx.period, ctx.params.monitor)
+    except WarehouseError:
+        raise MissingData(ctx.t("sum.needs_monitoring", period=str(ctx.period))) from None
     return Summary(monitoring, alerts(ctx, monitoring), planned_actions(ctx.warehouse, ctx.period), pages)
 
 
@@ -143,4 +148,5 @@ def tiles(summary: Summary, ctx) -> HTML:
         more=ctx.t("sum.more_alerts", n=len(summary.alerts) - SHOWN_ALERTS), monitoring=MONITORING_PAGE,
         vs_previous=ctx.t("vs_previous"), vs_last_year=ctx.t("vs_last_year"), alerts_title=ctx.t("sum.alerts"),
         no_alerts=ctx.t("sum.no_alerts"), actions_title=ctx.t("sum.actions"), pages_title=ctx.t("sum.pages"),
+        no_actions=ctx.t("sum.no_actions"),
     ))  # fmt: skip
