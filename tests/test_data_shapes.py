@@ -25,8 +25,10 @@ from crmlib.report.params import deep_merge
 PERIOD = "2025-06"
 PAGES = ("00_summary", "01_data_collection", "02_segmentation", "03_analysis", "04_strategy", "05_monitoring")
 ENGLISH = {"transactions_only"}  # shapes whose report is in English (the others speak the default, Bahasa Indonesia)
-NEEDS = {"id": ("Butuh data yang belum dimuat", "Tidak ditampilkan karena datanya belum dimuat", "tidak ada data: muat"),
-         "en": ("Needs data that is not loaded", "Left out, for lack of data", "no data: load")}  # fmt: skip
+NEEDS = {
+    "id": ("Butuh data yang belum dimuat", "Tidak ditampilkan karena datanya belum dimuat", "tidak ada data: muat"),
+    "en": ("Needs data that is not loaded", "Left out, for lack of data", "no data: load"),
+}
 """How a page begins a line naming what to load: a section's, a figure's parts left out, a KPI's."""
 NOT_SHOWN = re.compile(r"(?<![\w.-])(nan|NaN|NaT|None|inf|-inf|<NA>|Traceback)(?![\w-])")
 
