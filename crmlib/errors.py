@@ -1,5 +1,7 @@
 """Errors a user can cause. Each message says what is wrong, where, and how to fix it."""
 
+from typing import Any
+
 
 class CrmError(Exception):
     """Base class: the CLI prints these as one line, without a traceback."""
@@ -76,7 +78,7 @@ class Part:
     >>> from dataclasses import dataclass
     >>> @dataclass
     ... class Stage:
-    ...     churn: int = Part()
+    ...     churn: int = part()
     >>> Stage(3).churn
     3
     >>> Stage(MissingData("load events")).churn
@@ -99,6 +101,11 @@ class Part:
 
     def __set__(self, obj, value) -> None:
         obj.__dict__[self.name] = value
+
+
+def part() -> Any:
+    """A `Part` as a dataclass field's default (typed as the field's own type for the type checker)."""
+    return Part()
 
 
 def failed(value) -> bool:

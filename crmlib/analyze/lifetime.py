@@ -51,6 +51,14 @@ class LifetimeValue:
         )
 
     @property
+    def gamma_gamma(self) -> SpendModel:
+        """The Gamma-Gamma spend model, whose frequency-spend check a page shows; a ModelError saying why when the
+        expected spend is the fallback mean instead."""
+        if isinstance(self.spend, MeanSpend):
+            raise ModelError(self.spend_note)
+        return self.spend
+
+    @property
     def p_alive(self) -> pd.Series:
         """P(alive) per customer, from the churn model."""
         return self.scorer.p_alive(self.summary)
@@ -115,7 +123,11 @@ def lifetime_value(
     options, churn = options or LifetimeValueOptions(), churn or ChurnOptions()
     last = end_day(end)
     calibrated = calibration_end(last, options.holdout_months)
+    first = warehouse.query("SELECT min(ts) AS first FROM orders WHERE customer_id IS NOT NULL")["first"][0]
     try:
+        if pd.isna(first) or first > calibrated:  # nothing before the held-out months to fit on
+            raise ModelError(t("note.validation_history", months=options.holdout_months,
+                               first=f"{first:%Y-%m-%d}" if pd.notna(first) else "–"))  # fmt: skip
         validation = _first_fit(
             [
                 lambda p=p: validate(

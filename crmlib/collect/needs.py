@@ -24,7 +24,7 @@ crmlib.errors.MissingData: Needs data that is not loaded: load `transactions.cat
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TypeVar
 
 from crmlib.catalogue import t
@@ -77,7 +77,7 @@ def missing_data(lacking: Iterable[str]) -> MissingData:
     return MissingData(t("needs.load", what=named(lacking)), lacking)
 
 
-def left_out(warehouse: Warehouse, declared: dict[str, tuple[str, ...]]) -> tuple[list[str], str]:
+def left_out(warehouse: Warehouse, declared: Mapping[str, Sequence[str]]) -> tuple[list[str], str]:
     """The parts of a figure whose data are not loaded: `declared` maps each part (a label key, such as
     "loyalty.cross_category_rate") to its needs. Returns those parts and one line naming them, grouped by what to
     load ("" when nothing is left out)."""

@@ -135,7 +135,8 @@ class PeriodContext:
     def section(self, heading: str | None = None, level: int = 2) -> Iterator[None]:
         """A part of the page: its heading (a label key), then what the block displays. When the data do not allow
         it (a `MissingData` naming what to load, or a model the data are too few for), the part is one line saying
-        so, and the page goes on; a part without a heading leaves out a reason the page gave already.
+        so, and the page goes on; a reason the page gave already is not repeated (a part with a heading says "see
+        above", one without says nothing).
 
         with ctx.section("ana.churn"):
             display(show(stage.churn, ...))
@@ -145,8 +146,10 @@ class PeriodContext:
         try:
             yield
         except NOT_POSSIBLE as why:
-            if heading or str(why) not in self.reasons:
+            if str(why) not in self.reasons:
                 display(self.note(str(why)))
+            elif heading:
+                display(self.md("needs.see_above"))
             self.reasons.add(str(why))
 
     def heading(self, key: str, level: int = 2) -> Markdown:

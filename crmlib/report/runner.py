@@ -15,7 +15,7 @@ import re
 import shutil
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import papermill
@@ -60,11 +60,13 @@ def run_period(
     project_dir: str | Path,
     notebooks: Sequence[str | Path] | None = None,
     log: Callable[[str], object] = print,
+    km: AsyncKernelManager | None = None,
 ) -> Path:
     """Run every stage notebook for `period` and publish `reports/<period>/`; return that folder.
 
     `notebooks` overrides which notebooks run (paths relative to the project, or names in notebooks/); pages of
-    stages not run this time are kept from the previous report. Raises ParamsError for bad parameters (before
+    stages not run this time are kept from the previous report. `km` is a kernel to run them on (a backfill's,
+    shared by its periods); by default the run starts its own. Raises ParamsError for bad parameters (before
     anything runs) and RunError, naming the notebook, when a notebook fails (see the module for what is published).
     """
     project = Path(project_dir).resolve()
@@ -91,21 +93,22 @@ def run_period(
     started = time.monotonic()
     failures: dict[Path, RunError] = {}
     try:
-        with reserved(params.path("warehouse")), shared_kernel() as km:  # a load waits until the notebooks end
+        kernel = nullcontext(km) if km is not None else shared_kernel()
+        with reserved(params.path("warehouse")), kernel as km:  # a load waits until the notebooks end
             for book in books:
                 log(t("console.run.running", period=str(period), notebook=book.name))
                 title = f"{stage_title(book.stem, language)} · {month_name(period, language)}"
                 try:
                     executed = _execute(book, staging / EXECUTED / book.name, period, project, reports, km)
-                except RunError as err:  # the other stages still run: a first report shows what they could
-                    failures[book] = err
+                except RunError as failure:  # the other stages still run: a first report shows what they could
+                    failures[book] = failure
                     continue
                 export_html(executed, staging / f"{book.stem}.html", title, language, links)
         if failures and is_complete(target):  # a good report stays as it was
             raise next(iter(failures.values()))
-        for book, err in failures.items():
+        for book, why in failures.items():
             title = f"{stage_title(book.stem, language)} · {month_name(period, language)}"
-            write_failure_page(staging / f"{book.stem}.html", title, str(err), language, links)
+            write_failure_page(staging / f"{book.stem}.html", title, str(why), language, links)
         earlier = [name for name in failed_stages(staging) if name not in {b.stem for b in books}]  # not run now
         write_period_index(staging, period, language, failed=[*earlier, *(b.stem for b in failures)])
         publish(staging, target)
@@ -138,8 +141,10 @@ def write_overview(project: Path, reports: Path) -> Path:
 
 
 def backfill(first: str, last: str, project_dir: str | Path, log: Callable[[str], object] = print) -> list[Path]:
-    """Run every month from `first` to `last` in order; the first failure stops the backfill (and is raised)."""
-    return [run_period(str(month), project_dir, log=log) for month in month_range(first, last)]
+    """Run every month from `first` to `last` in order, on one kernel; the first failure stops the backfill (and is
+    raised)."""
+    with shared_kernel() as km:
+        return [run_period(str(month), project_dir, log=log, km=km) for month in month_range(first, last)]
 
 
 def _resolve(project: Path, notebooks: Sequence[str | Path]) -> list[Path]:

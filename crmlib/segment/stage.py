@@ -18,7 +18,7 @@ import pandas as pd
 
 from crmlib.collect.needs import left_out
 from crmlib.collect.warehouse import Warehouse, one_connection
-from crmlib.errors import Part, available, outcome
+from crmlib.errors import available, outcome, part
 from crmlib.periods import Period
 from crmlib.segment.clusters import CLUSTER_FEATURES, ClusterResult, behaviour_clusters
 from crmlib.segment.clusters import NEEDS as CLUSTER_NEEDS
@@ -49,7 +49,7 @@ class Segmentation:
     movement: pd.DataFrame
     moves: pd.Series
     clusters_gap: str
-    clusters: ClusterResult = Part()
+    clusters: ClusterResult = part()
 
     @property
     def top_two(self) -> pd.DataFrame:

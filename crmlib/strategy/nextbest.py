@@ -22,8 +22,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from crmlib.catalogue import t
 from crmlib.collect.needs import needs
 from crmlib.collect.warehouse import Warehouse
+from crmlib.errors import ModelError
 from crmlib.periods import Period
 from crmlib.sql import run_sql
 
@@ -96,7 +98,8 @@ class CoPurchases:
         return self.lift * (self.popularity / self.customers)
 
     def pairs(self, top: int = 10) -> pd.DataFrame:
-        """The strongest pairs (each once): category, with, support, lift."""
+        """The strongest pairs (each once): category, with, support, lift; a ModelError when no pair has
+        `min_support` customers who bought both."""
         names = list(self.lift.index)
         rows = [
             (a, b, int(self.support.loc[a, b]), float(self.lift.loc[a, b]))
@@ -104,6 +107,8 @@ class CoPurchases:
             for b in names[i + 1 :]
             if self.lift.loc[a, b] > 1
         ]
+        if not rows:
+            raise ModelError(t("strat.no_pairs", n=self.min_support))
         table = pd.DataFrame(rows, columns=["category", "with", "support", "lift"])
         return table.sort_values(["lift", "support"], ascending=False).head(top).reset_index(drop=True)
 
@@ -165,6 +170,8 @@ def next_best(warehouse: Warehouse, period: Period, k: int = 3, min_support: int
     """Fit the co-purchases on the categories bought up to `period`'s end and recommend; `MissingData` without
     categories (see `bought_categories`)."""
     bought = bought_categories(warehouse, period.end)
+    if bought["category"].nunique() < 2:
+        raise ModelError(t("strat.one_category", n=int(bought["category"].nunique())))
     model = CoPurchases.fit(bought, min_support)
     picks = model.recommend(bought, k)["recommended"].map(lambda chosen: chosen[0] if chosen else None)
     return NextBest(model, picks, hit_rate(bought, period, k=k, min_support=min_support))

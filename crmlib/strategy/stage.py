@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -15,7 +16,7 @@ from crmlib.analyze.options import LifetimeValueOptions
 from crmlib.analyze.stage import stored_models
 from crmlib.catalogue import current, t
 from crmlib.collect.warehouse import Warehouse, one_connection
-from crmlib.errors import MissingData, ModelError, Part, WarehouseError, available, failed, outcome
+from crmlib.errors import MissingData, ModelError, WarehouseError, available, failed, outcome, part
 from crmlib.formats import month_name
 from crmlib.periods import Period
 from crmlib.segment.summary import rfm_summary
@@ -50,17 +51,16 @@ class Strategy:
     modelled: list[str]
     portfolio: pd.DataFrame
     options: StrategyOptions
-    uplift: uplift.UpliftValidation = Part()
-    co_purchases: CoPurchases = Part()
-    next_best: pd.DataFrame = Part()  # method, customers, hit_rate
-    goals: pd.DataFrame = Part()  # goal, kpi, months, asked, lever, lever kpi, change needed, baseline, target, plan
+    uplift: uplift.UpliftValidation = part()
+    co_purchases: CoPurchases = part()
+    next_best: pd.DataFrame = part()  # method, customers, hit_rate
+    goals: pd.DataFrame = part()  # goal, kpi, months, asked, lever, lever kpi, change needed, baseline, target, plan
 
     @property
     def planned(self) -> Plan:
         """The plan; when it holds no campaign, a MissingData saying so and what the data lack, if anything."""
         if self.plan.campaigns.empty:
-            next_month = month_name(self.plan.period, current())
-            raise MissingData(" ".join(filter(None, [t("strat.no_plan", next=next_month), self.gaps])))
+            raise MissingData(t("strat.no_plan", next=month_name(self.plan.period, current())))
         return self.plan
 
     @property
@@ -98,7 +98,7 @@ class Strategy:
 
     def top_actions(self, n: int = 3) -> pd.DataFrame:
         """The campaigns with the most expected net revenue: campaign, treated, channel, expected_revenue, cost, roi."""
-        return top_actions(self.plan.campaigns, n)
+        return top_actions(self.planned.campaigns, n)
 
     def store(self, warehouse: Warehouse) -> None:
         """Write `campaign_members` (treated and control of every planned campaign), `planned_campaigns` and
@@ -141,7 +141,8 @@ def strategy(
     state["recommended_category"] = categories.picks.reindex(state.index) if not failed(categories) else None
     history = uplift.campaign_history(warehouse, period)
     modelled = uplift.modelled_types(history, options.min_campaigns)
-    model, check, features = None, ModelError(t("strategy.no_history", n=options.min_campaigns)), None
+    model, features = None, None
+    check: Any = ModelError(t("strategy.no_history", n=options.min_campaigns))  # or the check, once there is one
     if modelled:
         model = uplift.UpliftModel().fit(history[uplift.FEATURES], history["treated"], history["bought"])
         points = pd.DataFrame({"customer_id": state.index, "campaign_id": "next", "t0": period.end})
