@@ -187,6 +187,8 @@ def trends(values: pd.DataFrame, kpis: list[str], ctx, title: str, *, columns: i
     for ax, key in zip(axes.flat, kpis, strict=False):
         series = values[values["kpi"] == key].sort_values("period")
         ax.plot(series["period"], series["value"], marker="o", markersize=3)
+        if series["value"].isna().all():  # no value yet (its data not loaded, or the history too short)
+            ax.text(0.5, 0.5, ctx.t("mon.trend_empty"), ha="center", va="center", transform=ax.transAxes, fontsize=9)
         unit = series["unit"].iloc[0] if len(series) else "count"
         _value_axis(ax, ctx, "y", _UNIT_FORMATS.get(unit, "decimal"))
         ax.set_title(ctx.t(f"kpi.{key}"), fontsize=10)

@@ -58,7 +58,7 @@ class Strategy:
 
     @property
     def planned(self) -> Plan:
-        """The plan; when it holds no campaign, a MissingData saying so and what the data lack, if anything."""
+        """The plan; a MissingData saying so when it holds no campaign (`gaps` says what the data lack, if anything)."""
         if self.plan.campaigns.empty:
             raise MissingData(t("strat.no_plan", next=month_name(self.plan.period, current())))
         return self.plan
