@@ -100,19 +100,41 @@ def parse_bool(values: pd.Series, options: IngestOptions) -> pd.Series:
     return words.map(lambda w: True if w in TRUE_WORDS else False if w in FALSE_WORDS else None).astype("boolean")
 
 
+MONTHS_ID = {
+    "januari": "Jan", "februari": "Feb", "maret": "Mar", "april": "Apr", "mei": "May", "juni": "Jun", "juli": "Jul",
+    "agustus": "Aug", "agu": "Aug", "agt": "Aug", "ags": "Aug", "september": "Sep", "oktober": "Oct", "okt": "Oct",
+    "november": "Nov", "nopember": "Nov", "nop": "Nov", "desember": "Dec", "des": "Dec",
+}  # fmt: skip
+"""Indonesian month names and abbreviations (Jan, Feb, Mar, Apr, Jun, Jul, Sep and Nov are the English ones)."""
+_MONTH_ID = re.compile(r"(?<![^\W\d_])(?:" + "|".join(sorted(MONTHS_ID, key=len, reverse=True)) + r")(?![^\W\d_])",
+                       re.IGNORECASE)  # fmt: skip
+
+
+def english_months(text: pd.Series) -> pd.Series:
+    """Times written with Indonesian month names, as seller centres export them, with the English abbreviation.
+
+    >>> english_months(pd.Series(["02 Okt 2025 08:26:00", "17 Agustus 2025", "1 Mei 2025", "Meiji"])).tolist()
+    ['02 Oct 2025 08:26:00', '17 Aug 2025', '1 May 2025', 'Meiji']
+    """
+    if not text.str.contains(_MONTH_ID, na=False).any():
+        return text
+    return text.str.replace(_MONTH_ID, lambda m: MONTHS_ID[m.group(0).lower()], regex=True)
+
+
 def parse_time(values: pd.Series, options: IngestOptions) -> pd.Series:
     """Times as local, zone-free timestamps; zoned values are converted to `options.timezone` first.
 
     With `options.date_format`, values in that format are read by it and the others as ISO 8601 (so one format
     for an export's odd dates leaves the ISO dates of the other files readable); without it, ISO 8601 first,
-    then other common layouts (30/06/2025, Jun 30 2025) with `options.dayfirst`.
+    then other common layouts (30/06/2025, Jun 30 2025, 02 Okt 2025 08:26) with `options.dayfirst`. Indonesian
+    month names read as their English abbreviations (a `date_format` with `%b` reads `Okt`).
     """
     if pd.api.types.is_datetime64_any_dtype(values):
         times = values
         if getattr(values.dt, "tz", None) is not None:
             times = values.dt.tz_convert(options.timezone).dt.tz_localize(None)
         return times.astype("datetime64[us]")
-    text = _zone_offsets(values.astype("str").where(values.notna()).str.strip())
+    text = english_months(_zone_offsets(values.astype("str").where(values.notna()).str.strip()))
     out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[us]")
     zoned = text.str.contains(_TZ_SUFFIX, regex=True).fillna(False).astype(bool)
     if zoned.any():
@@ -135,9 +157,10 @@ def parse_time(values: pd.Series, options: IngestOptions) -> pd.Series:
 
 
 def _slash_layouts(dayfirst: bool) -> list[str]:
-    """The slash layout `dayfirst` says, with minutes, seconds or no time."""
+    """The slash layout `dayfirst` says, then a day and a month's name (30 Jun 2025), with minutes, seconds or
+    no time."""
     day = "%d/%m/%Y" if dayfirst else "%m/%d/%Y"
-    return [day + time for time in (" %H:%M", " %H:%M:%S", "")]
+    return [date + time for date in (day, "%d %b %Y", "%d %B %Y") for time in (" %H:%M", " %H:%M:%S", "")]
 
 
 def _common_layouts(text: pd.Series, dayfirst: bool) -> pd.Series:
