@@ -143,7 +143,7 @@ def test_every_page_publishes_and_names_what_it_lacks(published, shape):
 
 
 def _need_lines(text: str, language: str) -> list[str]:
-    """The "needs" lines of a page's text: each from its opening words to the end of its sentence (at most 300
+    """The "needs" lines of a page's text: each from its opening words to the end of its sentence (at most 1000
     characters: a KPI's cell has no full stop)."""
     starts = "|".join(re.escape(s) for s in NEEDS[language])
-    return re.findall(rf"(?:{starts})(?:(?!\)\.|\. ).){{0,300}}", text)
+    return re.findall(rf"(?:{starts})(?:(?!\)\.|\. ).){{0,1000}}", text)
