@@ -467,3 +467,27 @@ def test_reloading_customers_without_some_that_transactions_name(tmp_path, wareh
     ingest_dir(again, warehouse, now=NOW)
     unprofiled = warehouse.query("SELECT customer_id FROM customers WHERE profile_source IS NULL")["customer_id"]
     assert unprofiled.tolist() == ["C2"]
+
+
+def test_files_not_named_after_a_table_are_mapped_by_pattern_and_several_are_one_source(tmp_path, warehouse):
+    tmp_path = tmp_path / "exports"
+    tmp_path.mkdir()
+    header = "Nomor Invoice,Pembeli,Waktu,Total\n"
+    (tmp_path / "laporan-penjualan-2025-05.csv").write_text(header + "INV1,A,2025-05-02 10:00,100\n")
+    (tmp_path / "laporan-penjualan-2025-06.csv").write_text(header + "INV2,B,2025-06-03 11:00,200\nINV3,,x,5\n")
+    (tmp_path / "catatan.txt").write_text("notes of my own\n")
+    columns = {"transactions": {"Nomor Invoice": "transaction_id", "Pembeli": "customer_id", "Waktu": "ts",
+                                "Total": "amount"}}  # fmt: skip
+    with pytest.raises(SourceError, match=r"holds 3 file\(s\) but none is named after a contract table"):
+        ingest_dir(tmp_path, warehouse, IngestOptions(columns=columns), now=NOW)
+    options = IngestOptions(columns=columns, files={"transactions": "laporan-penjualan-*.csv"})
+    report = ingest_dir(tmp_path, warehouse, options, now=NOW)
+    assert report.counts["transactions"] == {"rows": 3, "loaded": 2, "guest": 0, "quarantined": 1}
+    assert any("catatan.txt" in note for note in report.notes)  # left aside, and said so
+    q = quarantine(warehouse, "transactions")
+    assert q["source"].tolist() == [str(tmp_path / "laporan-penjualan-2025-06.csv")] and q["row_number"].tolist() == [3]
+    source = warehouse.query("SELECT source FROM loads WHERE table_name = 'transactions'")["source"][0]
+    assert source == f"{tmp_path / 'laporan-penjualan-2025-05.csv'} and 1 more files"
+    with pytest.raises(SourceError, match="matches the ingest.files patterns of transactions, events"):
+        ingest_dir(tmp_path, warehouse, options.model_copy(update={"files": {"transactions": "*.csv",
+                                                                             "events": "laporan*"}}))  # fmt: skip

@@ -25,7 +25,7 @@ from crmlib.collect.contract import BUILD_ORDERS_SQL, TABLE_ORDER, TABLES
 from crmlib.collect.options import IngestOptions
 from crmlib.collect.partitions import Spill
 from crmlib.collect.reconcile import RECONCILIATION_COLUMNS, load_warnings, reconciliation
-from crmlib.collect.sources import SAMPLE_MARKER, RawTable, Source, find_sources, open_file, read_database, whole
+from crmlib.collect.sources import SAMPLE_MARKER, RawTable, Source, find_sources, open_files, read_database, whole
 from crmlib.collect.validate import CLEARED_COLUMNS, QUARANTINE_COLUMNS, Checked, check
 from crmlib.collect.warehouse import DERIVED, LOADS_COLUMNS, Warehouse, main_time_column
 from crmlib.errors import SourceError
@@ -54,8 +54,10 @@ def ingest_dir(
 ) -> IngestReport:
     """Load every contract file in `directory` (transactions.csv, customers.parquet, events.xlsx …)."""
     options = options or IngestOptions()
-    paths, ignored = find_sources(directory)
-    sources = [open_file(paths[t], t, options) for t in TABLE_ORDER if t in paths]
+    paths, ignored = find_sources(directory, options.files)
+    if not paths and ignored:  # files, but none of them a table's: say so instead of loading nothing
+        raise SourceError(t("error.source.no_tables", folder=str(directory), n=len(ignored), tables=", ".join(TABLES)))
+    sources = [open_files(paths[t], t, options) for t in TABLE_ORDER if t in paths]
     report = ingest_sources(sources, warehouse, options, now, replace)
     report.notes[:0] = ignored
     if not sources:
@@ -111,7 +113,7 @@ class TableLoad:
         self.quarantined += len(result.quarantine)
         self.orders += result.orders
         self.spread_orders += result.spread_orders
-        self.balances.append(reconciliation({self.table: result}))
+        self.balances.append(reconciliation({self.table: result}).assign(source=self.source))
         for column, n in result.cleared["column_name"].value_counts().items():
             self.cleared[column] = self.cleared.get(column, 0) + int(n)
 
@@ -304,7 +306,7 @@ def parts(source: Source, folder: Path) -> Iterator[RawTable]:
         for chunk in itertools.chain([first, second], chunks):
             spill.add(chunk)
             if chunk.malformed is not None and len(chunk.malformed):
-                malformed.append(chunk.malformed)
+                malformed.append(chunk.malformed.assign(source=chunk.source))
     except pd.errors.ParserError:
         if lenient:
             raise

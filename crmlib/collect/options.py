@@ -25,6 +25,9 @@ class IngestOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    files: dict[str, str | list[str]] = {}
+    """Per table, the file name pattern(s) of its sources in the folder (globs), for files not named after it, e.g.
+    {transactions: "laporan-penjualan*.xlsx"}; several files of one table (one a month) are read as one source."""
     columns: dict[str, dict[str, str]] = {}
     """Per table, source column name -> contract column name, e.g. {transactions: {order_no: transaction_id}}."""
     decimal: str = "."
@@ -88,7 +91,7 @@ class IngestOptions(BaseModel):
             raise ValueError(t("error.options.date_format", value=repr(value)))
         return value
 
-    @field_validator("columns", "database_tables", "computed")
+    @field_validator("files", "columns", "database_tables", "computed")
     @classmethod
     def _known_tables(cls, value: dict) -> dict:
         unknown = sorted(set(value) - set(TABLES))

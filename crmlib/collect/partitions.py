@@ -33,7 +33,7 @@ from crmlib.collect.contract import TABLES
 from crmlib.collect.parsing import tidy_ids
 from crmlib.collect.sources import RawTable
 
-ROW, HASH = "__row_number", "__record_hash"  # the bookkeeping columns of a spilled piece
+ROW, HASH, ORIGIN = "__row_number", "__record_hash", "__origin"  # the bookkeeping columns of a spilled piece
 
 
 def part_of(raw: RawTable, parts: int) -> np.ndarray:
@@ -55,7 +55,9 @@ class Spill:
         """Write a chunk's records, each to its part (one file per part and chunk)."""
         if self.template is None:
             self.template = raw
-        piece = raw.frame.assign(**{ROW: raw.row_numbers.to_numpy()})
+        origin = (pd.Categorical.from_codes(np.zeros(len(raw.frame), dtype=np.int8), categories=[raw.source])
+                  if raw.origins is None else raw.origins.astype("category"))  # fmt: skip
+        piece = raw.frame.assign(**{ROW: raw.row_numbers.to_numpy(), ORIGIN: origin})
         if raw.record_hash is not None:
             piece[HASH] = raw.record_hash.to_numpy()
         part = part_of(raw, self.parts_count)
@@ -73,9 +75,10 @@ class Spill:
                 continue
             frame = pd.concat([feather.read_table(f).to_pandas() for f in files], ignore_index=True)
             hashes = frame.pop(HASH) if HASH in frame else None
-            rows = frame.pop(ROW).astype("int64")
+            rows, origins = frame.pop(ROW).astype("int64"), frame.pop(ORIGIN)
             yield RawTable(self.template.table, self.template.source, frame, rows,
-                           record_hash=None if hashes is None else hashes.astype("uint64"))  # fmt: skip
+                           record_hash=None if hashes is None else hashes.astype("uint64"),
+                           origins=origins.astype(str) if origins.nunique() > 1 else None)  # fmt: skip
 
     def remove(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)

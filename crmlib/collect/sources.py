@@ -7,9 +7,11 @@ row number of each record as a person finds it (in CSV and Excel the header is r
 from __future__ import annotations
 
 import csv
+import fnmatch
 import gzip
 import hashlib
 import io
+import itertools
 import os
 import zipfile
 from collections.abc import Callable, Iterator
@@ -100,21 +102,43 @@ class RawTable:
     record_hash: pd.Series | None = None  # aligned with frame: a hash of every column as read (exact duplicates)
     computed: list[str] = field(default_factory=list)  # contract columns computed by an expression
     ignored_sheets: list[str] = field(default_factory=list)  # an Excel file's other sheets, not read
+    origins: pd.Series | None = None  # aligned with frame: the file of each record, when they come from several
+
+    def origin(self, positions) -> object:
+        """The file the records at `positions` came from: one name, or one per record."""
+        return self.source if self.origins is None else self.origins.to_numpy()[positions]
 
 
-def find_sources(directory: str | Path) -> tuple[dict[str, Path], list[str]]:
-    """Map each contract table to its file in `directory`; also list the files left aside, with why."""
+def find_sources(
+    directory: str | Path, patterns: dict[str, str | list[str]] | None = None
+) -> tuple[dict[str, list[Path]], list[str]]:
+    """Map each contract table to its files in `directory`: those its `patterns` match (globs such as
+    "laporan-penjualan*.xlsx", in name order), else the one file named after it; also list the files left aside,
+    with why."""
     directory = Path(directory).resolve()
     if not directory.is_dir():
         raise SourceError(t("error.source.no_folder", folder=str(directory)))
+    files = [p for p in sorted(directory.iterdir()) if not p.is_dir() and not p.name.startswith(".")]
     found: dict[str, list[Path]] = {}
+    for table, wanted in (patterns or {}).items():
+        globs = [wanted] if isinstance(wanted, str) else wanted
+        found[table] = [p for p in files if any(fnmatch.fnmatch(p.name.lower(), g.lower()) for g in globs)]
+    claimed = [p for paths in found.values() for p in paths]
+    twice = sorted({p.name for p in claimed if claimed.count(p) > 1})
+    if twice:
+        tables = [table for table, paths in found.items() if any(p.name == twice[0] for p in paths)]
+        raise SourceError(t("error.source.two_patterns", file=twice[0], tables=", ".join(tables)))
     ignored = []
-    for path in sorted(directory.iterdir()):
-        if path.is_dir() or path.name.startswith("."):
+    for path in files:
+        if path in claimed:
             continue
         table, kind = table_and_kind(path)
-        if table in TABLES and kind in SUFFIXES - COMPRESSED_SUFFIXES:
-            found.setdefault(table, []).append(path)
+        if table in TABLES and table not in (patterns or {}) and kind in SUFFIXES - COMPRESSED_SUFFIXES:
+            named = found.setdefault(table, [])
+            if named:
+                raise SourceError(t("error.source.two_files", folder=str(directory), table=table,
+                                    files=", ".join(p.name for p in [*named, path])))  # fmt: skip
+            named.append(path)
         else:
             ignored.append(
                 t(
@@ -124,12 +148,7 @@ def find_sources(directory: str | Path) -> tuple[dict[str, Path], list[str]]:
                     suffixes=", ".join(sorted(SUFFIXES)),
                 )
             )
-    for table, paths in found.items():
-        if len(paths) > 1:
-            raise SourceError(
-                t("error.source.two_files", folder=str(directory), table=table, files=", ".join(p.name for p in paths))
-            )
-    return {table: paths[0] for table, paths in found.items()}, ignored
+    return {table: paths for table, paths in found.items() if paths}, ignored
 
 
 CHUNK_ROWS = 200_000  # records read at a time from a file
@@ -179,6 +198,18 @@ def open_file(path: Path, table: str, options: IngestOptions, chunk_rows: int | 
             ) from None
 
     return Source(table, str(path), _sha256(path), path.stat().st_size, chunks)
+
+
+def open_files(paths: list[Path], table: str, options: IngestOptions, chunk_rows: int | None = None) -> Source:
+    """Several files of one table (one a month, say) as one source: each file's chunks in turn, its records
+    numbered by its own lines and quarantined under its own name (see `open_file`)."""
+    if len(paths) == 1:
+        return open_file(paths[0], table, options, chunk_rows)
+    sources = [open_file(path, table, options, chunk_rows) for path in paths]
+    digest = hashlib.sha256("".join(s.sha256 for s in sources).encode()).hexdigest()
+    name = t("source.files", first=sources[0].name, n=len(sources) - 1)
+    return Source(table, name, digest, sum(s.size for s in sources),
+                  lambda lenient: itertools.chain.from_iterable(s.chunks(lenient) for s in sources))  # fmt: skip
 
 
 def whole(raw: RawTable) -> Source:

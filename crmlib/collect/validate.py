@@ -349,7 +349,7 @@ def _quarantine_rows(raw: RawTable, problems: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "table_name": raw.table,
-            "source": raw.source,
+            "source": raw.origin(positions),
             "row_number": raw.row_numbers.to_numpy()[positions],
             "column_name": grouped["column"].agg(", ".join).to_numpy(),
             "check_name": grouped["check_name"].agg(lambda c: ", ".join(dict.fromkeys(c))).to_numpy(),
@@ -373,7 +373,7 @@ def _cleared_rows(raw: RawTable, cleared: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "table_name": raw.table,
-            "source": raw.source,
+            "source": raw.origin(found["pos"].to_numpy(dtype=int)),
             "row_number": raw.row_numbers.to_numpy()[found["pos"].to_numpy(dtype=int)],
             "column_name": found["column"].to_numpy(),
             "check_name": found["check_name"].to_numpy(),
@@ -390,7 +390,7 @@ def _malformed_rows(raw: RawTable) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "table_name": raw.table,
-            "source": raw.source,
+            "source": m.get("source", raw.source),
             "row_number": m["row_number"],
             "column_name": "",
             "check_name": "malformed",
