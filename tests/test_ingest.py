@@ -491,3 +491,35 @@ def test_files_not_named_after_a_table_are_mapped_by_pattern_and_several_are_one
     with pytest.raises(SourceError, match="matches the ingest.files patterns of transactions, events"):
         ingest_dir(tmp_path, warehouse, options.model_copy(update={"files": {"transactions": "*.csv",
                                                                              "events": "laporan*"}}))  # fmt: skip
+
+
+TITLED = (
+    "Laporan Penjualan\nPeriode: 01/06/2025 - 30/06/2025\n\n"
+    "Nomor Invoice,Pembeli,Waktu,Total\nINV1,A,2025-06-02 10:00,100\nINV2,B,2025-06-03 11:00,200\n"
+)
+TITLED_COLUMNS = {"transactions": {"Nomor Invoice": "transaction_id", "Pembeli": "customer_id", "Waktu": "ts",
+                                   "Total": "amount"}}  # fmt: skip
+
+
+@pytest.mark.parametrize("suffix", ["csv", "xlsx"])
+def test_a_header_below_title_rows_is_found(tmp_path, warehouse, suffix):
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    if suffix == "csv":
+        (folder / "transactions.csv").write_text(TITLED)
+    else:
+        rows = [(line.split(",") + [""] * 4)[:4] for line in TITLED.splitlines()]
+        pd.DataFrame(rows).to_excel(folder / "transactions.xlsx", header=False, index=False)
+    report = ingest_dir(folder, warehouse, IngestOptions(columns=TITLED_COLUMNS), now=NOW)
+    assert report.counts["transactions"] == {"rows": 2, "loaded": 2, "guest": 0, "quarantined": 0}
+    (folder / f"transactions.{suffix}").unlink()
+    (folder / "transactions.csv").write_text(
+        TITLED.replace("Nomor Invoice,Pembeli", "Invoice,Pembeli").replace("INV2,B,2025-06-03 11:00,200", "INV2,,x,")
+    )
+    with pytest.raises(SourceError, match=r"row 4 looks like a header: set ingest.header_row: \{transactions: 4\}"):
+        ingest_dir(folder, warehouse, now=NOW)
+    declared = IngestOptions(columns={"transactions": {"Invoice": "transaction_id", **TITLED_COLUMNS["transactions"]}},
+                             header_row={"transactions": 4})  # fmt: skip
+    report = ingest_dir(folder, warehouse, declared, now=NOW, replace=True)
+    assert report.counts["transactions"]["rows"] == 2
+    assert quarantine(warehouse, "transactions")["row_number"].tolist() == [6]  # the file's own line

@@ -30,6 +30,9 @@ class IngestOptions(BaseModel):
     {transactions: "laporan-penjualan*.xlsx"}; several files of one table (one a month) are read as one source."""
     columns: dict[str, dict[str, str]] = {}
     """Per table, source column name -> contract column name, e.g. {transactions: {order_no: transaction_id}}."""
+    header_row: int | dict[str, int] | None = None
+    """The row holding the column names (1 = the first), for every table or per table ({transactions: 5}); None:
+    found in the first rows as the one naming most of the table's columns (title rows above it are skipped)."""
     decimal: str = "."
     """The decimal mark in number columns: "." (1234.56) or "," (1234,56)."""
     thousands: str | None = None
@@ -135,6 +138,20 @@ class IngestOptions(BaseModel):
                     raise ValueError(t("error.options.computed_kind", table=table, column=column))
                 check_expression(expression, f"{table}.{column}")
         return value
+
+    @field_validator("header_row")
+    @classmethod
+    def _header_row(cls, value):
+        rows = value.values() if isinstance(value, dict) else [] if value is None else [value]
+        if any(row < 1 for row in rows):
+            raise ValueError(t("error.options.header_row"))
+        if isinstance(value, dict):
+            cls._known_tables(value)
+        return value
+
+    def header_of(self, table: str) -> int | None:
+        """The header row set for `table` (1 = the first), or None to find it."""
+        return self.header_row.get(table) if isinstance(self.header_row, dict) else self.header_row
 
     @field_validator("non_product_codes")
     @classmethod

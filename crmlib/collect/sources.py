@@ -13,6 +13,7 @@ import hashlib
 import io
 import itertools
 import os
+import re
 import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -176,16 +177,18 @@ def open_file(path: Path, table: str, options: IngestOptions, chunk_rows: int | 
 
     def chunks(lenient: bool) -> Iterator[RawTable]:
         ignored_sheets: list[str] = []
+        header = Header(0)
         try:
             if suffix in CSV_SUFFIXES:
-                pieces = _csv_chunks(path, chunk_rows, lenient)
+                pieces = _csv_chunks(path, chunk_rows, lenient, table, options)
+                header = _csv_header(path, table, options)
             elif suffix in EXCEL_SUFFIXES:
-                frame, ignored_sheets = _read_excel(path, table)
-                pieces = iter([(frame, _numbered(frame, first=2), None)])
+                frame, ignored_sheets, header = _read_excel(path, table, options)
+                pieces = iter([(frame, _numbered(frame, first=header.index + 2), None)])
             else:
                 pieces = _parquet_chunks(path, chunk_rows)
             for frame, rows, malformed in pieces:
-                raw = _to_contract(frame, table, str(path), options, rows)
+                raw = _to_contract(frame, table, str(path), options, rows, header.likely)
                 raw.malformed = malformed
                 raw.ignored_sheets = ignored_sheets
                 yield raw
@@ -257,8 +260,11 @@ def read_database(options: IngestOptions, tables: list[str] | None = None) -> li
     return out
 
 
-def _to_contract(frame: pd.DataFrame, table: str, source: str, options: IngestOptions, rows: pd.Series) -> RawTable:
-    """Rename columns to the contract's names, compute columns, check the required ones are there, number rows."""
+def _to_contract(
+    frame: pd.DataFrame, table: str, source: str, options: IngestOptions, rows: pd.Series, likely: int | None = None
+) -> RawTable:
+    """Rename columns to the contract's names, compute columns, check the required ones are there, number rows
+    (`likely`: a row further down that looks like a header, for the error when a required column is missing)."""
     record_hash = pd.util.hash_pandas_object(frame.astype(str).where(frame.notna()), index=False)
     mapping = {normalize_header(k): v for k, v in options.columns.get(table, {}).items()}
     renamed = [mapping.get(normalize_header(c), normalize_header(c)) for c in frame.columns]
@@ -272,7 +278,8 @@ def _to_contract(frame: pd.DataFrame, table: str, source: str, options: IngestOp
     if missing:
         found = ", ".join(map(str, frame.columns)) or "none"
         key = "error.source.no_amount" if missing[0] == "amount" else "error.source.missing_column"
-        raise SourceError(t(key, source=source, column=repr(missing[0]), table=table, found=found))
+        hint = t("error.source.header_hint", row=likely, table=table) if likely else ""
+        raise SourceError(t(key, source=source, column=repr(missing[0]), table=table, found=found) + hint)
     ignored = [c for c in frame.columns if c not in spec.names]
     frame = frame[[c for c in spec.names if c in frame.columns]].reset_index(drop=True)
     return RawTable(
@@ -321,33 +328,92 @@ def _numbered(frame: pd.DataFrame, first: int) -> pd.Series:
     return pd.Series(range(first, first + len(frame)), dtype="int64")
 
 
+@dataclass(frozen=True)
+class Header:
+    """Where a file's column names are: the row's index (0 = the first row), and, when no row names a column the
+    table knows, a row further down that looks like a header (1-based, for the error's hint), else None."""
+
+    index: int
+    likely: int | None = None
+
+
+HEADER_SCAN = 30  # rows looked at for the header
+
+
+def find_header(rows: list[list[str]], table: str, options: IngestOptions) -> Header:
+    """The header among the first rows of a file: `options.header_row`, else the first row naming most of the
+    columns the table knows (the contract's, the mapping's and the computed expressions'); the first row when none
+    names any.
+
+    >>> find_header([["Laporan Penjualan"], ["Periode: Juni"], [], ["Invoice", "Waktu", "customer_id", "amount"],
+    ...              ["INV1", "02 Okt 2025", "A", "150.000"]], "transactions", IngestOptions()).index
+    3
+    >>> find_header([["Laporan"], ["Nomor", "Nama", "Jumlah"], ["1", "Ani", "5"]], "transactions", IngestOptions())
+    Header(index=0, likely=2)
+    """
+    if options.header_of(table):
+        return Header(options.header_of(table) - 1)
+    known = _known_names(table, options)
+    scores = [sum(normalize_header(cell) in known for cell in row if str(cell).strip()) for row in rows]
+    best = max(scores, default=0)
+    if best:
+        return Header(scores.index(best))
+    widest = max((len([c for c in row if str(c).strip()]) for row in rows), default=0)
+    for number, row in enumerate(rows[1:], start=2):
+        cells = [str(c).strip() for c in row if str(c).strip()]
+        if len(cells) >= max(2, 0.6 * widest) and not any(_numeric(c) for c in cells):
+            return Header(0, number)
+    return Header(0)
+
+
+def _known_names(table: str, options: IngestOptions) -> set[str]:
+    names = set(TABLES[table].names) | {normalize_header(k) for k in options.columns.get(table, {})}
+    for column, expression in options.computed.get(table, {}).items():
+        names |= check_expression(expression, f"ingest.computed.{table}.{column}")
+    return names
+
+
+def _numeric(text: str) -> bool:
+    return bool(re.fullmatch(r"[-+]?(Rp\.?\s*)?[\d.,]+", text))
+
+
 def _csv_layout(path: Path) -> tuple[str, str]:
-    """A delimited text file's encoding and delimiter (the one its header uses most)."""
+    """A delimited text file's encoding and delimiter (the one its first line uses most)."""
     encoding = _detect_encoding(path)
     with open_text(path, encoding) as handle:
         sample = handle.read(1 << 16)
     unreadable = sum(1 for c in sample if not c.isprintable() and c not in "\r\n\t")
     if unreadable > 0.01 * len(sample):
         raise SourceError(t("error.source.binary", path=str(path)))
-    with open_text(path, encoding) as handle:
-        header_line = handle.readline()
-    if not header_line.strip():
+    lines = sample.splitlines()
+    if not lines or not lines[0].strip():
         raise SourceError(t("error.source.empty", path=str(path)))
-    return encoding, max(DELIMITERS, key=lambda d: header_line.count(d))
+    if any(d in lines[0] for d in DELIMITERS):
+        return encoding, max(DELIMITERS, key=lambda d: lines[0].count(d))
+    return encoding, max(DELIMITERS, key=lambda d: sum(line.count(d) for line in lines[:HEADER_SCAN]))  # a title
+
+
+def _csv_header(path: Path, table: str, options: IngestOptions) -> Header:
+    """The header of a delimited text file (see `find_header`): title lines above it are skipped."""
+    encoding, delimiter = _csv_layout(path)
+    with open_text(path, encoding) as handle:
+        lines = list(itertools.islice(handle, HEADER_SCAN))
+    return find_header(list(csv.reader(lines, delimiter=delimiter, skipinitialspace=True)), table, options)
 
 
 Piece = tuple[pd.DataFrame, pd.Series, pd.DataFrame | None]
 
 
-def _csv_chunks(path: Path, chunk_rows: int, lenient: bool) -> Iterator[Piece]:
+def _csv_chunks(path: Path, chunk_rows: int, lenient: bool, table: str, options: IngestOptions) -> Iterator[Piece]:
     """A delimited text file's records as text, `chunk_rows` at a time, with the line each starts on (header = 1;
     blank lines and records of empty fields skipped) and, read leniently, the malformed records set aside.
 
     A quote left open to the end of the file makes the fast reader give up (ParserError), and the file is read
     leniently, where that quote's record is set aside and the lines after it are read as records."""
     encoding, delimiter = _csv_layout(path)
+    skip = _csv_header(path, table, options).index
     if lenient:
-        yield from _lenient_chunks(path, encoding, delimiter, chunk_rows)
+        yield from _lenient_chunks(path, encoding, delimiter, chunk_rows, skip)
         return
     read = dict(
         sep=delimiter,
@@ -357,8 +423,9 @@ def _csv_chunks(path: Path, chunk_rows: int, lenient: bool) -> Iterator[Piece]:
         na_values=NA_VALUES,
         skipinitialspace=True,
         skip_blank_lines=False,
+        skiprows=skip,
     )
-    line = 2
+    line = skip + 2
     with open_bytes(path) as stream, pd.read_csv(stream, engine="c", chunksize=chunk_rows, **read) as reader:
         for frame in reader:
             breaks = _line_breaks(frame)
@@ -378,11 +445,14 @@ def _line_breaks(frame: pd.DataFrame) -> np.ndarray:
     return breaks
 
 
-def _lenient_chunks(path: Path, encoding: str, delimiter: str, chunk_rows: int) -> Iterator[Piece]:
+def _lenient_chunks(path: Path, encoding: str, delimiter: str, chunk_rows: int, skip: int = 0) -> Iterator[Piece]:
     """Read record by record, setting aside those with more fields than the header and those opening a quote that
-    is never closed (the lines after such a record are read as records of their own)."""
+    is never closed (the lines after such a record are read as records of their own); `skip` lines of title
+    come before the header."""
     with open_text(path, encoding) as handle:
         lines = _Lines(handle)
+        for _ in range(skip):
+            lines.next_line()
         first = lines.next_line()
         header = next(csv.reader([first[1] if first else ""], delimiter=delimiter, skipinitialspace=True), [])
         good: list[list[str]] = []
@@ -472,12 +542,16 @@ def _parquet_chunks(path: Path, chunk_rows: int) -> Iterator[Piece]:
         yield frame, _numbered(frame, first=1), None
 
 
-def _read_excel(path: Path, table: str) -> tuple[pd.DataFrame, list[str]]:
-    """The sheet named after the table, else the first sheet; and the names of the sheets left unread."""
+def _read_excel(path: Path, table: str, options: IngestOptions) -> tuple[pd.DataFrame, list[str], Header]:
+    """The sheet named after the table, else the first sheet, from its header row on (see `find_header`); the
+    names of the sheets left unread; and the header found."""
     sheets = [str(s) for s in pd.ExcelFile(path, engine="openpyxl").sheet_names]
     sheet = next((s for s in sheets if s.strip().lower() == table), sheets[0])
-    frame = pd.read_excel(path, sheet_name=sheet, dtype=object, engine="openpyxl")
-    return frame, [s for s in sheets if s != sheet]
+    top = pd.read_excel(path, sheet_name=sheet, header=None, nrows=HEADER_SCAN, dtype=object, engine="openpyxl")
+    rows = [[("" if pd.isna(v) else str(v)) for v in row] for row in top.itertuples(index=False)]
+    header = find_header(rows, table, options)
+    frame = pd.read_excel(path, sheet_name=sheet, header=header.index, dtype=object, engine="openpyxl")
+    return frame, [s for s in sheets if s != sheet], header
 
 
 def _detect_encoding(path: Path) -> str:
