@@ -183,11 +183,39 @@ def test_declared_number_and_date_formats(warehouse):
     assert rows["ts"].dt.strftime("%Y-%m-%d %H:%M").tolist() == ["2025-03-05 10:00", "2025-03-06 11:30"]
 
 
-def test_undeclared_decimal_comma_is_quarantined_with_a_hint(warehouse):
-    ingest("decimal_comma", warehouse, dayfirst=True)
+def test_undeclared_indonesian_numbers_are_read_by_their_grouping_and_said_so(warehouse):
+    report = ingest("decimal_comma", warehouse, dayfirst=True)
+    assert warehouse.query("SELECT amount FROM transactions ORDER BY ts")["amount"].tolist() == [1234.56, 2e6, -99.5]
+    assert any("amount read as 1.114.200 = 1,114,200 (dots group thousands)" in n for n in report.notes), report.notes
+
+
+def test_a_column_mixing_groupings_is_quarantined_with_a_hint(tmp_path, warehouse):
+    (tmp_path / "transactions.csv").write_text(
+        'transaction_id,customer_id,ts,amount\nT1,C1,2025-03-05,"1.234,56"\nT2,C1,2025-03-06,"1,234.56"\n'
+    )
+    ingest_dir(tmp_path, warehouse, now=NOW)
     reasons = quarantine(warehouse, "transactions")["reason"].tolist()
-    assert len(reasons) == 3
-    assert all("set ingest.decimal and ingest.thousands" in r for r in reasons)
+    assert len(reasons) == 2 and all("set ingest.decimal and ingest.thousands" in r for r in reasons)
+
+
+@pytest.mark.parametrize(
+    ("currency", "written", "read", "warned"),
+    [
+        ("IDR", ["150.000", "75.500", "1.250"], [150000.0, 75500.0, 1250.0], False),  # rupiah: no minor units
+        ("IDR", ["150.000", "1.114.200", "Rp 2.500"], [150000.0, 1114200.0, 2500.0], False),
+        ("IDR", ["1,114,200", "150,000", "99"], [1114200.0, 150000.0, 99.0], False),
+        ("USD", ["150.000", "75.500"], [150.0, 75.5], True),  # could be thousands: read as decimals, and warned
+        ("USD", ["150.000", "1.114.200"], [150000.0, 1114200.0], False),  # two groups: thousands for sure
+        ("USD", ["19.99", "150.000"], [19.99, 150.0], True),
+        ("IDR", ["19.5", "12", "100.25"], [19.5, 12.0, 100.25], False),
+    ],
+)
+def test_amounts_are_never_silently_a_thousandth(tmp_path, warehouse, currency, written, read, warned):
+    rows = "".join(f'T{i},C1,2025-03-0{i + 1},"{v}"\n' for i, v in enumerate(written))
+    (tmp_path / "transactions.csv").write_text("transaction_id,customer_id,ts,amount\n" + rows)
+    report = ingest_dir(tmp_path, warehouse, IngestOptions(currency=currency), now=NOW)
+    assert warehouse.query("SELECT amount FROM transactions ORDER BY ts")["amount"].tolist() == read
+    assert any("exactly three decimals" in w for w in report.warnings) == warned
 
 
 def test_dayfirst_dates_without_a_declared_format(warehouse):

@@ -37,6 +37,7 @@ class Col:
     not_future: bool = False  # a time that cannot lie after the moment of loading
     nullable: bool | None = None  # a required column whose values may be missing (None: not when required)
     decisive: bool = False  # optional, but what the row means hangs on it: an unreadable value quarantines the row
+    money: bool = False  # an amount in the business currency (its digit grouping read as `parsing.money_reading`)
 
 
 @dataclass(frozen=True)
@@ -139,7 +140,7 @@ TABLES: dict[str, Table] = {
                 Col("channel", required=True),
                 Col("start_date", "date", required=True),
                 Col("end_date", "date"),
-                Col("cost", "float", check=_NON_NEGATIVE),
+                Col("cost", "float", check=_NON_NEGATIVE, money=True),
                 Col("control_share", "float", check=_SHARE),
             ),
             customer_link=False,
@@ -153,9 +154,9 @@ TABLES: dict[str, Table] = {
                 Col("transaction_id", required=True),
                 Col("customer_id", required=True, nullable=True),
                 Col("ts", "ts", required=True, not_future=True),
-                Col("amount", "float", required=True),
+                Col("amount", "float", required=True, money=True),
                 Col("quantity", "int"),
-                Col("unit_price", "float"),
+                Col("unit_price", "float", money=True),
                 Col("category"),
                 Col("product_id"),
                 Col("channel"),
@@ -203,7 +204,7 @@ TABLES: dict[str, Table] = {
                 Col("channel"),
                 Col("topic"),
                 Col("status", check=_one_of("open", "pending", "resolved", "closed")),
-                Col("cost", "float", check=_NON_NEGATIVE),
+                Col("cost", "float", check=_NON_NEGATIVE, money=True),
             ),
         ),
         Table(
@@ -215,7 +216,7 @@ TABLES: dict[str, Table] = {
                 Col("stage", required=True, check=_one_of("lead", "qualified", "proposal", "won", "lost")),
                 Col("customer_id"),
                 Col("closed_at", "ts", not_future=True),
-                Col("value", "float", check=_NON_NEGATIVE),
+                Col("value", "float", check=_NON_NEGATIVE, money=True),
                 Col("source"),
                 Col("proposal_at", "ts", not_future=True),  # when the proposal was sent; empty if none was
                 Col("kind", check=_one_of("new", "renewal", "upsell")),

@@ -174,6 +174,13 @@ def ingest_sources(
             if load.first.computed:
                 report.notes.append(t("note.ingest.computed", source=load.source,
                                       columns=", ".join(load.first.computed)))  # fmt: skip
+            for how in sorted(set(load.first.readings.values())):
+                columns = ", ".join(c for c, h in sorted(load.first.readings.items()) if h == how)
+                report.notes.append(t("note.ingest.grouped", source=load.source, columns=columns,
+                                      how=t(f"note.ingest.grouped.{how}")))  # fmt: skip
+            if load.first.three_decimals:
+                report.warnings.append(t("warning.load.three_decimals", source=load.source,
+                                         columns=", ".join(load.first.three_decimals)))  # fmt: skip
             if load.cleared:
                 columns = ", ".join(f"{c} {n}" for c, n in sorted(load.cleared.items()))
                 report.notes.append(t("note.ingest.cleared", source=load.source, n=sum(load.cleared.values()),
@@ -315,6 +322,7 @@ def parts(source: Source, folder: Path) -> Iterator[RawTable]:
         return
     for part in spill.parts():
         part.ignored_columns, part.computed, part.sha256 = first.ignored_columns, first.computed, source.sha256
+        part.readings, part.three_decimals = first.readings, first.three_decimals
         yield part
     if malformed:
         empty = first.frame.iloc[:0]

@@ -33,6 +33,9 @@ class IngestOptions(BaseModel):
     header_row: int | dict[str, int] | None = None
     """The row holding the column names (1 = the first), for every table or per table ({transactions: 5}); None:
     found in the first rows as the one naming most of the table's columns (title rows above it are skipped)."""
+    currency: str | None = None
+    """The currency of the amounts (None: the parameters' `currency`): in one without minor units in practice, such
+    as IDR, an amount written 150.000 is read as 150,000 (see `parsing.money_reading`)."""
     decimal: str = "."
     """The decimal mark in number columns: "." (1234.56) or "," (1234,56)."""
     thousands: str | None = None
@@ -148,6 +151,16 @@ class IngestOptions(BaseModel):
         if isinstance(value, dict):
             cls._known_tables(value)
         return value
+
+    @property
+    def declares_numbers(self) -> bool:
+        """Whether the parameters say how numbers are written (then amounts are read as declared, not guessed)."""
+        return bool({"decimal", "thousands"} & self.model_fields_set)
+
+    def reading(self, how: str | None) -> IngestOptions:
+        """These options with the number format of a money column's reading ("dots": 1.234,5; "commas": 1,234.5)."""
+        marks = {"dots": {"decimal": ",", "thousands": "."}, "commas": {"decimal": ".", "thousands": ","}}
+        return self.model_copy(update=marks[how]) if how in marks else self
 
     def header_of(self, table: str) -> int | None:
         """The header row set for `table` (1 = the first), or None to find it."""

@@ -69,6 +69,44 @@ def _ungrouped(text: pd.Series) -> pd.Series:
     return out.where(~english, text.str.replace(",", "", regex=False))
 
 
+_DOTS = r"[-+]?\d{1,3}(?:\.\d{3})+(?:,\d+)?"  # 1.114.200, 150.000, 1.234,56
+_COMMAS = r"[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?"  # 1,114,200, 1,234.56
+_POINT, _COMMA = r"[-+]?\d*\.\d+", r"[-+]?\d*,\d+"  # 150.5; 150,5
+
+
+def money_reading(values: pd.Series, currency: str | None = None) -> tuple[str | None, bool]:
+    """How a money column writes its numbers, when the parameters do not say: "dots" (dots group thousands, a
+    comma marks decimals: 1.114.200, 150.000,50), "commas" (commas group thousands: 1,114,200.50) or None (plain),
+    decided from all its values; and whether values with exactly three decimals are then read as decimals (a
+    load warns: 150.000 may mean 150,000). A rupiah sign is no evidence either way (`_ungrouped` reads those).
+
+    `150.000` alone could be 150 or 150,000: in a currency without minor units in practice (IDR, JPY, KRW, VND:
+    Babel's precision 0) it is 150,000; in others it is read as 150 and the load warns.
+
+    >>> money_reading(pd.Series(["150.000", "75.500", "1.114.200"]), "USD"), money_reading(pd.Series(["150.000"]))
+    (('dots', False), ('dots', False))
+    >>> money_reading(pd.Series(["150.000", "75.500"]), "USD"), money_reading(pd.Series(["150.5", "12"]))
+    ((None, True), (None, False))
+    >>> money_reading(pd.Series(["1,114,200", "150,000"])), money_reading(pd.Series(["-99,5", "12"]), "USD")
+    (('commas', False), ('dots', False))
+    """
+    from babel.numbers import get_currency_precision
+
+    text = values.astype("str").where(values.notna()).str.strip().str.replace(" ", "", regex=False)
+    text = text[text.notna() & ~text.str.match(RUPIAH, na=False)]
+    dots, commas = text.str.fullmatch(_DOTS), text.str.fullmatch(_COMMAS)
+    point, comma = text.str.fullmatch(_POINT) & ~dots, text.str.fullmatch(_COMMA) & ~commas
+    indonesian, english = bool(dots.any() or comma.any()), bool(commas.any() or point.any())
+    if indonesian and not english:
+        sure = comma.any() or text[dots].str.count(r"\.").gt(1).any() or text[dots].str.contains(",").any()
+        if sure or get_currency_precision(currency or "IDR") == 0:
+            return "dots", False
+        return None, True
+    if english and not indonesian:
+        return ("commas" if commas.any() else None), False
+    return None, bool(dots.any())
+
+
 def parse_number(values: pd.Series, options: IngestOptions) -> pd.Series:
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         numbers = values.astype("float64")

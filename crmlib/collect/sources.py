@@ -29,7 +29,7 @@ from crmlib.collect.contract import TABLES
 from crmlib.collect.expressions import check_expression, evaluate
 from crmlib.collect.headers import normalize_header
 from crmlib.collect.options import IngestOptions
-from crmlib.collect.parsing import parse_number
+from crmlib.collect.parsing import money_reading, parse_number
 from crmlib.collect.urls import database_url
 from crmlib.collect.urls import shown as shown_url
 from crmlib.errors import SourceError
@@ -104,6 +104,8 @@ class RawTable:
     computed: list[str] = field(default_factory=list)  # contract columns computed by an expression
     ignored_sheets: list[str] = field(default_factory=list)  # an Excel file's other sheets, not read
     origins: pd.Series | None = None  # aligned with frame: the file of each record, when they come from several
+    readings: dict[str, str] = field(default_factory=dict)  # money columns read "dots" (1.234,5) or "commas" (1,234.5)
+    three_decimals: list[str] = field(default_factory=list)  # money columns read as decimals though all have three
 
     def origin(self, positions) -> object:
         """The file the records at `positions` came from: one name, or one per record."""
@@ -272,7 +274,8 @@ def _to_contract(
     if duplicated:
         raise SourceError(t("error.source.column_twice", source=source, column=repr(duplicated[0]), table=table))
     frame = frame.set_axis(renamed, axis=1)
-    computed = _compute(frame, table, source, options)
+    readings, three_decimals = _money_readings(frame, table, options)
+    computed = _compute(frame, table, source, options, readings)
     spec = TABLES[table]
     missing = [c for c in spec.required if c not in frame.columns]
     if missing:
@@ -290,10 +293,35 @@ def _to_contract(
         ignored_columns=ignored,
         record_hash=record_hash.reset_index(drop=True),
         computed=computed,
+        readings=readings,
+        three_decimals=three_decimals,
     )
 
 
-def _compute(frame: pd.DataFrame, table: str, source: str, options: IngestOptions) -> list[str]:
+def _money_readings(frame: pd.DataFrame, table: str, options: IngestOptions) -> tuple[dict[str, str], list[str]]:
+    """How each money column of `frame` (and each column a computed amount reads) writes its numbers, when the
+    parameters do not say (`money_reading`): the columns read with a grouping, and those read as decimals though
+    every value with a point has three."""
+    if options.declares_numbers:
+        return {}, []
+    spec = TABLES[table]
+    wanted = {c.name for c in spec.columns if c.money and c.name in frame}
+    for column, expression in options.computed.get(table, {}).items():
+        if spec.col(column).money:
+            wanted |= check_expression(expression, f"ingest.computed.{table}.{column}") & set(frame.columns)
+    readings, warned = {}, []
+    for column in sorted(wanted):
+        how, three = money_reading(frame[column], options.currency)
+        if how:
+            readings[column] = how
+        if three:
+            warned.append(column)
+    return readings, warned
+
+
+def _compute(
+    frame: pd.DataFrame, table: str, source: str, options: IngestOptions, readings: dict[str, str] | None = None
+) -> list[str]:
     """Add the computed columns of `table` to `frame` (in place): the expressions of `ingest.computed`, and
     amount = quantity * unit_price for transactions that give those but no amount. Returns their names."""
     expressions = dict(options.computed.get(table, {}))
@@ -319,7 +347,8 @@ def _compute(frame: pd.DataFrame, table: str, source: str, options: IngestOption
                     columns=", ".join(map(str, frame.columns)),
                 )
             )
-        frame[column] = evaluate(expression, {n: parse_number(frame[n], options) for n in names})
+        numbers = {n: parse_number(frame[n], options.reading((readings or {}).get(n))) for n in names}
+        frame[column] = evaluate(expression, numbers)
     return list(expressions)
 
 

@@ -66,7 +66,7 @@ def check(raw: RawTable, options: IngestOptions, now: pd.Timestamp, known_custom
     """Type and check every record of `raw`; `known_customers` turns on the customer reference check."""
     spec = TABLES[raw.table]
     lines = raw.table == "transactions"
-    typed, found = _parse(raw.frame, spec, options)
+    typed, found = _parse(raw.frame, spec, options, raw.readings)
     if lines:
         typed = mark_lines(typed, options)
     found += _schema_problems(typed, spec)
@@ -185,15 +185,18 @@ def conform(frame: pd.DataFrame, table: str) -> pd.DataFrame:
 # --- parsing -------------------------------------------------------------------------------------------------
 
 
-def _parse(frame: pd.DataFrame, spec: Table, options: IngestOptions) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
-    """Each contract column parsed into its kind; a value that does not parse is a problem."""
+def _parse(
+    frame: pd.DataFrame, spec: Table, options: IngestOptions, readings: dict[str, str] | None = None
+) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
+    """Each contract column parsed into its kind (a money column by its `readings`); a value that does not parse
+    is a problem."""
     typed, problems = {}, []
     for col in spec.columns:
         if col.name not in frame:
             typed[col.name] = pd.Series(index=frame.index, dtype=PANDAS_TYPES[col.kind])
             continue
         values = frame[col.name]
-        parsed = PARSERS[col.kind](values, options)
+        parsed = PARSERS[col.kind](values, options.reading((readings or {}).get(col.name)))
         if col.name.endswith("_id") or col.name == "referred_by":
             parsed = tidy_ids(parsed)
         unparsed = values.notna().to_numpy() & parsed.isna().to_numpy()

@@ -114,6 +114,13 @@ class Params(Section):
         return value
 
     @model_validator(mode="after")
+    def _ingest_currency(self) -> Params:
+        """Amounts are read in the report's currency unless the ingest section names its own."""
+        if self.ingest.currency is None:
+            self.ingest = self.ingest.model_copy(update={"currency": self.currency})
+        return self
+
+    @model_validator(mode="after")
     def _playbook_segments(self) -> Params:
         known = [rule.key for rule in self.segments.rules]
         for rule in self.strategy.playbook:
