@@ -57,7 +57,7 @@ def test_mixed_errors_are_quarantined_with_reasons_and_nothing_is_lost(warehouse
     )
     assert reasons[2] == reasons[8] == both
     assert 9 not in reasons  # T007 has no customer: a guest sale, loaded
-    assert reasons[11] == "kind 'return' must be one of sale, refund"  # a sale or a refund? the row must say
+    assert reasons[11] == "kind 'return' must be one of sale, refund, cancelled"  # a sale or a refund? the row must say
     assert tx["check_name"].tolist() == ["conflict", "future", "unparsable", "conflict", "rule"]
     record = json.loads(tx.set_index("row_number").loc[7, "record"])
     assert record == {

@@ -321,3 +321,39 @@ def test_every_page_of_the_period_warns_when_a_load_quarantined_too_much(tmp_pat
         "language: id\nwarehouse: w.duckdb\ningest: {max_quarantine_share: 0.5}\n"
     )
     assert "Perhatian" not in open_period("2025-03", tmp_path).title("stage.analysis").data
+
+
+SHOPIFY_LIKE = (
+    "Name,Email,Financial Status,Created at,Lineitem quantity,Lineitem price,Lineitem sku,Shipping,Refunded Amount\n"
+    "#1001,a@x.id,paid,2025-06-02 10:00:00 +0700,2,50000,SKU1,15000,0\n"
+    "#1001,,,,1,30000,SKU2,,\n"  # later lines leave the order's fields blank
+    "#1002,b@x.id,partially_refunded,2025-06-03 09:00:00 +0700,1,100000,SKU1,10000,40000\n"
+    "#1003,c@x.id,voided,2025-06-04 12:00:00 +0700,1,70000,SKU3,0,0\n"
+)
+SHOPIFY_OPTIONS = dict(
+    columns={"transactions": {"Name": "transaction_id", "Email": "customer_id", "Financial Status": "kind",
+                              "Created at": "ts", "Lineitem quantity": "quantity", "Lineitem price": "unit_price",
+                              "Lineitem sku": "product_id"}},
+    values={"transactions": {"kind": {"paid": "sale", "partially_refunded": "sale", "voided": "cancelled"}}},
+    order_fields=["ts", "customer_id", "kind"],
+    order_charges={"Shipping": "SHIPPING"},
+    refunded_amount="Refunded Amount",
+)  # fmt: skip
+
+
+def test_order_fields_charges_refunds_and_cancelled_orders(tmp_path):
+    warehouse, report = load(tmp_path, SHOPIFY_LIKE, customers=None, **SHOPIFY_OPTIONS)
+    assert report.counts["transactions"] == {"rows": 4, "loaded": 4, "guest": 0, "quarantined": 0}
+    assert any("3 lines made from order columns" in note for note in report.notes), report.notes
+    orders = warehouse.query("SELECT transaction_id, customer_id, amount, kind FROM orders ORDER BY 1")
+    assert orders.values.tolist() == [
+        ["#1001", "a@x.id", 2 * 50000 + 30000 + 15000.0, "sale"],  # the shipping once, not once per line
+        ["#1002", "b@x.id", 100000 + 10000 - 40000.0, "sale"],  # the partial refund nets out
+    ]  # #1003 was voided: never paid, no order
+    made = warehouse.query("SELECT transaction_id, product_id, amount, is_product FROM transactions "
+                           "WHERE product_id IN ('SHIPPING', 'REFUND') ORDER BY 1, 2")  # fmt: skip
+    assert made.values.tolist() == [["#1001", "SHIPPING", 15000.0, False], ["#1002", "REFUND", -40000.0, False],
+                                    ["#1002", "SHIPPING", 10000.0, False]]  # fmt: skip
+    sales = profile.sales(warehouse, pd.Timestamp("2025-07-01")).set_index("buyer")
+    assert (sales.loc["customer", "cancelled"], sales.loc["customer", "cancelled_value"]) == (1, 70000.0)
+    assert sales.loc["customer", "revenue"] == 215000.0

@@ -161,7 +161,8 @@ TABLES: dict[str, Table] = {
                 Col("product_id"),
                 Col("channel"),
                 Col("campaign_id"),
-                Col("kind", check=_one_of("sale", "refund"), decisive=True),  # a sale or a refund of its amount
+                # a sale, a refund of its amount, or a cancelled order (never paid: neither revenue nor a refund)
+                Col("kind", check=_one_of("sale", "refund", "cancelled"), decisive=True),
             ),
             derived=(Col("is_product", "bool"),),
         ),
@@ -271,7 +272,7 @@ ORDERS = Table(
         Col("lines", "int"),
         Col("channel"),
         Col("campaign_id"),
-        Col("kind"),  # sale when any line is a sale, else refund
+        Col("kind"),  # sale when any line is a sale, else refund (cancelled orders are none)
     ),
 )
 
@@ -280,4 +281,4 @@ INSERT INTO orders
 SELECT transaction_id, any_value(customer_id), min(ts), sum(amount),
        CAST(sum(quantity) FILTER (WHERE coalesce(is_product, true)) AS BIGINT), count(*), any_value(channel),
        any_value(campaign_id), CASE WHEN bool_or(kind = 'sale') THEN 'sale' ELSE 'refund' END
-FROM transactions GROUP BY transaction_id"""
+FROM transactions WHERE kind <> 'cancelled' GROUP BY transaction_id"""

@@ -100,6 +100,7 @@ class TableLoad:
     spread_orders: int = 0
     balances: list[pd.DataFrame] = field(default_factory=list)
     cleared: dict[str, int] = field(default_factory=dict)  # per column: optional values stored as missing
+    made: int = 0  # lines the orders' own columns made (charges, refunds)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -113,6 +114,7 @@ class TableLoad:
         self.quarantined += len(result.quarantine)
         self.orders += result.orders
         self.spread_orders += result.spread_orders
+        self.made += result.made
         self.balances.append(reconciliation({self.table: result}).assign(source=self.source))
         for column, n in result.cleared["column_name"].value_counts().items():
             self.cleared[column] = self.cleared.get(column, 0) + int(n)
@@ -174,6 +176,8 @@ def ingest_sources(
             if load.first.computed:
                 report.notes.append(t("note.ingest.computed", source=load.source,
                                       columns=", ".join(load.first.computed)))  # fmt: skip
+            if load.made:
+                report.notes.append(t("note.ingest.made", source=load.source, n=load.made))
             for how in sorted(set(load.first.readings.values())):
                 columns = ", ".join(c for c, h in sorted(load.first.readings.items()) if h == how)
                 report.notes.append(t("note.ingest.grouped", source=load.source, columns=columns,

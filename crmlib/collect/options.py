@@ -30,6 +30,18 @@ class IngestOptions(BaseModel):
     {transactions: "laporan-penjualan*.xlsx"}; several files of one table (one a month) are read as one source."""
     columns: dict[str, dict[str, str]] = {}
     """Per table, source column name -> contract column name, e.g. {transactions: {order_no: transaction_id}}."""
+    values: dict[str, dict[str, dict[str, str]]] = {}
+    """Per table and contract column, source values -> contract values (matched ignoring case and spaces), e.g.
+    {transactions: {kind: {Pesanan Selesai: sale, Dibatalkan: cancelled}}}: a status column mapped to `kind`."""
+    order_fields: list[str] = []
+    """transactions columns an export gives on an order's first line only (or on some): its other lines take the
+    order's value, e.g. [ts, customer_id, channel] for Shopify."""
+    order_charges: dict[str, str] = {}
+    """Source columns holding an order's charge (shipping, fees), repeated on its lines or given once, -> the product
+    code of the one non-product line each order gets for it, e.g. {total_biaya_pengiriman_idr: SHIPPING}."""
+    refunded_amount: str | None = None
+    """A source column holding what was refunded of an order (Shopify's Refunded Amount): the order gets one refund
+    line of that amount."""
     header_row: int | dict[str, int] | None = None
     """The row holding the column names (1 = the first), for every table or per table ({transactions: 5}); None:
     found in the first rows as the one naming most of the table's columns (title rows above it are skipped)."""
@@ -97,7 +109,7 @@ class IngestOptions(BaseModel):
             raise ValueError(t("error.options.date_format", value=repr(value)))
         return value
 
-    @field_validator("files", "columns", "database_tables", "computed")
+    @field_validator("files", "columns", "database_tables", "computed", "values")
     @classmethod
     def _known_tables(cls, value: dict) -> dict:
         unknown = sorted(set(value) - set(TABLES))
@@ -140,6 +152,25 @@ class IngestOptions(BaseModel):
                 if kind not in ("float", "int"):
                     raise ValueError(t("error.options.computed_kind", table=table, column=column))
                 check_expression(expression, f"{table}.{column}")
+        return value
+
+    @field_validator("values")
+    @classmethod
+    def _known_value_columns(cls, value: dict[str, dict[str, dict[str, str]]]) -> dict:
+        for table, columns in value.items():
+            for column in columns:
+                if column not in TABLES[table].names:
+                    raise ValueError(t("error.options.column", table=table, column=repr(column),
+                                       columns=", ".join(TABLES[table].names)))  # fmt: skip
+        return value
+
+    @field_validator("order_fields")
+    @classmethod
+    def _order_fields(cls, value: list[str]) -> list[str]:
+        names = TABLES["transactions"].names
+        unknown = [f for f in value if f not in names or f == "transaction_id"]
+        if unknown:
+            raise ValueError(t("error.options.order_field", field=repr(unknown[0]), columns=", ".join(names[1:])))
         return value
 
     @field_validator("header_row")

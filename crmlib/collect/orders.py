@@ -5,7 +5,10 @@ to one customer (lines naming two customers are quarantined, with both rows name
 channel or campaign blank inherits them from the order's other lines (exports such as Shopify's fill them on the
 first line only); every line takes the order's first time (exports stamp the lines of one order a minute or two
 apart). A cancelled order (an id with the cancellation prefix, or a negative quantity or amount) is a refund;
-lines whose product code is a non-product code (postage, fees) are revenue but not products.
+an order whose kind says `cancelled` (a status mapped by `ingest.values`: never paid) is kept apart from the
+orders; lines whose product code is a non-product code (postage, fees) are revenue but not products. Columns an
+export gives on an order's first line only (`ingest.order_fields`) are filled from it before the lines are
+checked; an order's charges (`ingest.order_charges`) and its refunded amount become lines of their own.
 
 >>> from crmlib.collect.options import IngestOptions
 >>> lines = pd.DataFrame({"transaction_id": ["A", "A", "C9"], "customer_id": ["c1", None, "c2"],
@@ -43,7 +46,7 @@ def mark_lines(typed: pd.DataFrame, options: IngestOptions) -> pd.DataFrame:
     )
     if options.cancellation_prefix:
         refund |= typed["transaction_id"].str.startswith(options.cancellation_prefix).fillna(False)
-    refund = refund.astype(bool)
+    refund = refund.astype(bool) & ~kind.eq("cancelled").fillna(False).astype(bool)
     typed["amount"] = typed["amount"].where(~refund, -typed["amount"].abs())
     typed["kind"] = kind.mask(refund, "refund").fillna("sale")
     codes = {code.upper() for code in options.non_product_codes}
@@ -111,3 +114,54 @@ def _conflicts(lines: pd.DataFrame, row_numbers: pd.Series, index: pd.Index) -> 
             "reason": pd.Series(reasons, dtype=object),
         }
     )
+
+
+def fill_order_fields(frame: pd.DataFrame, fields: list[str]) -> pd.DataFrame:
+    """Raw lines whose `fields` are blank take the value of their order's first line that has one.
+
+    >>> raw = pd.DataFrame({"transaction_id": ["1", "1", "2"], "ts": ["2025-06-01 10:00", "", "2025-06-02"]})
+    >>> fill_order_fields(raw, ["ts"])["ts"].tolist()
+    ['2025-06-01 10:00', '2025-06-01 10:00', '2025-06-02']
+    """
+    present = [f for f in fields if f in frame]
+    if not present:
+        return frame
+    out = frame.copy()
+    order = out["transaction_id"].astype("str").str.strip()
+    for field in present:
+        values = out[field].mask(out[field].astype("str").str.strip().eq(""))
+        out[field] = values.fillna(values.groupby(order, sort=False).transform("first"))
+    return out
+
+
+def order_lines(lines: pd.DataFrame, charges: dict[str, pd.Series], refunded: pd.Series | None) -> pd.DataFrame:
+    """The lines an order's own columns make, one per order and charge: a non-product line of each charge (its
+    code, the charge's amount, whether the export repeats it on every line or gives it once) and a refund line of
+    the refunded amount; `lines` are the order's checked lines, `charges` and `refunded` their values (numbers).
+
+    >>> lines = pd.DataFrame({"transaction_id": ["1", "1"], "customer_id": ["c", "c"], "amount": [5.0, 6.0],
+    ...                       "ts": pd.to_datetime(["2025-06-01"] * 2), "channel": [None] * 2,
+    ...                       "campaign_id": [None] * 2})
+    >>> made = order_lines(lines, {"SHIPPING": pd.Series([9.0, 9.0])}, pd.Series([4.0, None]))
+    >>> made[["product_id", "amount", "kind"]].values.tolist()
+    [['SHIPPING', 9.0, 'sale'], ['REFUND', -4.0, 'refund']]
+    """
+    order = lines["transaction_id"]
+    made = []
+    wanted = [(code, values, "sale", 1.0) for code, values in charges.items()]
+    if refunded is not None:
+        wanted.append(("REFUND", refunded, "refund", -1.0))
+    for code, values, kind, sign in wanted:
+        per_order = values.groupby(order.to_numpy(), sort=False).first()
+        per_order = per_order[per_order.notna() & per_order.ne(0)]
+        base = lines.drop_duplicates("transaction_id").set_index("transaction_id").loc[per_order.index]
+        made.append(
+            pd.DataFrame(
+                {"transaction_id": per_order.index, "customer_id": base["customer_id"].to_numpy(),
+                 "ts": base["ts"].to_numpy(), "amount": sign * per_order.abs().to_numpy(),
+                 "quantity": pd.array([pd.NA] * len(per_order), "Int64"), "product_id": code,
+                 "channel": base["channel"].to_numpy(), "campaign_id": base["campaign_id"].to_numpy(), "kind": kind,
+                 "is_product": False}
+            )
+        )  # fmt: skip
+    return pd.concat(made, ignore_index=True) if made else pd.DataFrame(columns=lines.columns)

@@ -5,6 +5,7 @@ All aggregation is SQL run by the warehouse engine, so it scales with the data.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from crmlib.catalogue import t
@@ -124,7 +125,7 @@ def load_warnings(warehouse: Warehouse, max_share: float) -> pd.DataFrame:
 
 def sales(warehouse: Warehouse, until: pd.Timestamp) -> pd.DataFrame:
     """Orders and net revenue before `until`, of customers and of guests (sales without a customer), with the lines
-    that make them, the share of postage and fee lines, and the orders whose lines were stamped minutes apart."""
+    that make them, and the cancelled orders (never paid: no revenue) and their value (empty when none was)."""
     frame = warehouse.query(
         """
         SELECT CASE WHEN customer_id IS NULL THEN 'guest' ELSE 'customer' END AS buyer,
@@ -135,6 +136,17 @@ def sales(warehouse: Warehouse, until: pd.Timestamp) -> pd.DataFrame:
     )
     frame = frame.set_index("buyer").reindex(["customer", "guest"]).fillna(0)
     frame["revenue_share"] = frame["revenue"] / frame["revenue"].sum() if frame["revenue"].sum() else 0.0
+    cancelled = warehouse.query(
+        """
+        SELECT CASE WHEN customer_id IS NULL THEN 'guest' ELSE 'customer' END AS buyer,
+               count(DISTINCT transaction_id) AS cancelled, sum(amount) AS cancelled_value
+        FROM transactions WHERE kind = 'cancelled' AND ts < $until GROUP BY ALL""",
+        {"until": _ts(until)},
+    ).set_index("buyer")
+    if len(cancelled):  # without cancellations the columns stay empty, and a table leaves them out
+        frame = frame.join(cancelled.reindex(frame.index).fillna(0))
+    else:
+        frame = frame.assign(cancelled=np.nan, cancelled_value=np.nan)
     return frame.astype({"orders": "int64", "refunds": "int64", "lines": "int64"}).reset_index()
 
 
@@ -147,7 +159,7 @@ def order_lines(warehouse: Warehouse, until: pd.Timestamp) -> dict[str, float]:
         SELECT count(*) AS lines, count(DISTINCT transaction_id) AS orders,
                count(*) FILTER (WHERE NOT coalesce(is_product, true)) AS non_product_lines,
                coalesce(sum(amount) FILTER (WHERE NOT coalesce(is_product, true)), 0) AS non_product_revenue
-        FROM transactions WHERE ts < $until""",
+        FROM transactions WHERE ts < $until AND kind <> 'cancelled'""",
             {"until": _ts(until)},
         )
         .iloc[0]

@@ -283,8 +283,9 @@ def _to_contract(
         key = "error.source.no_amount" if missing[0] == "amount" else "error.source.missing_column"
         hint = t("error.source.header_hint", row=likely, table=table) if likely else ""
         raise SourceError(t(key, source=source, column=repr(missing[0]), table=table, found=found) + hint)
-    ignored = [c for c in frame.columns if c not in spec.names]
-    frame = frame[[c for c in spec.names if c in frame.columns]].reset_index(drop=True)
+    kept = [c for c in (*spec.names, *order_columns(table, options)) if c in frame.columns]
+    ignored = [c for c in frame.columns if c not in kept]
+    frame = _mapped_values(frame[kept].reset_index(drop=True), options.values.get(table, {}))
     return RawTable(
         table,
         source,
@@ -298,6 +299,34 @@ def _to_contract(
     )
 
 
+def order_columns(table: str, options: IngestOptions) -> list[str]:
+    """The source columns (normalised) a transactions source keeps besides the contract's: an order's charges and
+    its refunded amount, which become lines of their own."""
+    if table != "transactions":
+        return []
+    return [normalize_header(c) for c in [*options.order_charges, *filter(None, [options.refunded_amount])]]
+
+
+def _mapped_values(frame: pd.DataFrame, mappings: dict[str, dict[str, str]]) -> pd.DataFrame:
+    """Columns whose values the parameters map (`ingest.values`), matched ignoring case and spaces; other values
+    as they are.
+
+    >>> _mapped_values(pd.DataFrame({"kind": ["Pesanan  Selesai", "dibatalkan", "x"]}),
+    ...                {"kind": {"Pesanan Selesai": "sale", "Dibatalkan": "cancelled"}})["kind"].tolist()
+    ['sale', 'cancelled', 'x']
+    """
+    for column, mapping in mappings.items():
+        if column in frame:
+            keys = {_value_key(k): v for k, v in mapping.items()}
+            found = frame[column].map(lambda v, keys=keys: keys.get(_value_key(v)) if pd.notna(v) else None)
+            frame[column] = found.where(found.notna(), frame[column])
+    return frame
+
+
+def _value_key(value: object) -> str:
+    return " ".join(str(value).split()).casefold()
+
+
 def _money_readings(frame: pd.DataFrame, table: str, options: IngestOptions) -> tuple[dict[str, str], list[str]]:
     """How each money column of `frame` (and each column a computed amount reads) writes its numbers, when the
     parameters do not say (`money_reading`): the columns read with a grouping, and those read as decimals though
@@ -305,7 +334,8 @@ def _money_readings(frame: pd.DataFrame, table: str, options: IngestOptions) -> 
     if options.declares_numbers:
         return {}, []
     spec = TABLES[table]
-    wanted = {c.name for c in spec.columns if c.money and c.name in frame}
+    wanted = {c.name for c in spec.columns if c.money and c.name in frame} | set(order_columns(table, options))
+    wanted &= set(frame.columns)
     for column, expression in options.computed.get(table, {}).items():
         if spec.col(column).money:
             wanted |= check_expression(expression, f"ingest.computed.{table}.{column}") & set(frame.columns)

@@ -23,9 +23,10 @@ import pyarrow.compute as pc
 
 from crmlib.catalogue import t
 from crmlib.collect.contract import PANDAS_TYPES, TABLES, Table
+from crmlib.collect.headers import normalize_header
 from crmlib.collect.options import IngestOptions
-from crmlib.collect.orders import consolidate, mark_lines
-from crmlib.collect.parsing import PARSERS, tidy_ids
+from crmlib.collect.orders import consolidate, fill_order_fields, mark_lines, order_lines
+from crmlib.collect.parsing import PARSERS, parse_number, tidy_ids
 from crmlib.collect.sources import RawTable
 
 QUARANTINE_COLUMNS = ["table_name", "source", "row_number", "column_name", "check_name", "reason", "reasons", "record"]
@@ -50,13 +51,14 @@ class Checked:
     spread_orders: int = 0  # orders whose lines were stamped at different times
     outcomes: pd.DataFrame = field(default_factory=pd.DataFrame)
     cleared: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=CLEARED_COLUMNS))
+    made: int = 0  # lines an order's own columns made (charges, refunds): loaded, but no source row of their own
 
     @property
     def counts(self) -> dict[str, int]:
         """rows = loaded + guest + quarantined."""
         return {
             "rows": self.rows,
-            "loaded": len(self.loaded) - self.guests,
+            "loaded": len(self.loaded) - self.guests - self.made,
             "guest": self.guests,
             "quarantined": len(self.quarantine),
         }
@@ -66,7 +68,8 @@ def check(raw: RawTable, options: IngestOptions, now: pd.Timestamp, known_custom
     """Type and check every record of `raw`; `known_customers` turns on the customer reference check."""
     spec = TABLES[raw.table]
     lines = raw.table == "transactions"
-    typed, found = _parse(raw.frame, spec, options, raw.readings)
+    frame = fill_order_fields(raw.frame, options.order_fields) if lines else raw.frame
+    typed, found = _parse(frame, spec, options, raw.readings)
     if lines:
         typed = mark_lines(typed, options)
     found += _schema_problems(typed, spec)
@@ -103,6 +106,9 @@ def check(raw: RawTable, options: IngestOptions, now: pd.Timestamp, known_custom
     quarantined = optional["pos"].isin(np.flatnonzero(bad)).to_numpy()
     problems = _combined([problems, optional[quarantined]])  # a quarantined record lists every problem it has
     loaded = typed.loc[~bad].reset_index(drop=True)
+    made = _order_lines(frame.loc[~bad].reset_index(drop=True), loaded, options, raw.readings) if lines else None
+    if made is not None and len(made):
+        loaded = pd.concat([loaded, made.astype({c: loaded[c].dtype for c in made if c in loaded})], ignore_index=True)
     quarantine = pd.concat([_quarantine_rows(raw, problems), _malformed_rows(raw)], ignore_index=True)
     return Checked(
         raw.table,
@@ -115,7 +121,24 @@ def check(raw: RawTable, options: IngestOptions, now: pd.Timestamp, known_custom
         spread_orders=orders.spread if orders else 0,
         outcomes=_outcomes(raw, typed, spec, bad, guest),
         cleared=_cleared_rows(raw, optional[~quarantined]),
+        made=0 if made is None else len(made),
     )
+
+
+def _order_lines(frame: pd.DataFrame, loaded: pd.DataFrame, options: IngestOptions, readings: dict) -> pd.DataFrame:
+    """The lines the loaded orders' own columns make (`orders.order_lines`): charges and refunds, read as the
+    money columns they are; none for a cancelled order."""
+    keep = (loaded["kind"] != "cancelled").to_numpy()
+
+    def amounts(column: str | None) -> pd.Series | None:
+        name = normalize_header(column) if column else None
+        if name is None or name not in frame:
+            return None
+        return parse_number(frame.loc[keep, name], options.reading(readings.get(name))).reset_index(drop=True)
+
+    charges = {code: amounts(column) for column, code in options.order_charges.items()}
+    found = {code: values for code, values in charges.items() if values is not None}
+    return order_lines(loaded.loc[keep].reset_index(drop=True), found, amounts(options.refunded_amount))
 
 
 def _optional_problems(problems: pd.DataFrame, spec: Table) -> pd.DataFrame:
