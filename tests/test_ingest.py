@@ -551,3 +551,15 @@ def test_a_header_below_title_rows_is_found(tmp_path, warehouse, suffix):
     report = ingest_dir(folder, warehouse, declared, now=NOW, replace=True)
     assert report.counts["transactions"]["rows"] == 2
     assert quarantine(warehouse, "transactions")["row_number"].tolist() == [6]  # the file's own line
+
+
+def test_an_expression_may_name_a_header_as_written(tmp_path, warehouse):
+    (tmp_path / "transactions.csv").write_text(
+        "Nomor Invoice,Pembeli,Waktu,Harga Jual (IDR),Jumlah Produk Dibeli\nINV1,A,2025-06-02 10:00,150.000,2\n"
+    )
+    options = IngestOptions(
+        columns={"transactions": {"Nomor Invoice": "transaction_id", "Pembeli": "customer_id", "Waktu": "ts"}},
+        computed={"transactions": {"amount": "`Harga Jual (IDR)` * `Jumlah Produk Dibeli`"}},
+    )
+    ingest_dir(tmp_path, warehouse, options, now=NOW)
+    assert warehouse.query("SELECT amount FROM transactions")["amount"].tolist() == [300000.0]  # 150.000 in IDR

@@ -1,6 +1,7 @@
 """Computed columns: arithmetic on a source row's own columns, such as `quantity * unit_price - discount`.
 
-An expression is parsed with Python's own parser and then held to a small grammar: numbers, column names, + - * /,
+An expression is parsed with Python's own parser and then held to a small grammar: numbers, column names (a header
+as written may be quoted in backticks: `Total Biaya Pengiriman (IDR)`), + - * /,
 parentheses and the functions abs, round, min, max and coalesce (the first value that is not missing). Nothing else
 (no attributes, no other calls), so an expression can read only the row it is computed for.
 
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import ast
 import operator
+import re
 from collections.abc import Callable
 from functools import reduce
 
@@ -39,13 +41,32 @@ FUNCTIONS: dict[str, Callable[..., pd.Series]] = {
 OPERATORS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv}
 
 
+QUOTED = re.compile(r"`([^`]+)`")
+"""A column named as its header is written, in backticks: `Total Biaya Pengiriman (IDR)`."""
+
+
 def _parse(expression: str, where: str) -> ast.Expression:
+    """The expression's syntax tree; a column quoted in backticks becomes a name (`_quoted`)."""
     try:
-        return ast.parse(expression.strip(), mode="eval")
+        return ast.parse(_unquoted(expression).strip(), mode="eval")
     except SyntaxError as err:
         raise ValueError(
             t("error.expression.syntax", where=where, expression=repr(expression), reason=err.msg)
         ) from None
+
+
+def _unquoted(expression: str) -> str:
+    """Backtick-quoted headers as names the parser reads: `Harga (IDR)` -> _q_harga_idr (see `_name`).
+
+    >>> _unquoted("`Harga Jual (IDR)` * `Jumlah`")
+    '_q_harga_jual_idr * _q_jumlah'
+    """
+    return QUOTED.sub(lambda m: "_q_" + re.sub(r"\W", "_", normalize_header(m.group(1))), expression)
+
+
+def _name(identifier: str) -> str:
+    """A name of the expression as the normalised header it stands for."""
+    return normalize_header(identifier[3:] if identifier.startswith("_q_") else identifier)
 
 
 def check_expression(expression: str, where: str) -> set[str]:
@@ -67,14 +88,14 @@ def check_expression(expression: str, where: str) -> set[str]:
         ):
             pass
         elif isinstance(node, ast.Name):
-            names.add(normalize_header(node.id))
+            names.add(_name(node.id))
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and not node.keywords:
             if node.func.id not in FUNCTIONS:
                 raise ValueError(t("error.expression.function", where=where, name=repr(node.func.id)))
             for arg in node.args:
                 visit(arg)
         else:
-            shown = ast.get_source_segment(expression.strip(), node) or type(node).__name__
+            shown = ast.get_source_segment(_unquoted(expression).strip(), node) or type(node).__name__
             raise ValueError(t("error.expression.not_allowed", where=where, part=repr(shown)))
 
     visit(_parse(expression, where))
@@ -95,7 +116,7 @@ def evaluate(expression: str, columns: dict[str, pd.Series]) -> pd.Series:
         if isinstance(node, ast.Constant):
             return float(node.value)  # type: ignore[arg-type]  # a number: check_expression allows no other
         if isinstance(node, ast.Name):
-            return columns[normalize_header(node.id)]
+            return columns[_name(node.id)]
         assert isinstance(node, ast.Call) and isinstance(node.func, ast.Name)  # the last kind the grammar allows
         args = [value(a) for a in node.args]
         first = next((a for a in args if isinstance(a, pd.Series)), None)
