@@ -54,6 +54,8 @@ def _speak(argv: list[str]) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
+    from crmlib.collect.synthetic.writer import LAYOUTS
+
     parser = argparse.ArgumentParser(prog="crm", description=t("help.crm"))
     parser.add_argument("--project", type=Path, default=None, help=t("help.project"))
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
@@ -64,7 +66,7 @@ def _parser() -> argparse.ArgumentParser:
     sample.add_argument("--seed", type=int, default=None, help=t("help.sample.seed"))
     sample.add_argument("--end", default=None, help=t("help.sample.end"))
     sample.add_argument("--format", choices=["csv", "parquet"], default="csv")
-    sample.add_argument("--layout", choices=["tidy", "lines"], default="tidy", help=t("help.sample.layout"))
+    sample.add_argument("--layout", choices=list(LAYOUTS), default="tidy", help=t("help.sample.layout"))
     sample.add_argument("--truth", type=Path, default=None, help=t("help.sample.truth"))
     sample.add_argument("--out", type=Path, required=True)
     sample.set_defaults(handler=_sample)
@@ -76,6 +78,10 @@ def _parser() -> argparse.ArgumentParser:
     ingest.add_argument("--json", action="store_true", help=t("help.ingest.json"))
     ingest.add_argument("--replace", action="store_true", help=t("help.ingest.replace"))
     ingest.set_defaults(handler=_ingest)
+
+    suggest = commands.add_parser("map", help=t("help.map"))
+    suggest.add_argument("directory", type=Path, help=t("help.map.directory"))
+    suggest.set_defaults(handler=_map)
 
     data = commands.add_parser("data", help=t("help.data"))
     data.set_defaults(handler=_data)
@@ -164,6 +170,12 @@ def _ingest(args) -> None:
     print(t("console.ingest.warehouse", path=str(warehouse.path)))
     if any(c["quarantined"] for c in report.counts.values()):
         print(t("console.ingest.quarantine"))
+
+
+def _map(args) -> None:
+    from crmlib.collect.mapping import suggest
+
+    print(suggest(args.directory).block(), end="")
 
 
 def _print_counts(report) -> None:

@@ -9,7 +9,7 @@ These are the `ingest:` section of the parameters files.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
@@ -18,12 +18,22 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from crmlib.catalogue import t
 from crmlib.collect.contract import TABLES
 from crmlib.collect.expressions import check_expression
+from crmlib.collect.presets import with_preset
 
 
 class IngestOptions(BaseModel):
     """Options for `crm ingest`; every key is optional."""
 
     model_config = ConfigDict(extra="forbid")
+
+    preset: Literal["tokopedia", "shopee", "shopify", "woocommerce", "uci"] | None = None
+    """A shop or marketplace report layout whose settings fill in the others (see `crmlib.collect.presets`); what
+    the parameters set themselves wins."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _preset(cls, data: Any) -> Any:
+        return with_preset(data) if isinstance(data, dict) else data
 
     files: dict[str, str | list[str]] = {}
     """Per table, the file name pattern(s) of its sources in the folder (globs), for files not named after it, e.g.

@@ -210,6 +210,28 @@ def profiles(warehouse: Warehouse, until: pd.Timestamp) -> pd.Series:
     return found.iloc[0]
 
 
+IDENTITY_SQL = """
+SELECT count(*) AS buyers,
+       count(*) FILTER (WHERE regexp_full_match(id, '[^@\\s]+@[^@\\s]+\\.[^@\\s]+')) AS email,
+       count(*) FILTER (WHERE regexp_full_match(id, '\\+?[0-9][0-9 ().-]{7,}')) AS phone,
+       count(*) FILTER (WHERE regexp_full_match(id, '[^\\d@_]+') AND regexp_matches(id, '[^\\W\\d_]{2}')) AS name
+FROM (SELECT DISTINCT customer_id AS id FROM orders WHERE customer_id IS NOT NULL)"""
+
+
+def identity(warehouse: Warehouse) -> str:
+    """How the buyers are identified, read from their ids: "email", "phone", "name" (words without digits, as
+    marketplaces export a buyer's name: namesakes become one customer) or "id" (anything else), by the majority.
+
+    >>> import tempfile, pathlib
+    >>> wh = Warehouse(pathlib.Path(tempfile.mkdtemp()) / "w.duckdb")
+    >>> identity(wh)
+    'id'
+    """
+    found = warehouse.query(IDENTITY_SQL).iloc[0]
+    kind = max(("email", "phone", "name"), key=lambda k: found[k])
+    return kind if found["buyers"] and found[kind] > found["buyers"] / 2 else "id"
+
+
 def cleared_values(warehouse: Warehouse, language: str | None = None, examples: int = 2) -> pd.DataFrame:
     """Optional values the loads stored as missing (unreadable, breaking their rule, in the future), per table and
     column: values, and the first `examples` reasons with their rows (in `language`; default: the load's)."""

@@ -410,8 +410,9 @@ def find_header(rows: list[list[str]], table: str, options: IngestOptions) -> He
     >>> find_header([["Laporan"], ["Nomor", "Nama", "Jumlah"], ["1", "Ani", "5"]], "transactions", IngestOptions())
     Header(index=0, likely=2)
     """
-    if options.header_of(table):
-        return Header(options.header_of(table) - 1)
+    declared = options.header_of(table)
+    if declared:
+        return Header(declared - 1)
     known = _known_names(table, options)
     scores = [sum(normalize_header(cell) in known for cell in row if str(cell).strip()) for row in rows]
     best = max(scores, default=0)
@@ -452,12 +453,23 @@ def _csv_layout(path: Path) -> tuple[str, str]:
     return encoding, max(DELIMITERS, key=lambda d: sum(line.count(d) for line in lines[:HEADER_SCAN]))  # a title
 
 
-def _csv_header(path: Path, table: str, options: IngestOptions) -> Header:
-    """The header of a delimited text file (see `find_header`): title lines above it are skipped."""
+def preview(path: Path, rows: int = HEADER_SCAN) -> list[list[str]]:
+    """The first `rows` rows of a CSV or Excel file as text cells (empty for missing), as they stand in the file."""
+    suffix = table_and_kind(path)[1]
+    if suffix in EXCEL_SUFFIXES:
+        top = pd.read_excel(path, header=None, nrows=rows, dtype=object, engine="openpyxl")
+        return [["" if pd.isna(v) else str(v) for v in row] for row in top.itertuples(index=False)]
+    if suffix not in CSV_SUFFIXES:
+        return []
     encoding, delimiter = _csv_layout(path)
     with open_text(path, encoding) as handle:
-        lines = list(itertools.islice(handle, HEADER_SCAN))
-    return find_header(list(csv.reader(lines, delimiter=delimiter, skipinitialspace=True)), table, options)
+        lines = list(itertools.islice(handle, rows))
+    return list(csv.reader(lines, delimiter=delimiter, skipinitialspace=True))
+
+
+def _csv_header(path: Path, table: str, options: IngestOptions) -> Header:
+    """The header of a delimited text file (see `find_header`): title lines above it are skipped."""
+    return find_header(preview(path), table, options)
 
 
 Piece = tuple[pd.DataFrame, pd.Series, pd.DataFrame | None]

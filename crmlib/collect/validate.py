@@ -126,8 +126,8 @@ def check(raw: RawTable, options: IngestOptions, now: pd.Timestamp, known_custom
 
 
 def _order_lines(frame: pd.DataFrame, loaded: pd.DataFrame, options: IngestOptions, readings: dict) -> pd.DataFrame:
-    """The lines the loaded orders' own columns make (`orders.order_lines`): charges and refunds, read as the
-    money columns they are; none for a cancelled order."""
+    """The lines the loaded orders' own columns make (`orders.order_lines`): charges and refunds of sale orders,
+    read as the money columns they are; none for a cancelled order."""
     keep = (loaded["kind"] != "cancelled").to_numpy()
 
     def amounts(column: str | None) -> pd.Series | None:
@@ -138,7 +138,11 @@ def _order_lines(frame: pd.DataFrame, loaded: pd.DataFrame, options: IngestOptio
 
     charges = {code: amounts(column) for column, code in options.order_charges.items()}
     found = {code: values for code, values in charges.items() if values is not None}
-    return order_lines(loaded.loc[keep].reset_index(drop=True), found, amounts(options.refunded_amount))
+    kept = loaded.loc[keep].reset_index(drop=True)
+    refunded = amounts(options.refunded_amount)
+    if refunded is not None:  # a refund order is a refund already: its refunded amount is no second one
+        refunded = refunded.where(kept["kind"].to_numpy() == "sale")
+    return order_lines(kept, found, refunded)
 
 
 def _optional_problems(problems: pd.DataFrame, spec: Table) -> pd.DataFrame:

@@ -29,6 +29,7 @@ from crmlib.collect.synthetic.arguments import check_arguments, end_month
 from crmlib.collect.synthetic.calendar import make_calendar
 from crmlib.collect.synthetic.campaign_plan import plan_campaigns
 from crmlib.collect.synthetic.chunk import simulate_chunk
+from crmlib.collect.synthetic.exports import PLATFORMS, write_export
 from crmlib.collect.synthetic.ids import IdCounters
 from crmlib.collect.synthetic.lines import LinesCsv
 from crmlib.collect.synthetic.tables import ACTIVITY, activity_table, campaigns_table
@@ -62,7 +63,8 @@ def write_sample(
     stays flat in `customers` because customers are simulated and appended in chunks of CHUNK.
     A campaign's control group is recorded as `campaign_holdout` events (its treated customers get the
     channel's `*_sent` event), so lift against the control group can be measured from the events.
-    `layout` "lines" writes transactions.csv as an order-line export (see `lines`), the same orders as "tidy".
+    `layout` "lines" writes transactions.csv as an order-line export (see `lines`), the same orders as "tidy";
+    "tokopedia", "shopee", "shopify" or "woocommerce" writes that platform's order report instead (`exports`).
     `truth_dir`, if given, receives truth.csv: per customer what the data cannot show (purchase rate, drop-out
     probability, when they dropped out), for checking models against the truth; and activity.csv: how busy each
     day is for purchases (operational days per calendar day, 1 on average), which the rates run in.
@@ -96,6 +98,8 @@ def write_sample(
                 else:
                     writers.write(name, table)
         writers.write("campaigns", campaigns_table(cal, plan))
+    if layout in PLATFORMS:
+        write_export(folder, layout, seed)
     (folder / SAMPLE_MARKER).write_text(
         "synthetic sample data (crm sample); make clean removes data/raw when it holds this file\n"
     )

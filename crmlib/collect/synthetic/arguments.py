@@ -20,7 +20,7 @@ def check_arguments(customers, months, fmt, layout: str = "tidy") -> None:
         raise ParamsError(t("error.sample.choice", name="fmt", choices=", ".join(FORMATS), value=repr(fmt)))
     if layout not in LAYOUTS:
         raise ParamsError(t("error.sample.choice", name="layout", choices=", ".join(LAYOUTS), value=repr(layout)))
-    if layout == "lines" and fmt != "csv":
+    if layout != "tidy" and fmt != "csv":
         raise ParamsError(t("error.sample.lines_csv"))
 
 

@@ -43,7 +43,7 @@ FILE_TYPES = {"csv": CsvFile, "parquet": parquet_file}
 FORMATS = tuple(FILE_TYPES)
 
 
-LAYOUTS = ("tidy", "lines")
+LAYOUTS = ("tidy", "lines", "tokopedia", "shopee", "shopify", "woocommerce")  # the last four: `exports`
 
 
 class TableWriters:
