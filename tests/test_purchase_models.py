@@ -60,6 +60,26 @@ def test_predictions_equal_lifetimes(weeks, model):
     )
 
 
+def test_no_purchase_in_a_horizon_equals_lifetimes_and_a_simulation(weeks):
+    """Pareto/NBD against lifetimes' conditional probability of 0 purchases; BG/NBD and MBG/NBD against a
+    simulation of their posterior: gone, or alive and no purchase from the posterior rate."""
+    sample = weeks.iloc[::50]
+    x, t_x, T = (sample[c].to_numpy() for c in PATTERN)
+    theirs = lifetimes_fitter("pnbd", CDNOW["pnbd"])
+    expected = [theirs.conditional_probability_of_n_purchases_up_to_time(0, 13.0, *row) for row in zip(x, t_x, T)]
+    ours = PurchaseModel.from_params("pnbd", CDNOW["pnbd"]).p_no_purchase(13.0, sample)
+    np.testing.assert_allclose(ours, expected, rtol=1e-8)
+    rng = np.random.default_rng(0)
+    one = weeks.loc[["1", "18"]]  # two histories of the BG/NBD paper's data
+    for model in ("bgnbd", "mbgnbd"):
+        fitted = PurchaseModel.from_params(model, CDNOW[model])
+        alive = fitted.p_alive(one).to_numpy()
+        r, alpha = CDNOW[model]["r"], CDNOW[model]["alpha"]
+        rates = rng.gamma(r + one["frequency"].to_numpy(), 1 / (alpha + one["T"].to_numpy()), (400_000, 2))
+        simulated = 1 - alive * (1 - np.exp(-13.0 * rates)).mean(axis=0)
+        np.testing.assert_allclose(fitted.p_no_purchase(13.0, one), simulated, atol=2e-3)
+
+
 @pytest.mark.parametrize("model", list(CDNOW))
 def test_log_likelihood_equals_lifetimes(weeks, model):
     """Per customer, against lifetimes' own likelihood functions (private there, so only the tests call them)."""

@@ -1,14 +1,13 @@
-"""Churn risk tiers from the probability that a customer is still alive (P(alive) of the lifetime value models).
+"""Churn risk tiers from the probability that a customer makes no purchase in the next `horizon_days` (90 by
+default) under the lifetime value model: the definition e-commerce platforms use (Klaviyo's churn risk).
 
-A customer is at high risk when P(alive) < 0.5 (more likely gone than not), medium risk when P(alive) < 0.8, low
-risk otherwise; the two cut-offs are the `churn: thresholds` parameter. The P(alive) must come from a model in
-which a one-time buyer can be gone (MBG/NBD or Pareto/NBD; see `lifetime.churn_model`): under BG/NBD a customer
-who bought once is alive for sure however long ago that was.
+A customer is at high risk when that probability is above 0.66, medium above 0.33, low otherwise; the cut-offs are
+the `churn: thresholds` parameter. P(alive) stays a figure of its own (`alive_matrix`).
 
->>> p_alive = pd.Series({"a": 0.1, "b": 0.5, "c": 0.79, "d": 0.95})
->>> churn_tiers(p_alive).tolist()
+>>> risk = pd.Series({"a": 0.9, "b": 0.5, "c": 0.66, "d": 0.05})
+>>> churn_tiers(risk).tolist()
 ['high', 'medium', 'medium', 'low']
->>> churn_summary(churn_tiers(p_alive), value=pd.Series({"a": 100.0, "b": 50.0, "c": 50.0, "d": 800.0}))
+>>> churn_summary(churn_tiers(risk), value=pd.Series({"a": 100.0, "b": 50.0, "c": 50.0, "d": 800.0}))
 ... # doctest: +NORMALIZE_WHITESPACE
             customers  share  value  value_share
 churn_risk
@@ -23,7 +22,7 @@ from typing import Annotated, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Strict, StrictFloat, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, Strict, StrictFloat, ValidationError, field_validator
 
 from crmlib.catalogue import t
 from crmlib.errors import ParamsError
@@ -36,10 +35,12 @@ class ChurnOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    thresholds: Annotated[tuple[StrictFloat, StrictFloat], Strict(False)] = (0.5, 0.8)
-    """P(alive) below the first is high risk, below the second medium risk, else low risk."""
+    horizon_days: int = Field(90, ge=1)
+    """Churn risk is the probability of no purchase in this many days."""
+    thresholds: Annotated[tuple[StrictFloat, StrictFloat], Strict(False)] = (0.33, 0.66)
+    """A churn probability above the second is high risk, above the first medium risk, else low risk."""
     model: Literal["auto", "pnbd", "mbgnbd"] = "auto"
-    """The model whose P(alive) gives the tiers: auto takes the lifetime value model when a one-time buyer can be
+    """The model whose P(alive) the page shows: auto takes the lifetime value model when a one-time buyer can be
     gone in it (pnbd, mbgnbd), else the better checked of those two."""
 
     @field_validator("thresholds")
@@ -51,24 +52,25 @@ class ChurnOptions(BaseModel):
         return value
 
 
-def churn_tiers(p_alive: pd.Series, thresholds=(0.5, 0.8)) -> pd.Series:
-    """The churn risk tier of each customer: an ordered categorical high < medium < low named churn_risk."""
+def churn_tiers(risk: pd.Series, thresholds=(0.33, 0.66)) -> pd.Series:
+    """The churn risk tier of each customer from the probability of no purchase in the horizon (`risk`): an ordered
+    categorical high < medium < low named churn_risk."""
     try:
         low, high = ChurnOptions(thresholds=thresholds).thresholds
     except ValidationError as err:
         raise ParamsError(
             t("error.churn.thresholds", problem=err.errors()[0]["msg"].removeprefix("Value error, "))
         ) from None
-    values = pd.to_numeric(p_alive, errors="coerce").astype(float)
+    values = pd.to_numeric(risk, errors="coerce").astype(float)
     bad = values.isna() | (values < 0) | (values > 1)
     if bad.any():
         raise ValueError(
-            f"p_alive must be a probability (0 to 1) for every customer; {int(bad.sum())} are not, "
-            f"e.g. {list(p_alive[bad].index[:3])}"
+            f"risk must be a probability (0 to 1) for every customer; {int(bad.sum())} are not, "
+            f"e.g. {list(risk[bad].index[:3])}"
         )
-    codes = np.select([values < low, values < high], [0, 1], 2)
+    codes = np.select([values > high, values > low], [0, 1], 2)
     tiers = pd.Categorical.from_codes(codes, categories=list(TIERS), ordered=True)
-    return pd.Series(tiers, index=p_alive.index, name="churn_risk")
+    return pd.Series(tiers, index=risk.index, name="churn_risk")
 
 
 def churn_summary(tiers: pd.Series, value: pd.Series | None = None) -> pd.DataFrame:

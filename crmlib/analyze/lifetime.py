@@ -1,10 +1,11 @@
 """Lifetime value for a period in one call: validate the purchase models on a holdout, fit the chosen one and the
-spend model on all history, and value every customer; and the model whose P(alive) says who is slipping away.
+spend model on all history, and value every customer, with each customer's churn risk and P(alive).
 
-The value model is the one that predicts the holdout best. The churn model must let a one-time buyer be gone:
-under BG/NBD a customer who bought once is alive for sure, however long ago, which would call every old one-time
-buyer "low risk". So churn risk reads the P(alive) of the value model when it is MBG/NBD or Pareto/NBD, and
-otherwise of the better checked of those two (`churn.model` chooses one outright)."""
+The value model is the one that predicts the holdout best. Churn risk is the probability of no purchase in the
+next `churn.horizon_days` under it (defined under every model and its boundary: it falls with a long gap even where
+P(alive) is 1). P(alive) is shown beside it from a model that lets a one-time buyer be gone: under BG/NBD a customer
+who bought once is alive for sure, however long ago; so it reads the value model when it is MBG/NBD or Pareto/NBD,
+otherwise the better checked of those two (`churn.model` chooses one outright)."""
 
 from __future__ import annotations
 
@@ -40,15 +41,15 @@ class LifetimeValue:
     spend: SpendModel
     options: LifetimeValueOptions
     spend_note: str = ""  # why the spend model is the fallback mean, else ""
-    churn: PurchaseModel | None = None  # the model behind P(alive) and churn risk (None: the value model)
+    churn: PurchaseModel | None = None  # the model behind P(alive) (None: the value model)
+    churn_days: int = 90  # churn risk: the probability of no purchase in this many days, under the value model
 
     @property
     def scorer(self) -> Scorer:
         """The fitted models as one function of a summary, for this process or Spark's executors."""
         o = self.options
-        return Scorer(
-            self.purchases, self.spend, self.churn or self.purchases, o.months, o.annual_discount_rate, o.freq
-        )
+        return Scorer(self.purchases, self.spend, self.churn or self.purchases, o.months, o.annual_discount_rate,
+                      o.freq, self.churn_days)  # fmt: skip
 
     @property
     def gamma_gamma(self) -> SpendModel:
@@ -76,9 +77,10 @@ class LifetimeValue:
 
 @dataclass(frozen=True)
 class Scorer:
-    """Each customer's P(alive), expected purchases and spend over the horizon, and lifetime value, from fitted
-    models and the customer's summary alone: so any part of the customers can be scored apart (it pickles, for
-    Spark's `mapInPandas`), with the same result as all of them at once."""
+    """Each customer's P(alive), churn probability (no purchase in the next `churn_days`, under the value model),
+    expected purchases and spend over the horizon, and lifetime value, from fitted models and the customer's
+    summary alone: so any part of the customers can be scored apart (it pickles, for Spark's `mapInPandas`), with
+    the same result as all of them at once."""
 
     purchases: PurchaseModel
     spend: SpendModel  # or its fallback, MeanSpend
@@ -86,15 +88,17 @@ class Scorer:
     months: int
     annual_discount_rate: float
     freq: str
+    churn_days: int = 90
 
     def __call__(self, summary: pd.DataFrame) -> pd.DataFrame:
-        """`summary` (index customer_id, or a customer_id column) with p_alive, expected_purchases, expected_spend
-        and lifetime_value."""
+        """`summary` (index customer_id, or a customer_id column) with p_alive, churn_probability,
+        expected_purchases, expected_spend and lifetime_value."""
         if "customer_id" in summary.columns:
             summary = summary.astype({"customer_id": str}).set_index("customer_id")
         horizon = self.months * DAYS_PER_MONTH / DAYS_PER[self.freq]
         return summary.assign(
             p_alive=self.p_alive(summary),
+            churn_probability=self.churn_probability(summary),
             expected_purchases=self.purchases.expected_purchases(horizon, summary),
             expected_spend=self.spend.expected_spend(summary),
             lifetime_value=self.value(summary),
@@ -102,6 +106,11 @@ class Scorer:
 
     def p_alive(self, summary: pd.DataFrame) -> pd.Series:
         return self.churn.p_alive(summary).rename("p_alive")
+
+    def churn_probability(self, summary: pd.DataFrame) -> pd.Series:
+        """P(no purchase in the next `churn_days`) under the value model."""
+        days = self.churn_days / DAYS_PER[self.freq]
+        return self.purchases.p_no_purchase(days, summary).rename("churn_probability")
 
     def value(self, summary: pd.DataFrame) -> pd.Series:
         return customer_value(
@@ -160,7 +169,8 @@ def lifetime_value(
         else:
             spend_note = ""
     churn_model = _churn_model(purchases, validation, churn.model, summary, horizon)
-    return LifetimeValue(summary, validation, note, purchases, spend, options, spend_note, churn_model)
+    return LifetimeValue(summary, validation, note, purchases, spend, options, spend_note, churn_model,
+                         churn.horizon_days)  # fmt: skip
 
 
 DROP_AT_FIRST = ("mbgnbd", "pnbd")

@@ -191,6 +191,23 @@ class PurchaseModel:
             values = self.family.expected(self.family.scaled(self.theta, scale), np.where(t > 0, t, 1.0) * scale)
         return np.where(t > 0, values, 0.0)
 
+    def p_no_purchase(self, t: float, summary: pd.DataFrame) -> pd.Series:
+        """Probability that each customer makes no purchase in the next `t` time units (the summary's unit): gone,
+        or alive and not buying in time. Defined under every model, the common drop-out limit included.
+
+        >>> paper = PurchaseModel.from_params("bgnbd", {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426})
+        >>> summary = pd.DataFrame({"frequency": [2.0, 0.0], "recency": [30.43, 0.0], "T": [38.86, 38.86]})
+        >>> paper.p_no_purchase(13, summary).round(3).tolist()
+        [0.677, 0.938]
+        """
+        if not t > 0:
+            raise ModelError(t_("error.model.horizon", value=repr(t)))
+        return self._per_customer(
+            lambda theta, scale, *pattern: self.family.p_no_purchase(theta, t * scale, *pattern),
+            summary,
+            "p_no_purchase",
+        )
+
     def p_alive(self, summary: pd.DataFrame) -> pd.Series:
         """Probability that each customer is still active ("alive") at the end of the summary."""
         return self._per_customer(lambda theta, _, *pattern: self.family.p_alive(theta, *pattern), summary, "p_alive")

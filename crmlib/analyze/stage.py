@@ -118,7 +118,7 @@ def analysis(warehouse: Warehouse, period: Period, options: AnalysisOptions | No
     value = lifetime_value(warehouse, period, options.lifetime_value, options.churn)
     scored = summary_parameters(period.last_day, options.lifetime_value.freq)
     customers = warehouse.score(SUMMARY_SQL, scored, value.scorer, f"{SCORES}/period={period}")
-    customers["churn_risk"] = churn_tiers(customers["p_alive"], options.churn.thresholds)
+    customers["churn_risk"] = churn_tiers(customers["churn_probability"], options.churn.thresholds)
     churn = churn_summary(customers["churn_risk"], customers["lifetime_value"]).rename_axis("tier").reset_index()
     loyalty = per_customer_loyalty(warehouse, period)
     components = value_components(customers["lifetime_value"], warehouse, period, options.components, loyalty)
@@ -127,8 +127,8 @@ def analysis(warehouse: Warehouse, period: Period, options: AnalysisOptions | No
         period,
         options.journey.loyal_days,
         options.journey.churn_days,
-        p_alive=customers["p_alive"],
-        p_alive_threshold=options.churn.thresholds[0],
+        p_alive=1 - customers["churn_probability"],  # churned: at high churn risk
+        p_alive_threshold=1 - options.churn.thresholds[1],
     )
     funnel, journey_gap = journeys.observed(funnel, warehouse)
     gaps, hidden = {"journey": journey_gap}, set()

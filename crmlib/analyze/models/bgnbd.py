@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import digamma, hyp2f1
 
-from crmlib.analyze.models.family import Family
+from crmlib.analyze.models.family import Family, stays_away
 from crmlib.analyze.models.special import by_count, log_rising
 
 
@@ -127,6 +127,17 @@ def common_conditional_expected(theta, t, x, t_x, T):
     return common_p_alive(theta, x, t_x, T) * (1 - ((alpha + T) / (alpha + T + p * t)) ** (r + x)) / p
 
 
+def p_no_purchase(theta, t, x, t_x, T):
+    """No purchase in (T, T + t] (see `family.stays_away`)."""
+    r, alpha = theta[:2]
+    return stays_away(p_alive(theta, x, t_x, T), r, alpha, t, x, T)
+
+
+def common_p_no_purchase(theta, t, x, t_x, T):
+    r, alpha = theta[:2]
+    return stays_away(common_p_alive(theta, x, t_x, T), r, alpha, t, x, T)
+
+
 def common_expected(theta, t):
     r, alpha, p = theta
     return (1 - (alpha / (alpha + p * t)) ** r) / p
@@ -142,6 +153,7 @@ COMMON = Family(
     common_p_alive,
     common_conditional_expected,
     common_expected,
+    p_no_purchase=common_p_no_purchase,
 )
 FAMILY = Family(
     "bgnbd",
@@ -152,6 +164,7 @@ FAMILY = Family(
     p_alive=p_alive,
     conditional_expected=conditional_expected,
     expected=expected,
+    p_no_purchase=p_no_purchase,
     limit=COMMON,
     limit_note="a, b",
 )

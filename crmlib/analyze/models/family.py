@@ -31,6 +31,7 @@ class Family:
     p_alive: Callable[..., np.ndarray] = _not_given
     conditional_expected: Callable[..., np.ndarray] = _not_given  # (theta, t, x, t_x, T)
     expected: Callable[..., np.ndarray] = _not_given  # (theta, t): a new customer's repeat purchases in (0, t]
+    p_no_purchase: Callable[..., np.ndarray] = _not_given  # (theta, t, x, t_x, T): no purchase in (T, T + t]
     limit: Family | None = None
     limit_note: str = ""  # which parameters run off to infinity in the limit
 
@@ -41,3 +42,15 @@ class Family:
     def scaled(self, theta: np.ndarray, scale: float) -> np.ndarray:
         """Parameters for time multiplied by `scale` (rates scale with it, shapes and probabilities do not)."""
         return np.array([v * scale if n in self.rates else v for n, v in zip(self.names, theta)], dtype=float)
+
+
+def stays_away(p_alive: np.ndarray, r: float, alpha: float, t, x, T) -> np.ndarray:
+    """P(no purchase in (T, T + t]) in the BG/NBD family (a customer drops out only at a purchase, so one alive at T
+    stays alive until the next): gone, or alive and the posterior purchase rate Gamma(r + x, alpha + T) brings no
+    purchase, 1 - P(alive) + P(alive) ((alpha + T) / (alpha + T + t))^(r + x). Even where P(alive) is 1 (a
+    common drop-out of 0, say) it falls with a long gap, through the posterior rate.
+
+    >>> stays_away(np.array([1.0]), 0.5, 10.0, 13.0, np.array([1.0]), np.array([40.0])).round(3).tolist()
+    [0.707]
+    """
+    return 1.0 - p_alive * (1.0 - ((alpha + T) / (alpha + T + t)) ** (r + x))
