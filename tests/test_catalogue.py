@@ -56,6 +56,14 @@ def test_every_language_has_every_key_and_its_placeholders():
             assert set(re.findall(r"{(\w+)}", text)) == set(re.findall(r"{(\w+)}", english[key])), (language, key)
 
 
+def test_no_text_holds_an_older_version_of_itself():
+    """A text edited in place must not keep its old wording after it (as a msgstr followed by the old lines)."""
+    for language in catalogue.LANGUAGES:
+        for key, text in catalogue.texts(language).items():
+            opening = text[:40]
+            assert len(opening) < 40 or text.count(opening) == 1, (language, key)
+
+
 def test_no_key_of_the_catalogue_is_unused():
     unused = sorted(k for k in catalogue.message_ids() if not used(k))
     assert unused == []
