@@ -153,3 +153,37 @@ def test_validation_rejects_bad_arguments(cdnow):
         validate(cdnow, CALIBRATION_END, HOLDOUT_END, models=())
     with pytest.raises(ValueError, match="unknown purchase model 'nbd'"):
         validate(cdnow, CALIBRATION_END, HOLDOUT_END, models=("bgnbd", "nbd"))
+
+
+def common_lifetime_transactions(seed: int, n: int = 1500) -> pd.DataFrame:
+    """18 months of a shop whose customers all leave at one rate (exponential lifetimes of mean 60 weeks) and buy at
+    rates of their own: Pareto/NBD's s may stop at a huge value, a fit with no spread of lifetimes."""
+    rng = np.random.default_rng(seed)
+    start, rows = pd.Timestamp("2024-01-01"), []
+    for customer in range(n):
+        t, rate = rng.uniform(0, 280), rng.gamma(2, 1 / 4) / 7
+        end = min(t + rng.exponential(420), 546)
+        while t < end:
+            rows.append((str(customer), start + pd.Timedelta(days=float(t)), 10.0))
+            t += rng.exponential(1 / rate)
+    return pd.DataFrame(rows, columns=["customer_id", "ts", "amount"])
+
+
+def test_a_fit_that_ran_off_is_checked_but_set_aside_with_its_reason():
+    validation = validate(common_lifetime_transactions(3), "2024-12-31", "2025-06-30", models=("bgnbd", "pnbd"))
+    assert set(validation.checks) == {"bgnbd", "pnbd"} and validation.failed == {}
+    assert validation.checks["pnbd"].model.runs_off == ("s",)
+    assert "ran off (s = " in validation.set_aside["pnbd"]
+    assert validation.chosen == "bgnbd"
+
+
+def test_when_no_model_can_be_fitted_the_reason_is_one_line():
+    """Everyone buys every other week to the day and nobody leaves: no spread of purchase rates to estimate."""
+    days = pd.date_range("2024-01-01", "2025-06-30", freq="14D")
+    transactions = pd.DataFrame(
+        [(str(c), day + pd.Timedelta(days=c % 14), 10.0) for c in range(300) for day in days],
+        columns=["customer_id", "ts", "amount"],
+    )
+    with pytest.raises(ModelError, match="cannot be estimated on these 300 customers") as raised:
+        validate(transactions, "2024-12-31", "2025-06-30", models=("bgnbd", "pnbd"))
+    assert "\n" not in str(raised.value)

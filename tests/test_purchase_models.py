@@ -18,7 +18,7 @@ import pytest
 from lifetimes import BetaGeoFitter, GammaGammaFitter, ModifiedBetaGeoFitter, ParetoNBDFitter
 from lifetimes.utils import ConvergenceError
 
-from crmlib.analyze import ModelError, PurchaseModel, fit_purchases
+from crmlib.analyze import ModelError, PurchaseModel, fit_purchases, fit_spend
 from crmlib.analyze.models import PURCHASE_FAMILIES, bgnbd, gamma_gamma, mbgnbd, pnbd
 from crmlib.analyze.models.mle import maximize
 from crmlib.analyze.purchases import PATTERN, total_log_likelihood, unique_rows
@@ -303,3 +303,118 @@ def test_a_fit_without_any_optimum_says_why():
     summary = pd.DataFrame({"frequency": x, "recency": t_x, "T": T})
     with pytest.raises(ModelError, match="every customer seems to buy at the same rate"):
         fit_purchases(summary, "bgnbd")
+
+
+# --- standard errors ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("model", ["bgnbd", "mbgnbd"])
+def test_standard_errors_equal_lifetimes_summary(weeks, model):
+    ours = fit_purchases(weeks, model).summary()
+    theirs = FITTERS[model]().fit(weeks["frequency"], weeks["recency"], weeks["T"]).summary
+    np.testing.assert_allclose(ours["se"], theirs["se(coef)"], rtol=2e-3)
+    assert (ours["lower"] < ours["coef"]).all() and (ours["coef"] < ours["upper"]).all()
+
+
+def test_spend_standard_errors_equal_lifetimes_summary(weeks):
+    repeat = weeks[(weeks["frequency"] > 0) & (weeks["monetary_value"] > 0)]
+    theirs = GammaGammaFitter().fit(repeat["frequency"], repeat["monetary_value"]).summary
+    np.testing.assert_allclose(fit_spend(weeks).summary()["se"], theirs["se(coef)"], rtol=2e-3)
+
+
+@pytest.mark.parametrize("model", ["pnbd", "bgnbd"])
+def test_standard_errors_equal_a_numerical_hessian_of_the_likelihood(weeks, model):
+    """The inverse of the Hessian of the total log-likelihood, by second differences of the likelihood itself in
+    the parameters as published (no log scale, no analytic gradient)."""
+    fit = fit_purchases(weeks, model)
+    x, t_x, T = (weeks[c].to_numpy() for c in PATTERN)
+    names, theta = list(fit.params), np.array(list(fit.params.values()))
+
+    def ll(values):
+        return total_log_likelihood(model, dict(zip(names, values)), x, t_x, T, np.ones_like(x))
+
+    h = 1e-4 * theta
+    hessian = np.empty((4, 4))
+    for i in range(4):
+        for j in range(4):
+            ei, ej = np.eye(4)[i] * h[i], np.eye(4)[j] * h[j]
+            hessian[i, j] = (ll(theta + ei + ej) - ll(theta + ei - ej) - ll(theta - ei + ej) + ll(theta - ei - ej)) / (
+                4 * h[i] * h[j]
+            )
+    numeric = np.sqrt(np.diag(np.linalg.inv(-hessian)))
+    np.testing.assert_allclose(fit.summary()["se"], numeric, rtol=1e-3)
+
+
+def test_a_boundary_fit_has_standard_errors_of_its_limit():
+    summary = simulate(0, n=3000, weeks=52, r=0.5, alpha=4.0, a=2e5, b=8e5, existing=0.5, drop_at_first=False)
+    table = fit_purchases(summary, "bgnbd").summary()
+    assert list(table.index) == ["r", "alpha", "p"] and table["se"].between(0, np.inf).all()
+    assert table.loc["p", "lower"] < 0.2 < table.loc["p", "upper"]
+
+
+# --- panels of frequent buyers (a grocery year) -----------------------------------------------------------------
+
+
+def panel(seed, dropout_share, weeks=52, n=2469, regular=True) -> pd.DataFrame:
+    """A year of households buying every week or two (a median of some 38 purchase days): each buys at a gap of its
+    own, regularly (normal, 30% spread) or at random; `dropout_share` of them leave after an exponential time."""
+    rng = np.random.default_rng(seed)
+    rows, end_day = [], weeks * 7.0
+    for _ in range(n):
+        first = rng.uniform(0, 10)
+        life = rng.exponential(rng.uniform(60, 300)) if rng.random() < dropout_share else np.inf
+        end, gap = min(end_day, first + life), rng.gamma(2.0, 5.0) + 1
+        t, days = first, [np.floor(first)]
+        while (t := t + (max(1.0, rng.normal(gap, gap * 0.3)) if regular else rng.exponential(gap))) <= end:
+            days.append(np.floor(t))
+        rows.append((len(set(days)) - 1.0, (max(days) - days[0]) / 7, (end_day - days[0]) / 7))
+    return pd.DataFrame(rows, columns=list(PATTERN))
+
+
+def lifetimes_pnbd_log_likelihood(summary: pd.DataFrame) -> tuple[dict, float]:
+    x, t_x, T = (summary[c].to_numpy() for c in PATTERN)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        params = dict(ParetoNBDFitter().fit(x, t_x, T).params_)
+    return params, total_log_likelihood("pnbd", params, x, t_x, T, np.ones_like(x))
+
+
+def test_a_weekly_panel_s_pareto_nbd_fit_reaches_lifetimes_optimum():
+    summary = panel(1, dropout_share=0.1)
+    assert summary["frequency"].median() + 1 >= 35
+    params, theirs = lifetimes_pnbd_log_likelihood(summary)
+    ours = fit_purchases(summary, "pnbd")
+    assert ours.log_likelihood >= theirs - 1e-3
+    np.testing.assert_allclose(list(ours.params.values()), list(params.values()), rtol=2e-3)
+    assert not ours.runs_off and ours.summary()["se"].notna().all()
+
+
+def test_a_panel_where_nobody_leaves_fits_the_pareto_nbd_boundary_the_nbd():
+    """s runs to 0: the supremum is the NBD (no drop-out), a valid model whose likelihood lifetimes only nears."""
+    summary = panel(6, dropout_share=0.0, regular=False)
+    _, theirs = lifetimes_pnbd_log_likelihood(summary)
+    ours = fit_purchases(summary, "pnbd")
+    assert ours.common_dropout == 0.0 and ours.params["s"] == 0.0
+    assert ours.log_likelihood >= theirs - 1e-3
+    assert (ours.p_alive(summary) == 1.0).all()
+    rate = summary["frequency"] / summary["T"]
+    risk = ours.p_no_purchase(13, summary)  # the NBD knows no recency: risk follows the purchase rate alone
+    assert risk.between(0, 1).all() and risk.corr(rate, method="spearman") < -0.9
+
+
+def common_lifetime(seed: int, n: int = 1500) -> pd.DataFrame:
+    """Every customer leaves at the same rate (exponential lifetimes of mean 60 weeks): Pareto/NBD's s and beta
+    run off together, or stop at a huge s by chance."""
+    rng = np.random.default_rng(seed)
+    T, rate = rng.uniform(10, 52, n), rng.gamma(2, 1 / 4, n)
+    end = np.minimum(T, rng.exponential(60.0, n))
+    x = rng.poisson(rate * end)
+    t_x = np.where(x > 0, end * rng.beta(np.maximum(x, 1), 1), 0.0)
+    return pd.DataFrame({"frequency": x.astype(float), "recency": t_x, "T": T})
+
+
+def test_a_fit_whose_shape_runs_off_is_flagged_and_not_taken_for_no_dropout():
+    flagged = fit_purchases(common_lifetime(3), "pnbd")
+    assert flagged.runs_off == ("s",) and flagged.params["s"] > 1e4
+    with pytest.raises(ModelError, match="leave at the same rate|same"):  # not the no-drop-out boundary
+        fit_purchases(common_lifetime(0), "pnbd")

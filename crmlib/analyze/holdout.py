@@ -18,7 +18,7 @@ the holdout are new customers, outside the models' predictions. crmlib owns the 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -106,17 +106,43 @@ class ModelCheck:
     tracking: pd.DataFrame  # per period since calibration end: date, cumulative actual and predicted purchases
 
 
+FAR_BEYOND = 3.0  # a held-out total error this many times the best other model's (and over 20%) sets a model aside
+FAR_FLOOR = 20.0  # percent: below this no error is far beyond
+
+
 @dataclass(frozen=True)
 class Validation:
-    """The holdout checks of several purchase models, the split they used, and the model to choose."""
+    """The holdout checks of several purchase models, the split they used, and the model to choose.
+
+    `failed` holds, per model that could not be fitted on the calibration months, why; the others are still
+    compared. `set_aside` adds the fits not to be trusted: a shape parameter run off (`PurchaseModel.runs_off`),
+    or a held-out total error far beyond the other models'. The choice is made among the rest."""
 
     checks: dict[str, ModelCheck]
     cal_holdout: pd.DataFrame
+    failed: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def set_aside(self) -> dict[str, str]:
+        """Model -> why it is not chosen (in the catalogue's words), for every model not fitted or not trusted."""
+        reasons = dict(self.failed)
+        errors = {name: abs(check.predicted_total / check.actual_total - 1) * 100 if check.actual_total else np.nan
+                  for name, check in self.checks.items()}  # fmt: skip
+        for name, check in self.checks.items():
+            others = [e for other, e in errors.items() if other != name and np.isfinite(e)]
+            if check.model.runs_off:
+                values = ", ".join(f"{p} = {check.model.params[p]:,.0f}" for p in check.model.runs_off)
+                reasons[name] = t("holdout.runs_off", values=values)
+            elif others and errors[name] > max(FAR_FLOOR, FAR_BEYOND * min(others)):
+                reasons[name] = t("holdout.far_beyond", error=f"{errors[name]:.0f}", best=f"{min(others):.0f}")
+        return reasons
 
     @property
     def chosen(self) -> str:
-        """The model with the lowest per-customer MAE (ties broken by RMSE)."""
-        return min(self.checks, key=lambda name: (self.checks[name].mae, self.checks[name].rmse))
+        """The model with the lowest per-customer MAE (ties broken by RMSE) among those not set aside (among all
+        checked ones when every one is)."""
+        trusted = [name for name in self.checks if name not in self.set_aside] or list(self.checks)
+        return min(trusted, key=lambda name: (self.checks[name].mae, self.checks[name].rmse))
 
     @property
     def table(self) -> pd.DataFrame:
@@ -182,9 +208,11 @@ def validate(
     holdout_end,
     freq: str = "W",
     models=tuple(MODELS),
-    penalizer: float = 0.0,
+    penalizer: float | tuple[float, ...] = 0.0,
 ) -> Validation:
     """Fit each of `models` on the purchases up to `calibration_end` and check its predictions up to `holdout_end`.
+    A model that cannot be fitted is recorded in `failed` (with `penalizer` several values, each is tried in
+    turn); a ModelError only when none can.
 
     >>> from crmlib.collect import load_cdnow
     >>> validation = validate(load_cdnow(), "1997-09-30", "1998-06-30", models=("bgnbd", "pnbd"))
@@ -199,8 +227,25 @@ def validate(
     calibration_end, holdout_end = _window(calibration_end, holdout_end)
     cal_holdout, purchase_days = _split(transactions, calibration_end, holdout_end, freq)
     days_after = (purchase_days["day"] - calibration_end).dt.days.to_numpy()
-    checks = {
-        name: _check(fit_purchases(cal_holdout, name, penalizer), cal_holdout, days_after, calibration_end, freq)
-        for name in models
-    }
-    return Validation(checks, cal_holdout)
+    checks, failed = {}, {}
+    for name in models:
+        try:
+            model = _fit(cal_holdout, name, penalizer)
+        except ModelError as err:
+            failed[name] = str(err)
+        else:
+            checks[name] = _check(model, cal_holdout, days_after, calibration_end, freq)
+    if not checks:
+        raise ModelError(next(iter(failed.values())))
+    return Validation(checks, cal_holdout, failed)
+
+
+def _fit(summary: pd.DataFrame, model: str, penalizers) -> PurchaseModel:
+    """The fit with the first of `penalizers` (one number, or several to try in turn) that fits."""
+    error = None
+    for penalizer in np.atleast_1d(penalizers):
+        try:
+            return fit_purchases(summary, model, float(penalizer))
+        except ModelError as err:
+            error = err
+    raise error or ModelError(t("error.holdout.no_models"))

@@ -138,23 +138,20 @@ def lifetime_value(
             raise ModelError(t("note.validation_history", months=options.holdout_months,
                                first=f"{first:%Y-%m-%d}" if pd.notna(first) else "–"))  # fmt: skip
         validation = _first_fit(
-            [
-                lambda p=p: validate(
-                    warehouse, calibrated, last, freq=options.freq, models=tuple(options.models), penalizer=p
-                )
-                for p in PENALIZERS
-            ]
+            [lambda: validate(warehouse, calibrated, last, options.freq, tuple(options.models), PENALIZERS)]
         )
         chosen, note = validation.chosen, ""
     except ModelError as err:
         validation, chosen = None, options.models[0]
         note = t("note.no_validation", reason=str(err))
     summary = rfm_summary(warehouse, last, freq=options.freq)
-    order = [chosen, *[m for m in options.models if m != chosen]]
+    aside = validation.set_aside if validation is not None else {}
+    order = sorted(options.models, key=lambda m: (m != chosen, m in aside))
     horizon = options.months * DAYS_PER_MONTH / DAYS_PER[options.freq]
     purchases = _first_fit(
         [
-            lambda m=m, p=p: _predicting(fit_purchases(summary, m, penalizer=p), summary, horizon)
+            lambda m=m, p=p, strict=strict: _predicting(fit_purchases(summary, m, p), summary, horizon, strict)
+            for strict in (True, False)  # a fit run off only when no other model fits
             for m in order
             for p in PENALIZERS
         ]
@@ -237,8 +234,11 @@ def calibration_end(last: pd.Timestamp, holdout_months: int) -> pd.Timestamp:
     return last + pd.Timedelta(days=1) - pd.DateOffset(months=holdout_months) - pd.Timedelta(days=1)
 
 
-def _predicting(model: PurchaseModel, summary: pd.DataFrame, horizon: float) -> PurchaseModel:
-    """`model`, if it gives finite predictions over `horizon` for every customer (a degenerate fit may not)."""
+def _predicting(model: PurchaseModel, summary: pd.DataFrame, horizon: float, strict: bool = False) -> PurchaseModel:
+    """`model`, if it gives finite predictions over `horizon` for every customer (a degenerate fit may not), and,
+    when `strict`, if none of its parameters ran off."""
+    if strict and model.runs_off:
+        raise ModelError(t("error.lifetime.no_predictions", model=model.model))
     predictions = pd.concat([model.expected_purchases(horizon, summary), model.p_alive(summary)])
     if not predictions.notna().all() or not (predictions < float("inf")).all():
         raise ModelError(t("error.lifetime.no_predictions", model=model.model))

@@ -23,13 +23,13 @@ np.float64(1.226)
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from crmlib.analyze.models import PURCHASE_FAMILIES, Family
-from crmlib.analyze.models.mle import MLE, maximize
+from crmlib.analyze.models.mle import MLE, estimates, maximize
 from crmlib.catalogue import t
 from crmlib.errors import ModelError
 
@@ -40,6 +40,7 @@ MODELS = tuple(PURCHASE_FAMILIES)
 BOUNDARY_TOLERANCE = 1e-3  # an interior fit no higher than the limit plus this is the limit (log-likelihood)
 HORIZON_BLOCK = 8  # horizons computed together by expected_purchases_summed: 8 arrays the size of the patterns
 NEAR_BOUNDARY = 1e3  # a + b beyond this (or no optimum): the common drop-out limit is fitted too, to compare
+RUN_OFF = 1e4  # a shape parameter (r, a, b, s) beyond this has run off: its heterogeneity is not estimated
 
 
 def unique_rows(frame: pd.DataFrame, columns) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -98,8 +99,9 @@ def _time_scale(age: np.ndarray) -> float:
 class PurchaseModel:
     """A fitted purchase model: its parameters under the papers' names, and per-customer predictions.
 
-    `common_dropout` is set when the fit lies on the boundary a, b -> inf (BG/NBD, MBG/NBD): every customer has
-    this drop-out probability, `params` holds a = b = inf, and predictions are those of the limit model.
+    `common_dropout` is set when the fit lies on its boundary, where every customer has this drop-out probability:
+    a, b -> inf (BG/NBD, MBG/NBD; `params` holds a = b = inf), or s -> 0 (Pareto/NBD: nobody drops out, the NBD;
+    s = 0, beta = inf, common_dropout 0). Predictions are those of the limit model.
     """
 
     model: str
@@ -108,6 +110,25 @@ class PurchaseModel:
     n_customers: int
     common_dropout: float | None = None
     n_patterns: int = 0  # distinct (frequency, recency, T) the fit ran on
+    covariance: np.ndarray | None = field(default=None, compare=False, repr=False)  # of `theta`, from the Hessian
+    runs_off: tuple[str, ...] = ()  # shape parameters at the top of their range: a fit not to be trusted
+
+    def summary(self, level: float = 0.95) -> pd.DataFrame:
+        """The parameters of `family` (the limit's at a boundary) with standard errors from the Hessian at the
+        optimum and `level` intervals, as lifetimes' `summary`: coef, se, lower, upper.
+
+        >>> from crmlib.collect import load_cdnow
+        >>> from crmlib.segment.summary import rfm_summary
+        >>> model = fit_purchases(rfm_summary(load_cdnow(), end="1997-09-30", freq="W"), "bgnbd")
+        >>> model.summary().round(3)  # doctest: +NORMALIZE_WHITESPACE
+                    coef     se  lower  upper
+        parameter
+        r          0.243  0.013  0.219  0.268
+        alpha      4.414  0.378  3.731  5.221
+        a          0.793  0.186  0.501  1.255
+        b          2.426  0.705  1.372  4.289
+        """
+        return estimates(self.family.names, self.theta, self.covariance, self.family.parameter_kinds, level)
 
     @classmethod
     def from_params(cls, model: str, params: dict[str, float]) -> PurchaseModel:
@@ -281,6 +302,19 @@ def _no_optimum(model: str, fits: list[MLE], n: int, repeaters: int) -> ModelErr
     return ModelError(t("error.model.no_optimum", model=model, n=n, repeaters=repeaters, why=why))
 
 
+def family_is_logit(family: Family) -> np.ndarray:
+    """Which parameters are probabilities (no random spread for them)."""
+    return np.array([kind == "logit" for kind in family.parameter_kinds])
+
+
+def _in_unit(fit: MLE, family: Family, scale: float) -> np.ndarray | None:
+    """The fit's covariance in the summary's time unit (rates are divided by `scale`)."""
+    if fit.covariance is None:
+        return None
+    factor = np.array([1 / scale if name in family.rates else 1.0 for name in family.names])
+    return fit.covariance * np.outer(factor, factor)
+
+
 def fit_purchases(summary: pd.DataFrame, model: str = "bgnbd", penalizer: float = 0.0) -> PurchaseModel:
     """Fit a purchase model ("bgnbd", "pnbd" or "mbgnbd") by maximum likelihood on an RFM summary.
 
@@ -299,7 +333,13 @@ def fit_purchases(summary: pd.DataFrame, model: str = "bgnbd", penalizer: float 
         raise ModelError(t("error.model.no_repeat", n=len(summary)))
     scale = _time_scale(age)
     data = (frequency, recency * scale, age * scale)
-    fit = maximize(family, data, weights, _starts(family, frequency, data[2], weights), penalizer)
+    starts = _starts(family, frequency, data[2], weights)
+    fit = maximize(family, data, weights, starts, penalizer)
+    if not fit.converged:  # more starts before giving up: around the first ones, seeded
+        rng = np.random.default_rng(0)
+        spread = [start * np.exp(rng.uniform(-2, 2, len(start))) for start in starts + starts[1:]]
+        wider = maximize(family, data, weights, [np.where(family_is_logit(family), 0.5, s) for s in spread], penalizer)
+        fit = max(fit, wider, key=lambda f: (f.converged, f.log_likelihood))
     values = dict(zip(family.names, fit.theta))
     near = not fit.converged or values.get("a", 0.0) + values.get("b", 0.0) > NEAR_BOUNDARY
     limit = (
@@ -318,13 +358,24 @@ def fit_purchases(summary: pd.DataFrame, model: str = "bgnbd", penalizer: float 
             fit.log_likelihood + unit_shift,
             n,
             n_patterns=len(weights),
+            covariance=_in_unit(fit, family, scale),
+            runs_off=tuple(name for name, v in zip(family.names, theta) if name not in family.rates and v > RUN_OFF),
         )
     # p running to 0 is still the supremum: nobody has visibly dropped out yet (a short history), p ~ 0 for all
-    if limit and (limit.converged or limit.diverging == (("p", "down"),)):
-        r, alpha, p = limit.theta
-        params = {name: float("inf") for name in family.names}
+    # ... unless the full model rises above it elsewhere (Pareto/NBD's s, beta -> inf: one drop-out rate for all)
+    above = fit.log_likelihood - max(BOUNDARY_TOLERANCE, 1e-6 * abs(fit.log_likelihood))
+    if (
+        limit
+        and family.limit
+        and (limit.converged or limit.diverging == (("p", "down"),))
+        and limit.log_likelihood >= above
+    ):
+        r, alpha, *p = limit.theta  # the Pareto/NBD's limit, the NBD, has no p: drop-out 0
+        params = {name: 0.0 if name == "s" else float("inf") for name in family.names}
         params.update(r=float(r), alpha=float(alpha / scale))
-        return PurchaseModel(model, params, limit.log_likelihood + unit_shift, n, float(p), len(weights))
+        dropout = float(p[0]) if p else 0.0
+        covariance = _in_unit(limit, family.limit, scale)
+        return PurchaseModel(model, params, limit.log_likelihood + unit_shift, n, dropout, len(weights), covariance)
     raise _no_optimum(model, [fit, limit] if limit else [fit], n, repeaters)
 
 

@@ -17,13 +17,13 @@ SpendModel(p=6.25, q=3.744, v=15.44, log_likelihood=-4055.92, n_customers=946, f
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from crmlib.analyze.models import gamma_gamma
-from crmlib.analyze.models.mle import maximize
+from crmlib.analyze.models.mle import estimates, maximize
 from crmlib.analyze.purchases import ModelError, check_summary, unique_rows
 from crmlib.catalogue import t
 
@@ -48,6 +48,13 @@ class SpendModel:
     n_customers: int
     frequency_spend_correlation: float  # Pearson, frequency vs monetary_value among repeat customers
     max_correlation: float = 0.3
+    covariance: np.ndarray | None = field(default=None, compare=False, repr=False)  # of p, q, v, from the Hessian
+
+    def summary(self, level: float = 0.95) -> pd.DataFrame:
+        """p, q and v with standard errors from the Hessian and `level` intervals: coef, se, lower, upper."""
+        names = gamma_gamma.FAMILY.names
+        theta = np.array([self.params[n] for n in names])
+        return estimates(names, theta, self.covariance, gamma_gamma.FAMILY.parameter_kinds, level)
 
     @property
     def independence_ok(self) -> bool:
@@ -111,7 +118,7 @@ def fit_spend(summary: pd.DataFrame, penalizer: float = 0.0, max_correlation: fl
         raise ModelError(t("error.spend.q", q=round(params["q"], 3)))
     log_likelihood = fit.log_likelihood
     correlation = _pearson(repeat["frequency"].to_numpy(float), repeat["monetary_value"].to_numpy(float))
-    model = SpendModel(params, float(log_likelihood), len(repeat), correlation, max_correlation)
+    model = SpendModel(params, float(log_likelihood), len(repeat), correlation, max_correlation, fit.covariance)
     if not model.independence_ok:
         found = (
             t("warning.spend.unmeasured")

@@ -16,8 +16,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from scipy.optimize import minimize
 from scipy.special import expit, logit
+from scipy.stats import norm as normal
 
 from crmlib.analyze.models.family import Family
 
@@ -36,6 +38,7 @@ class MLE:
     converged: bool  # the gradient vanishes at a point where no parameter diverges
     diverging: tuple[tuple[str, str], ...]  # (parameter, "up" or "down"): those running off to infinity or to 0
     gradient_norm: float
+    covariance: np.ndarray | None = None  # of theta, from the Hessian at the optimum (NaN where it is not one)
 
 
 def _to_theta(u: np.ndarray, kinds) -> np.ndarray:
@@ -114,4 +117,40 @@ def maximize(family: Family, data, weights: np.ndarray, starts, penalizer: float
     theta = _to_theta(u, kinds)
     log_likelihood = -(best.fun - penalizer * float(theta @ theta)) * weights.sum()
     diverging = tuple((n, "up" if v > 0 else "down") for n, v in zip(family.names, u) if abs(v) > EXTREME)
-    return MLE(theta, float(log_likelihood), bool(norm < GRADIENT_TOLERANCE and not diverging), diverging, norm)
+    converged = bool(norm < GRADIENT_TOLERANCE and not diverging)
+    covariance = _covariance(value_and_gradient, u, kinds, weights.sum()) if converged else None
+    return MLE(theta, float(log_likelihood), converged, diverging, norm, covariance)
+
+
+def _covariance(value_and_gradient, u: np.ndarray, kinds, n: float) -> np.ndarray:
+    """The covariance of theta: the inverse of the observed information (the Hessian of the total negative
+    log-likelihood, by central differences of the analytic gradient) on the optimiser's scale, carried to theta by
+    the delta method. NaN when the Hessian is not positive definite (no proper optimum)."""
+    step = 1e-5
+    gradient = lambda at: value_and_gradient(at)[1]
+    hessian = np.array([(gradient(u + step * e) - gradient(u - step * e)) / (2 * step) for e in np.eye(len(u))])
+    information = n * (hessian + hessian.T) / 2
+    try:
+        np.linalg.cholesky(information)
+    except np.linalg.LinAlgError:
+        return np.full((len(u), len(u)), np.nan)
+    jacobian = _dtheta_du(_to_theta(u, kinds), kinds)
+    return np.linalg.inv(information) * np.outer(jacobian, jacobian)
+
+
+def estimates(names, theta: np.ndarray, covariance: np.ndarray | None, kinds, level: float = 0.95) -> pd.DataFrame:
+    """One row per parameter: coef, se (standard error), lower and upper (the `level` interval, symmetric on the
+    optimiser's scale, so a positive parameter's interval stays positive), as lifetimes' `summary` has them.
+
+    >>> estimates(["r"], np.array([2.0]), np.array([[0.04]]), ["log"]).round(3).to_dict("records")
+    [{'coef': 2.0, 'se': 0.2, 'lower': 1.644, 'upper': 2.433}]
+    """
+    theta = np.asarray(theta, dtype=float)
+    variance = np.diag(covariance) if covariance is not None else np.full(len(theta), np.nan)
+    se = np.sqrt(variance)
+    z = float(normal.ppf(0.5 + level / 2))
+    jacobian = _dtheta_du(theta, kinds)
+    u, se_u = _to_u(theta, kinds), se / jacobian
+    lower, upper = _to_theta(u - z * se_u, kinds), _to_theta(u + z * se_u, kinds)
+    index = pd.Index(names, name="parameter")
+    return pd.DataFrame({"coef": theta, "se": se, "lower": lower, "upper": upper}, index=index)

@@ -4,7 +4,8 @@ expression for P(X(t) = x) under the Pareto/NBD model" (equations 18-20 and 41).
 While alive a customer buys at rate lambda ~ Gamma(r, alpha) and dies at rate mu ~ Gamma(s, beta), at any time.
 The likelihood's integral term (the customer died between t_x and T) is a Gauss hypergeometric function, which
 `log_likelihood` evaluates with scipy's hyp2f1. `gradient` computes the same integral, and its derivatives by the
-parameters, by quadrature of one integrand (see `_death_integral`), so its values and derivatives agree.
+parameters, by quadrature of one integrand (see `_death_integral`), so its values and derivatives agree. When
+nobody visibly drops out the likelihood rises as s -> 0: its supremum is the NBD (`NO_DROPOUT`), drop-out 0 for all.
 
 >>> theta = np.array([0.553, 10.578, 0.606, 11.669])  # the CDNOW estimates, in weeks
 >>> x, t_x, T = np.array([0.0, 2.0, 5.0]), np.array([0.0, 30.43, 38.86]), np.array([38.86, 38.86, 38.86])
@@ -187,6 +188,52 @@ def expected(theta, t):
     return r * beta / (alpha * (s - 1)) * (1 - (beta / (beta + t)) ** (s - 1))
 
 
+# --- the limit s -> 0 (or beta -> infinity): nobody drops out, the NBD -----------------------------------------
+
+
+def nbd_log_likelihood(theta, x, t_x, T):
+    """The NBD: Gamma(r + x) alpha^r / (Gamma(r) (alpha + T)^(r + x)), the Pareto/NBD's as s -> 0."""
+    r, alpha = theta
+    return log_rising(r, x) + r * np.log(alpha) - (r + x) * np.log(alpha + T)
+
+
+def nbd_gradient(theta, x, t_x, T):
+    r, alpha = theta
+    d_r = by_count(lambda k: digamma(r + k), x) - digamma(r) + np.log(alpha) - np.log(alpha + T)
+    d_alpha = r / alpha - (r + x) / (alpha + T)
+    return nbd_log_likelihood(theta, x, t_x, T), np.column_stack([d_r, d_alpha])
+
+
+def nbd_p_alive(theta, x, t_x, T):
+    return np.ones(np.broadcast(x, T).shape)
+
+
+def nbd_conditional_expected(theta, t, x, t_x, T):
+    r, alpha = theta
+    return (r + x) / (alpha + T) * t
+
+
+def nbd_p_no_purchase(theta, t, x, t_x, T):
+    r, alpha = theta
+    return ((alpha + T) / (alpha + T + t)) ** (r + x)
+
+
+def nbd_expected(theta, t):
+    r, alpha = theta
+    return r / alpha * t
+
+
+NO_DROPOUT = Family(
+    "pnbd",
+    ("r", "alpha"),
+    nbd_log_likelihood,
+    nbd_gradient,
+    rates=("alpha",),
+    p_alive=nbd_p_alive,
+    conditional_expected=nbd_conditional_expected,
+    expected=nbd_expected,
+    p_no_purchase=nbd_p_no_purchase,
+)
 FAMILY = Family(
     "pnbd",
     ("r", "alpha", "s", "beta"),
@@ -197,4 +244,6 @@ FAMILY = Family(
     conditional_expected=conditional_expected,
     expected=expected,
     p_no_purchase=p_no_purchase,
+    limit=NO_DROPOUT,
+    limit_note="s",
 )
