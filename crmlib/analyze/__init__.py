@@ -7,6 +7,7 @@ from crmlib.lazy import lazy_namespace
 __getattr__, __all__ = lazy_namespace(
     __name__,
     {
+        "backtest": ["Backtest", "calibration_table", "churn_backtest", "risk_deciles"],
         "churn": ["ChurnOptions", "alive_matrix", "churn_summary", "churn_tiers"],
         "cohorts": ["average_retention", "cohort_retention", "cohort_sizes", "retention_curves"],
         "components": ["ComponentOptions", "value_components"],

@@ -199,6 +199,29 @@ class PurchaseModel:
             ]
         return np.concatenate([np.asarray(v, dtype=float) @ counts for v in values])
 
+    def expected_purchases_by_horizon(self, horizons, summary: pd.DataFrame) -> np.ndarray:
+        """Expected purchases of each customer (rows, in `summary`'s order) in the next t for each of `horizons`
+        (columns, t >= 0): every distinct history computed once, for all horizons together.
+
+        >>> paper = PurchaseModel.from_params("bgnbd", {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426})
+        >>> summary = pd.DataFrame({"frequency": [2.0], "recency": [30.43], "T": [38.86]})
+        >>> paper.expected_purchases_by_horizon([0, 39], summary).round(3).tolist()
+        [[0.0, 1.226]]
+        """
+        horizons = np.asarray(horizons, dtype=float)
+        if not (horizons >= 0).all():
+            raise ModelError(t_("error.model.horizon", value=repr(horizons.min())))
+        check_summary(summary)
+        patterns, _, inverse = unique_rows(summary, PATTERN)
+        frequency, recency, age = patterns.T
+        scale = _time_scale(age)
+        theta = self.family.scaled(self.theta, scale)
+        positive = np.where(horizons > 0, horizons, 1.0)[:, None] * scale
+        with np.errstate(all="ignore"):
+            values = self.family.conditional_expected(theta, positive, frequency, recency * scale, age * scale)
+        values = np.where(horizons[:, None] > 0, np.broadcast_to(values, (len(horizons), len(patterns))), 0.0)
+        return values.T[inverse]
+
     def expected_purchases_new_customer(self, t) -> np.ndarray:
         """Unconditional expected number of repeat purchases in a new customer's first `t` time units.
 

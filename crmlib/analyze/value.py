@@ -57,9 +57,7 @@ def customer_value(
     rows, _, inverse = unique_rows(summary, (*PATTERN, "monetary_value"))
     patterns = pd.DataFrame(rows, columns=[*PATTERN, "monetary_value"])
     month_length = DAYS_PER_MONTH / DAYS_PER[freq]
-    cumulative = np.column_stack(
-        [purchases.expected_purchases(m * month_length, patterns).to_numpy() for m in range(months + 1)]
-    )
+    cumulative = purchases.expected_purchases_by_horizon(np.arange(months + 1) * month_length, patterns)
     per_month = np.diff(cumulative, axis=1)
     values = per_month @ discount * spend.expected_spend(patterns).to_numpy()
     return pd.Series(values[inverse], index=summary.index, name="customer_value")
