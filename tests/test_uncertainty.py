@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from crmlib.analyze import fit_purchases, fit_spend
+from crmlib.analyze import ModelError, fit_purchases, fit_spend
 from crmlib.analyze.lifetime import MeanSpend
 from crmlib.analyze.purchases import PurchaseModel
 from crmlib.analyze.uncertainty import value_interval
@@ -62,5 +62,7 @@ def test_draws_are_seeded_and_a_fit_without_standard_errors_has_no_interval(week
     pd.testing.assert_frame_equal(first, value_interval(purchases, spend, weeks, freq="W", n=40))
     assert not first.equals(value_interval(purchases, spend, weeks, freq="W", n=40, seed=1))
     published = PurchaseModel.from_params("bgnbd", {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426})
-    assert value_interval(published, spend, weeks, freq="W").empty
-    assert value_interval(dataclasses.replace(purchases, covariance=np.full((4, 4), np.nan)), spend, weeks).empty
+    with pytest.raises(ModelError, match="no standard errors"):
+        value_interval(published, spend, weeks, freq="W")
+    with pytest.raises(ModelError, match="no standard errors"):
+        value_interval(dataclasses.replace(purchases, covariance=np.full((4, 4), np.nan)), spend, weeks)

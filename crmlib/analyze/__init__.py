@@ -17,9 +17,11 @@ __getattr__, __all__ = lazy_namespace(
         "lifetime": ["LifetimeValue", "lifetime_value", "top_share"],
         "loyalty": ["loyalty_indicators", "per_customer_loyalty", "summarise_loyalty"],
         "options": ["AnalysisOptions"],
+        "predictions": ["accuracy", "accuracy_line", "predicted", "scored", "track_record"],
         "purchases": ["MODELS", "PurchaseModel", "fit_purchases"],
         "spend": ["IndependenceWarning", "SpendModel", "fit_spend"],
         "stage": ["COMPONENTS", "Analysis", "analysis"],
+        "uncertainty": ["DRAWS", "LEVEL", "value_interval"],
         "value": ["customer_value"],
     },
 )

@@ -69,6 +69,14 @@ class LifetimeValue:
         """Discounted expected value over the horizon, per customer."""
         return self.scorer.value(self.summary)
 
+    def parameters(self) -> pd.DataFrame:
+        """Every fitted parameter with its standard error (from the Hessian) and 95% interval: role (purchases,
+        spend), parameter, coef, se, lower, upper; the purchase model's in the time unit `options.freq`."""
+        tables = {"purchases": self.purchases.summary()}
+        if not isinstance(self.spend, MeanSpend):
+            tables["spend"] = self.spend.summary()
+        return pd.concat(tables, names=["role"]).reset_index()
+
     def customers(self) -> pd.DataFrame:
         """Per customer: the summary, P(alive) (of the churn model), expected purchases and spend over the horizon (of
         the value models), lifetime value."""

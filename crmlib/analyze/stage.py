@@ -10,6 +10,7 @@ import pandas as pd
 from crmlib.analyze import components as value_parts
 from crmlib.analyze import journey as journeys
 from crmlib.analyze import loyalty as loyalties
+from crmlib.analyze.backtest import Backtest, churn_backtest
 from crmlib.analyze.churn import churn_summary, churn_tiers
 from crmlib.analyze.components import value_components
 from crmlib.analyze.drivers import DriverResult, spend_drivers
@@ -18,13 +19,17 @@ from crmlib.analyze.loyalty import per_customer_loyalty, summarise_loyalty
 from crmlib.analyze.options import AnalysisOptions
 from crmlib.analyze.purchases import PurchaseModel
 from crmlib.analyze.spend import SpendModel
+from crmlib.analyze.uncertainty import value_interval
 from crmlib.collect.needs import left_out
 from crmlib.collect.warehouse import Warehouse, one_connection
+from crmlib.errors import available, outcome, part
 from crmlib.periods import Period
 from crmlib.segment.summary import SUMMARY_SQL, summary_parameters
 
 CUSTOMERS, MODELS = "customer_value", "lifetime_value_models"  # the stored results, per period
 PARAMETERS = "lifetime_value_parameters"  # the fitted purchase and spend models, for later stages' what-ifs
+VALUE_RANGE = "lifetime_value_interval"  # the value of the base and of each churn tier with its interval
+RANGE_COLUMNS = ["estimate", "lower", "upper"]
 NOTES = "lifetime_value_notes"  # why a model could not be checked or fell back (model, note), for the summary
 SCORES = "customer_scores"  # on `engine: spark`, the lake's table of each customer's scores, one folder per period
 COMPONENTS = ["lifetime_value", "referral_value", "loyalty_value", "feedback_value"]
@@ -42,6 +47,8 @@ class Analysis:
     churn: pd.DataFrame  # per tier: customers, share, value, value_share
     components: pd.DataFrame  # per customer: COMPONENTS and their total
     loyalty: pd.DataFrame  # per customer: per_customer_loyalty, read once for the components, page and drivers
+    backtest: Backtest = part()  # the churn risk given horizon_days ago against who then bought
+    value_range: pd.DataFrame = part()  # estimate, lower, upper of the value: the base ("total") and each churn tier
     journey: pd.DataFrame = field(default_factory=pd.DataFrame)  # the funnel's stages the data observe
     gaps: dict[str, str] = field(default_factory=dict)
     hidden: set[str] = field(default_factory=set)
@@ -70,9 +77,16 @@ class Analysis:
 
     def store(self, warehouse: Warehouse, period: Period | str) -> None:
         """Write `customer_value` (per customer), `lifetime_value_models` (the holdout check of each model),
-        `lifetime_value_parameters` (the fitted models) and `lifetime_value_notes` (what did not fit, if anything)."""
+        `lifetime_value_parameters` (the fitted models), `lifetime_value_interval` (the value with its interval, empty
+        when the fit has no standard errors), `lifetime_value_notes` (what did not fit, if anything) and `predictions`
+        (what the customers are expected to do in the months ahead, for later periods to score)."""
+        from crmlib.analyze.predictions import PREDICTIONS, predicted
+
         warehouse.write_result(CUSTOMERS, period, self.customers.join(self.components.drop(columns="lifetime_value")))
+        warehouse.write_result(PREDICTIONS, period, predicted(self, period))
         warehouse.write_result(PARAMETERS, period, model_parameters(self.value))
+        value_range = self.value_range if available(self, "value_range") else pd.DataFrame(columns=RANGE_COLUMNS)
+        warehouse.write_result(VALUE_RANGE, period, value_range.astype(float).rename_axis("group"))
         notes = [(k, n) for k, n in (("validation", self.value.validation_note), ("spend", self.value.spend_note)) if n]
         warehouse.write_result(NOTES, period, pd.DataFrame(notes, columns=["model", "note"], dtype=object))
         validation = self.value.validation
@@ -135,4 +149,9 @@ def analysis(warehouse: Warehouse, period: Period, options: AnalysisOptions | No
     for figure, declared in (("loyalty", loyalties.NEEDS), ("components", value_parts.NEEDS)):
         gone, gaps[figure] = left_out(warehouse, declared)
         hidden |= set(gone)
-    return Analysis(value, customers, churn, components, loyalty, funnel, gaps, hidden)
+    lv = options.lifetime_value
+    backtest = outcome(churn_backtest, warehouse, period, value.purchases.model,
+                       value.churn.model if value.churn else None, lv, options.churn)  # fmt: skip
+    value_range = outcome(value_interval, value.purchases, value.spend, value.summary, customers["churn_risk"],
+                          lv.months, lv.annual_discount_rate, lv.freq)  # fmt: skip
+    return Analysis(value, customers, churn, components, loyalty, backtest, value_range, funnel, gaps, hidden)

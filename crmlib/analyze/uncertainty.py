@@ -26,6 +26,8 @@ from crmlib.analyze.models.mle import draws
 from crmlib.analyze.purchases import PurchaseModel
 from crmlib.analyze.spend import SpendModel
 from crmlib.analyze.value import customer_value
+from crmlib.catalogue import t
+from crmlib.errors import ModelError
 
 DRAWS = 200
 SAMPLE = 5000  # customers per group whose value is recomputed under each draw
@@ -71,12 +73,14 @@ def value_interval(
     sample: int = SAMPLE,
 ) -> pd.DataFrame:
     """The fitted value of the whole base (row "total") and of each group of `groups` (customer -> group), with the
-    central `level` interval over `n` parameter draws: estimate, lower, upper. Empty when the fit has no standard
-    errors (no proper optimum)."""
+    central `level` interval over `n` parameter draws: estimate, lower, upper. A ModelError when the purchase fit
+    has no standard errors (given parameters, or no proper optimum); a spend fit without them is taken as it is."""
     if purchases.covariance is None or not np.isfinite(purchases.covariance).all():
-        return pd.DataFrame(columns=["estimate", "lower", "upper"], dtype=float)
+        raise ModelError(t("error.value.no_interval", model=purchases.model))
     rng = np.random.default_rng(seed)
-    groups = pd.Series("total", index=summary.index) if groups is None else groups.astype(str)
+    groups = pd.Series("total", index=summary.index) if groups is None else groups
+    order = list(groups.cat.categories) if isinstance(groups.dtype, pd.CategoricalDtype) else sorted(set(groups))
+    groups = groups.astype(str)
     sampled = pd.concat(
         [members.sample(min(len(members), sample), random_state=seed) for _, members in groups.groupby(groups)]
     )
@@ -93,4 +97,4 @@ def value_interval(
         totals["total"], per_draw["total"] = totals.sum(), per_draw.sum(axis=1)
     tail = (1 - level) / 2
     table = pd.DataFrame({"estimate": totals, "lower": per_draw.quantile(tail), "upper": per_draw.quantile(1 - tail)})
-    return table.loc[["total", *[g for g in table.index if g != "total"]]]
+    return table.loc[["total", *[str(g) for g in order if str(g) in table.index and g != "total"]]]

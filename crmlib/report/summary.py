@@ -7,13 +7,13 @@ from a Jinja2 template with autoescaping: no value from the data reaches the pag
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import jinja2
 import pandas as pd
 from IPython.display import HTML
 
-from crmlib.analyze.stage import NOTES
+from crmlib.analyze.stage import NOTES, VALUE_RANGE
 from crmlib.collect.profile import load_warnings
 from crmlib.errors import MissingData, WarehouseError
 from crmlib.monitor.stage import Monitoring
@@ -38,7 +38,8 @@ _TEMPLATE = jinja2.Environment(autoescape=True).from_string("""
   <div class="name">{{ tile.name }}</div>
   <div class="value">{{ tile.value }}</div>
   <div class="meta">{{ tile.status }}{% if tile.target %} · {{ tile.target }}{% endif %}</div>
-  <div class="meta">{{ tile.change }} {{ vs_previous }} · {{ tile.year }} {{ vs_last_year }}</div>
+  {% if tile.change is not none %}
+  <div class="meta">{{ tile.change }} {{ vs_previous }} · {{ tile.year }} {{ vs_last_year }}</div>{% endif %}
   {{ tile.sparkline | safe }}
 </div>
 {% endfor %}
@@ -67,6 +68,7 @@ class Summary:
     alerts: list[str]
     actions: pd.DataFrame
     pages: list[dict[str, str]]
+    value: pd.DataFrame = field(default_factory=pd.DataFrame)  # the analysis' value with its interval, by group
 
     @property
     def on_track(self) -> int:
@@ -84,7 +86,21 @@ def executive_summary(ctx, pages: list[dict[str, str]]) -> Summary:
         monitoring = Monitoring.load(ctx.warehouse, ctx.period, ctx.params.monitor)
     except WarehouseError:
         raise MissingData(ctx.t("sum.needs_monitoring", period=str(ctx.period))) from None
-    return Summary(monitoring, alerts(ctx, monitoring), planned_actions(ctx.warehouse, ctx.period), pages)
+    try:
+        value = ctx.warehouse.read_result(VALUE_RANGE, ctx.period).set_index("group")
+    except WarehouseError:
+        value = pd.DataFrame()
+    return Summary(monitoring, alerts(ctx, monitoring), planned_actions(ctx.warehouse, ctx.period), pages, value)
+
+
+def value_tile(summary: Summary, ctx) -> dict | None:
+    """The tile of the base's lifetime value over the analysis' horizon with its interval (None without one)."""
+    if "total" not in summary.value.index:
+        return None
+    low, estimate, high = (ctx.money_short(summary.value.loc["total", c]) for c in ("lower", "estimate", "upper"))
+    return {"name": ctx.t("sum.value_tile", months=ctx.params.analysis.lifetime_value.months), "value": estimate,
+            "status": ctx.t("sum.value_interval", low=low, high=high), "target": "", "change": None, "sparkline": "",
+            "colour": "#8c959f", "background": "#fff"}  # fmt: skip
 
 
 def alerts(ctx, monitoring: Monitoring) -> list[str]:
@@ -138,6 +154,7 @@ def tiles(summary: Summary, ctx) -> HTML:
             "background": STATUS_BACKGROUNDS.get(status or "", "#fff"),
             "sparkline": sparkline(trends[row.kpi]) if row.kpi in trends else "",
         })  # fmt: skip
+    tiles += [tile for tile in [value_tile(summary, ctx)] if tile]
     actions = [
         ctx.t("sum.action", campaign=ctx.label_of("campaign.", a.campaign), n=ctx.number(a.treated),
               channel=ctx.channels(a.channel), revenue=ctx.money(a.expected_revenue))

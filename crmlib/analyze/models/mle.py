@@ -156,15 +156,18 @@ def estimates(names, theta: np.ndarray, covariance: np.ndarray | None, kinds, le
     return pd.DataFrame({"coef": theta, "se": se, "lower": lower, "upper": upper}, index=index)
 
 
-def draws(theta: np.ndarray, covariance: np.ndarray, kinds, n: int, rng: np.random.Generator) -> np.ndarray:
+def draws(theta: np.ndarray, covariance: np.ndarray | None, kinds, n: int, rng: np.random.Generator) -> np.ndarray:
     """`n` parameter vectors (rows) drawn from the fit's approximate distribution: normal on the optimiser's scale
-    (log, logit) with the covariance carried there by the delta method, so every draw is a valid parameter.
+    (log, logit) with the covariance carried there by the delta method, so every draw is a valid parameter; `theta`
+    itself `n` times when there is no covariance (a fit without standard errors is taken as it is).
 
     >>> rows = draws(np.array([2.0]), np.array([[0.04]]), ["log"], 4000, np.random.default_rng(0))
     >>> bool((rows > 0).all()), round(float(np.log(rows).std()), 2)  # se 0.2 at 2: 0.1 on the log scale
     (True, 0.1)
     """
     theta = np.asarray(theta, dtype=float)
+    if covariance is None or not np.isfinite(covariance).all():
+        return np.tile(theta, (n, 1))
     jacobian = _dtheta_du(theta, kinds)
     covariance_u = covariance / np.outer(jacobian, jacobian)
     u = rng.multivariate_normal(_to_u(theta, kinds), covariance_u, size=n, method="cholesky")
