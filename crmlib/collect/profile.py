@@ -212,9 +212,9 @@ def profiles(warehouse: Warehouse, until: pd.Timestamp) -> pd.Series:
 
 IDENTITY_SQL = """
 SELECT count(*) AS buyers,
-       count(*) FILTER (WHERE regexp_full_match(id, '[^@\\s]+@[^@\\s]+\\.[^@\\s]+')) AS email,
-       count(*) FILTER (WHERE regexp_full_match(id, '\\+?[0-9][0-9 ().-]{7,}')) AS phone,
-       count(*) FILTER (WHERE regexp_full_match(id, '[^\\d@_]+') AND regexp_matches(id, '[^\\W\\d_]{2}')) AS name
+       count(*) FILTER (WHERE regexp_matches(id, '^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$')) AS email,
+       count(*) FILTER (WHERE regexp_matches(id, '^\\+?[0-9][0-9 ().-]{7,}$')) AS phone,
+       count(*) FILTER (WHERE regexp_matches(id, '^[^\\d@_]+$') AND regexp_matches(id, '[^\\W\\d_]{2}')) AS name
 FROM (SELECT DISTINCT customer_id AS id FROM orders WHERE customer_id IS NOT NULL)"""
 
 
