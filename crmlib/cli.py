@@ -241,8 +241,8 @@ def _lists(args) -> None:
     warehouse = open_warehouse(params)
     stage = strategy(warehouse, period, params.strategy, seed=params.seed, lifetime=params.analysis.lifetime_value)
     stage.store(warehouse)
-    folder = params.path("lists_dir") / str(period)
-    manifest = stage.write_lists(warehouse, params.path("lists_dir"))
+    folder = params.lists_folder() / str(period)
+    manifest = stage.write_lists(warehouse, params.lists_folder())
     for row in manifest.itertuples():
         print(t("console.lists.file", file=row.file, rows=row.rows))
     print(t("console.lists.wrote", n=len(manifest), folder=str(folder), period=str(stage.plan.period)))

@@ -7,6 +7,7 @@ import pytest
 from pydantic import ValidationError
 
 from crmlib.analyze.purchases import PurchaseModel
+from crmlib.errors import ParamsError
 from crmlib.periods import Period
 from crmlib.report.params import Params
 from crmlib.strategy import Rule, StrategyOptions
@@ -126,8 +127,8 @@ def test_parameters_name_the_bad_key():
     with pytest.raises(ValidationError, match="segment vip"):
         Params.model_validate({"strategy": {"playbook": [{"campaign": "win_back", "priority": 1,
                                                           "channels": ["email"], "segments": ["vip"]}]}})  # fmt: skip
-    with pytest.raises(ValidationError, match="personal data"):
-        Params.model_validate({"strategy": {"lists_dir": "reports/lists"}})
+    with pytest.raises(ParamsError, match="personal data"):
+        Params.model_validate({"strategy": {"lists_dir": "reports/lists"}}).lists_folder()
     with pytest.raises(ValidationError, match="must leave a rest"):
         StrategyOptions(tiers={"top": 0.5, "high": 0.5})
 

@@ -259,7 +259,7 @@ version = publish.staging(reports, "2025-06")
 for name in ("replace", "symlink", "unlink", "rename", "readlink"):
     setattr(os, name, killing(getattr(os, name)))
 shutil.rmtree = killing(shutil.rmtree)
-publish._exchange = killing(publish._exchange)
+publish.exchange = killing(publish.exchange)
 publish.publish(version, reports / "2025-06")
 print("published")
 """

@@ -13,7 +13,9 @@ same one, since opening a DuckDB file costs tens of milliseconds.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
@@ -26,6 +28,7 @@ from filelock import FileLock, Timeout
 from crmlib.catalogue import t
 from crmlib.collect.contract import BUILD_ORDERS_SQL, ORDERS, SQL_TYPES, TABLE_ORDER, TABLES, create_table_sql
 from crmlib.errors import WarehouseError
+from crmlib.files import PRIVATE_FILE, private_umask
 from crmlib.periods import Period, latest_complete_month
 from crmlib.sql import tables_read
 
@@ -118,12 +121,14 @@ class Warehouse:
         except Timeout:
             raise WarehouseError(t("error.warehouse.busy", path=str(self.path), seconds=self.timeout)) from None
         try:
-            con = self._held = _opened(self.path)
-            try:
-                yield con
-            finally:
-                self._held = None
-                con.close()
+            with private_umask():  # the database and its log hold personal data: owner only, whatever the umask
+                con = self._held = _opened(self.path)
+                _make_private(self.path)
+                try:
+                    yield con
+                finally:
+                    self._held = None
+                    con.close()
         finally:
             lock.release()
 
@@ -326,6 +331,15 @@ def _profiles_of_record(con: duckdb.DuckDBPyConnection) -> None:
         "WHERE table_name = 'customers' AND source <> ?)",
         [DERIVED],
     )
+
+
+def _make_private(path: Path) -> None:
+    """The warehouse file and its write-ahead log readable by their owner only (a file made before this rule
+    included)."""
+    for file in (path, path.with_name(path.name + ".wal")):
+        with contextlib.suppress(OSError):  # absent, or another user's: nothing this process may change
+            if file.is_file() and file.stat().st_mode & 0o077:
+                os.chmod(file, PRIVATE_FILE)
 
 
 def _opened(path: Path) -> duckdb.DuckDBPyConnection:

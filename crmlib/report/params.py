@@ -15,6 +15,7 @@ more field of `Params` with its own model and defaults. Errors are `ParamsError`
 from __future__ import annotations
 
 import difflib
+import os
 from pathlib import Path
 from typing import Any, Literal
 
@@ -129,11 +130,6 @@ class Params(Section):
                 raise ValueError(
                     t("error.strategy.segment", campaign=rule.campaign, segment=unknown[0], known=", ".join(known))
                 )
-        lists, reports = (Path("/") / self.strategy.lists_dir).resolve(), (Path("/") / self.reports_dir).resolve()
-        if lists == reports or reports in lists.parents:
-            raise ValueError(
-                t("error.strategy.lists_dir", lists_dir=self.strategy.lists_dir, reports_dir=self.reports_dir)
-            )
         return self
 
     def path(self, key: Literal["warehouse", "raw_dir", "reports_dir", "lists_dir"]) -> Path:
@@ -144,6 +140,36 @@ class Params(Section):
     @property
     def project_dir(self) -> Path:
         return self._project_dir
+
+    def lists_folder(self) -> Path:
+        """`strategy.lists_dir` resolved (against the project folder, through `..` and symbolic links); a
+        ParamsError when lists written there (one folder per period) would be published, would mix with the source
+        files or the code, or would spread over a file system's root or the folders above the project.
+
+        >>> params = Params()
+        >>> params.lists_folder() == params.project_dir / "data" / "lists"
+        True
+        """
+        lists, project = self.path("lists_dir"), self._project_dir.resolve()
+        kept_apart = {
+            "reports_dir": self.path("reports_dir"),
+            "raw_dir": self.path("raw_dir"),
+            "notebooks": (project / "notebooks").resolve(),
+            "params": (project / "params").resolve(),
+            "crmlib": Path(__file__).resolve().parents[1],
+        }
+        clash = next((name for name, folder in kept_apart.items() if _overlap(lists, folder)), None)
+        if clash is not None:
+            raise ParamsError(t("error.strategy.lists_dir", lists_dir=self.strategy.lists_dir, folder=clash,
+                                path=str(kept_apart[clash])))  # fmt: skip
+        if lists == project or lists in project.parents or os.path.ismount(lists):
+            raise ParamsError(t("error.strategy.lists_dir_above", lists_dir=self.strategy.lists_dir))
+        return lists
+
+
+def _overlap(a: Path, b: Path) -> bool:
+    """Whether one folder is the other or inside it."""
+    return a == b or a in b.parents or b in a.parents
 
 
 def find_project_dir(start: str | Path | None = None) -> Path:
@@ -168,6 +194,7 @@ def load_params(project_dir: str | Path, period: Period | str | None = None) -> 
             override = _read(project, override_file)
             params = _validate(deep_merge(default, override), override_file)
     params._project_dir = project
+    params.lists_folder()  # a lists folder where personal data would leak stops everything, before any run
     return params
 
 

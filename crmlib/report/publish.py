@@ -18,7 +18,6 @@ next run, once the process that made it is gone.
 
 from __future__ import annotations
 
-import ctypes
 import os
 import shutil
 import time
@@ -26,8 +25,9 @@ from pathlib import Path
 
 from filelock import FileLock
 
+from crmlib.files import alive, exchange
+
 VERSIONS = ".versions"
-AT_FDCWD, RENAME_EXCHANGE = -100, 2  # from Linux's fcntl.h and fs.h
 
 
 def staging(reports: Path, period: str) -> Path:
@@ -46,24 +46,12 @@ def publish(version: Path, target: Path) -> None:
         link.unlink(missing_ok=True)
         link.symlink_to(os.path.relpath(version, reports))
         if target.exists() and not target.is_symlink():  # a folder published before links: swap it out at once
-            _exchange(link, target)
+            exchange(link, target)
             before = link
         else:
             os.replace(link, target)
         if before is not None and before.resolve() != version.resolve():
             shutil.rmtree(before, ignore_errors=True)
-
-
-def _exchange(a: Path, b: Path) -> None:
-    """Swap two paths in one step (Linux's renameat2 with RENAME_EXCHANGE); elsewhere in two renames."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    renameat2 = getattr(libc, "renameat2", None)
-    if renameat2 is not None and renameat2(AT_FDCWD, os.fsencode(a), AT_FDCWD, os.fsencode(b), RENAME_EXCHANGE) == 0:
-        return
-    aside = b.with_name(b.name + ".aside")
-    os.replace(b, aside)
-    os.replace(a, b)
-    os.replace(aside, a)
 
 
 def remove_stale(reports: Path) -> list[str]:
@@ -76,7 +64,7 @@ def remove_stale(reports: Path) -> list[str]:
                   *reports.glob(".old-*")]  # fmt: skip
     removed = []
     for path in candidates:
-        if path in shown or _alive(_pid(path.name)):
+        if path in shown or alive(_pid(path.name)):
             continue
         if path.is_symlink() or path.is_file():
             path.unlink(missing_ok=True)
@@ -106,15 +94,3 @@ def _pid(name: str) -> int | None:
         parts = name.rsplit(".", 2)
         found = parts[1] if len(parts) == 3 else ""
     return int(found) if found.isdigit() else None
-
-
-def _alive(pid: int | None) -> bool:
-    if pid is None or pid == os.getpid():
-        return pid is not None
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

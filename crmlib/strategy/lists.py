@@ -7,12 +7,14 @@ personalisation fields: favourite and recommended category, the offer, the expec
 
 Lists hold personal data. They hold only the treated members of the plan (never the control group), only those
 with consent for the channel (checked again here against the customers table) and a valid address; they go to
-`strategy.lists_dir/<period>/` (a folder outside the reports, replaced whole on every run, so a rerun writes the
-same files) and never into the management HTML, which shows counts, segments and money only.
+`strategy.lists_dir/<period>/` (a folder of their own, outside the reports, the source files and the code, replaced
+whole on every run in one rename, so a rerun writes the same files; readable by their owner only) and never into
+the management HTML, which shows counts, segments and money only.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -20,7 +22,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from crmlib.catalogue import t
 from crmlib.collect.warehouse import Warehouse
+from crmlib.errors import ParamsError
+from crmlib.files import PRIVATE_FOLDER, alive, exchange, private_file
 from crmlib.strategy.channels import e164
 from crmlib.strategy.options import StrategyOptions
 
@@ -85,16 +90,27 @@ def list_rows(members: pd.DataFrame, people: pd.DataFrame, channel: str, fmt: st
     return pd.concat([rows, extra], axis=1)[keep].reset_index(drop=True)
 
 
+STAGING = ".crm-staging-"  # a list folder being written: `.crm-staging-<period>.<pid>.<random>`
+MARKER = ".crm-lists"  # in every list folder the suite wrote: the folder is the suite's to replace
+
+
 def write_lists(
     warehouse: Warehouse, members: pd.DataFrame, folder: str | Path, options: StrategyOptions
 ) -> pd.DataFrame:
-    """Write every list of the plan's treated `members` into `folder` (replacing what was there) and return the
-    manifest: file, campaign_id, channel, format, rows."""
+    """Write every list of the plan's treated `members` into `folder` and return the manifest: file, campaign_id,
+    channel, format, rows.
+
+    The lists are written into a private staging folder next to `folder` (0700, files 0600), which then takes
+    `folder`'s place in one rename: a reader, or a killed run, finds the old lists or the new ones. A folder the
+    suite did not write, or holding files it did not write, is never replaced (a ParamsError says so); staging
+    folders of killed runs are removed first."""
     folder = Path(folder)
     treated = members[members["group"] == "treated"].sort_values(["campaign_id", "rank", "customer_id"])
     people = contacts(warehouse, treated["customer_id"])
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
+    folder.parent.mkdir(parents=True, exist_ok=True, mode=PRIVATE_FOLDER)
+    remove_stale_staging(folder.parent)
+    check_own(folder)
+    staging = Path(tempfile.mkdtemp(prefix=f"{STAGING}{folder.name}.{os.getpid()}.", dir=folder.parent))
     manifest = []
     try:
         for (campaign, channel), group in treated.groupby(["campaign_id", "channel"], sort=True):
@@ -102,13 +118,45 @@ def write_lists(
             for fmt in formats:
                 rows = list_rows(group, people, str(channel), fmt, options.phone_region)
                 name = f"{campaign}-{channel}-{fmt}.csv" if channel == "email" else f"{campaign}-{channel}.csv"
-                rows.to_csv(staging / name, index=False, encoding="utf-8")
+                with private_file(staging / name) as handle:
+                    rows.to_csv(handle, index=False)
                 manifest.append((name, campaign, channel, fmt, len(rows)))
         table = pd.DataFrame(manifest, columns=["file", "campaign_id", "channel", "format", "rows"])
-        table.to_csv(staging / MANIFEST, index=False)
+        with private_file(staging / MANIFEST) as handle:
+            table.to_csv(handle, index=False)
+        with private_file(staging / MARKER) as handle:
+            handle.write("target lists written by crm: this folder is replaced whole on every run\n")
         if folder.exists():
-            shutil.rmtree(folder)
-        staging.rename(folder)
+            exchange(staging, folder)  # the old lists are now in `staging`, removed below
+        else:
+            staging.rename(folder)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return table
+
+
+def check_own(folder: Path) -> None:
+    """A ParamsError unless `folder` is absent, empty, or a list folder the suite wrote holding only its files."""
+    if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+        raise ParamsError(t("error.lists.not_a_folder", folder=str(folder)))
+    if not folder.exists():
+        return
+    own = {MANIFEST, MARKER}
+    if (folder / MARKER).is_file() and (folder / MANIFEST).is_file():
+        own |= set(pd.read_csv(folder / MANIFEST, usecols=["file"])["file"].astype(str))
+    elif not (folder / MARKER).is_file():
+        own = set()
+    foreign = sorted(p.name for p in folder.iterdir() if p.name not in own)
+    if foreign:
+        raise ParamsError(t("error.lists.foreign", folder=str(folder), n=len(foreign), example=foreign[0]))
+
+
+def remove_stale_staging(parent: Path) -> list[str]:
+    """Remove the staging folders of list writers that are no longer running (killed mid-write); their names."""
+    removed = []
+    for path in parent.glob(f"{STAGING}*"):
+        pid = path.name.removeprefix(STAGING).rsplit(".", 2)
+        if len(pid) == 3 and pid[1].isdigit() and not alive(int(pid[1])):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path.name)
+    return removed
