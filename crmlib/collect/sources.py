@@ -7,6 +7,7 @@ row number of each record as a person finds it (in CSV and Excel the header is r
 from __future__ import annotations
 
 import csv
+import errno
 import fnmatch
 import gzip
 import hashlib
@@ -14,6 +15,7 @@ import io
 import itertools
 import os
 import re
+import stat
 import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -38,6 +40,7 @@ CSV_SUFFIXES = {".csv", ".tsv", ".txt"}
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 PARQUET_SUFFIXES = {".parquet", ".pq"}
 COMPRESSED_SUFFIXES = {".gz", ".zip"}  # a CSV file compressed, as many exports arrive
+OLD_EXCEL_SUFFIXES = {".xls"}  # Excel 97-2003: not read (no maintained reader), said in one line
 SUFFIXES = CSV_SUFFIXES | EXCEL_SUFFIXES | PARQUET_SUFFIXES | COMPRESSED_SUFFIXES
 GZIP, ZIP = b"\x1f\x8b", b"PK\x03\x04"
 
@@ -121,7 +124,12 @@ def find_sources(
     directory = Path(directory).resolve()
     if not directory.is_dir():
         raise SourceError(t("error.source.no_folder", folder=str(directory)))
-    files = [p for p in sorted(directory.iterdir()) if not p.is_dir() and not p.name.startswith(".")]
+    entries = [p for p in sorted(directory.iterdir()) if not p.name.startswith(".")]
+    for path in entries:
+        table, kind = table_and_kind(path)
+        if table in TABLES and path.is_dir():  # a folder named like a table's file: not silently passed over
+            raise SourceError(t("error.source.folder_named", path=str(path), table=table))
+    files = [p for p in entries if not p.is_dir()]
     found: dict[str, list[Path]] = {}
     for table, wanted in (patterns or {}).items():
         globs = [wanted] if isinstance(wanted, str) else wanted
@@ -151,6 +159,10 @@ def find_sources(
                     suffixes=", ".join(sorted(SUFFIXES)),
                 )
             )
+    for path in files:  # an old Excel file that would have been a table's only source
+        table, kind = table_and_kind(path)
+        if table in TABLES and kind in OLD_EXCEL_SUFFIXES and not found.get(table):
+            raise SourceError(t("error.source.old_excel", path=str(path), table=table))
     return {table: paths for table, paths in found.items() if paths}, ignored
 
 
@@ -202,7 +214,25 @@ def open_file(path: Path, table: str, options: IngestOptions, chunk_rows: int | 
                 t("error.source.unreadable", path=str(path), format=suffix.lstrip("."), reason=reason)
             ) from None
 
-    return Source(table, str(path), _sha256(path), path.stat().st_size, chunks)
+    size = regular_file(path).st_size
+    return Source(table, str(path), _sha256(path), size, chunks)
+
+
+def regular_file(path: Path) -> os.stat_result:
+    """The status of `path`, checked before anything reads it: a regular file this process may read; a
+    SourceError in one line otherwise (missing, a broken or looping link, no permission, a folder, a FIFO, a device
+    or a socket, which a read could block on or never finish)."""
+    try:
+        status = path.stat()
+    except OSError as err:
+        raise SourceError(
+            t("error.source.unopenable", path=str(path), reason=err.strerror or type(err).__name__)
+        ) from None
+    if not stat.S_ISREG(status.st_mode):
+        raise SourceError(t("error.source.not_regular", path=str(path)))
+    if not os.access(path, os.R_OK):
+        raise SourceError(t("error.source.unopenable", path=str(path), reason=os.strerror(errno.EACCES)))
+    return status
 
 
 def open_files(paths: list[Path], table: str, options: IngestOptions, chunk_rows: int | None = None) -> Source:
