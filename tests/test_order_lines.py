@@ -181,7 +181,25 @@ def test_a_computed_column_from_an_expression(tmp_path):
     amounts = warehouse.query("SELECT transaction_id, amount FROM transactions ORDER BY 1").values.tolist()
     assert amounts == [["1", 90000.0], ["2", 30000.0]]
     reason = quarantined(warehouse)["reason"][0]
-    assert "unit_price 'abc' is not a number" in reason and "amount is required but missing" in reason
+    assert "unit_price 'abc' is not a number" in reason
+    assert "amount = quantity * unit_price - coalesce(discount, 0) cannot be computed: unit_price missing" in reason
+
+
+def test_the_readme_s_round_and_rows_an_expression_cannot_compute(tmp_path):
+    """round(x, 2) works on columns; an empty price and an overflow each say why the amount is not there."""
+    text = (
+        "transaction_id,customer_id,ts,quantity,unit_price\n"
+        "1,A,2025-03-01,3,0.3333\n2,A,2025-03-02,1,\n3,B,2025-03-03,2,1e308\n"
+    )
+    warehouse, _ = load(tmp_path, text, computed={"transactions": {"amount": "round(quantity * unit_price, 2)"}})
+    assert warehouse.query("SELECT amount FROM transactions")["amount"].tolist() == [1.0]
+    found = quarantined(warehouse)
+    reasons = dict(zip(found["row_number"], found["reason"]))
+    assert reasons[3] == (
+        "amount = round(quantity * unit_price, 2) cannot be computed: unit_price missing or not a number on this row"
+    )
+    assert reasons[4].startswith("amount = round(quantity * unit_price, 2) is not a finite number on this row")
+    assert dict(zip(found["row_number"], found["check_name"]))[4] == "not_finite"
 
 
 @pytest.mark.parametrize(
@@ -196,6 +214,11 @@ def test_a_computed_column_from_an_expression(tmp_path):
         ("quantity.real", "'quantity.real' is not allowed in an expression"),
         ("read_csv('x.csv')", "'read_csv' is not an allowed function"),
         ("'text'", "\"'text'\" is not allowed"),
+        ("min(quantity)", "min() was given 1 argument(s); write it as min(x, y, ...)"),
+        ("round(quantity, unit_price)", "round() was given 2 argument(s); write it as round(x) or round(x, 2)"),
+        ("abs(quantity, 2)", "abs() was given 2 argument(s)"),
+        ("(" * 300 + "quantity" + ")" * 300, "too long or too deeply nested (608 characters, 300 levels"),
+        (" + ".join(["quantity"] * 3000), "too long or too deeply nested (32,997 characters"),
     ],
 )
 def test_a_bad_expression_is_a_one_line_error_naming_the_key(tmp_path, expression, message):

@@ -20,6 +20,7 @@ ValueError: transactions.amount: 'open' is not an allowed function; use abs, rou
 from __future__ import annotations
 
 import ast
+import itertools
 import operator
 import re
 from collections.abc import Callable
@@ -38,6 +39,11 @@ FUNCTIONS: dict[str, Callable[..., pd.Series]] = {
     "max": lambda *xs: reduce(np.maximum, xs),
     "coalesce": lambda *xs: reduce(lambda a, b: a.where(a.notna(), b), xs),
 }
+ARITY = {"abs": (1, 1), "round": (1, 2), "min": (2, None), "max": (2, None), "coalesce": (2, None)}
+"""How many arguments each function takes (at least, at most; None: any number); round's second is a whole
+number written out (the decimals)."""
+MAX_LENGTH = 1000  # characters of an expression
+MAX_DEPTH = 40  # nested parentheses and calls
 OPERATORS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv}
 
 
@@ -46,9 +52,18 @@ QUOTED = re.compile(r"`([^`]+)`")
 
 
 def _parse(expression: str, where: str) -> ast.Expression:
-    """The expression's syntax tree; a column quoted in backticks becomes a name (`_quoted`)."""
+    """The expression's syntax tree; a column quoted in backticks becomes a name (`_quoted`). An expression longer
+    than MAX_LENGTH or nested deeper than MAX_DEPTH is refused before it is parsed (the parser would run out of
+    stack or memory)."""
+    depth = max(itertools.accumulate(1 if c == "(" else -1 if c == ")" else 0 for c in expression), default=0)
+    if len(expression) > MAX_LENGTH or depth > MAX_DEPTH:
+        raise ValueError(t("error.expression.too_long", where=where, length=len(expression), depth=depth,
+                           max_length=MAX_LENGTH, max_depth=MAX_DEPTH))  # fmt: skip
     try:
         return ast.parse(_unquoted(expression).strip(), mode="eval")
+    except (RecursionError, MemoryError):  # a long chain of operators: too deep for the parser all the same
+        raise ValueError(t("error.expression.too_long", where=where, length=len(expression), depth=depth,
+                           max_length=MAX_LENGTH, max_depth=MAX_DEPTH)) from None  # fmt: skip
     except SyntaxError as err:
         raise ValueError(
             t("error.expression.syntax", where=where, expression=repr(expression), reason=err.msg)
@@ -92,6 +107,13 @@ def check_expression(expression: str, where: str) -> set[str]:
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and not node.keywords:
             if node.func.id not in FUNCTIONS:
                 raise ValueError(t("error.expression.function", where=where, name=repr(node.func.id)))
+            least, most = ARITY[node.func.id]
+            if len(node.args) < least or (most is not None and len(node.args) > most):
+                raise ValueError(t("error.expression.arity", where=where, name=node.func.id, n=len(node.args),
+                                   usage=t(f"expression.usage.{node.func.id}")))  # fmt: skip
+            if node.func.id == "round" and len(node.args) == 2 and not _whole_number(node.args[1]):
+                raise ValueError(t("error.expression.arity", where=where, name="round", n=2,
+                                   usage=t("expression.usage.round")))  # fmt: skip
             for arg in node.args:
                 visit(arg)
         else:
@@ -100,6 +122,10 @@ def check_expression(expression: str, where: str) -> set[str]:
 
     visit(_parse(expression, where))
     return names
+
+
+def _whole_number(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) and isinstance(node.value, int) and not isinstance(node.value, bool)
 
 
 def evaluate(expression: str, columns: dict[str, pd.Series]) -> pd.Series:
@@ -118,6 +144,8 @@ def evaluate(expression: str, columns: dict[str, pd.Series]) -> pd.Series:
         if isinstance(node, ast.Name):
             return columns[_name(node.id)]
         assert isinstance(node, ast.Call) and isinstance(node.func, ast.Name)  # the last kind the grammar allows
+        if node.func.id == "round" and len(node.args) == 2:  # the decimals: a number written out, not a column
+            return FUNCTIONS["round"](value(node.args[0]), node.args[1].value)  # type: ignore[attr-defined]
         args = [value(a) for a in node.args]
         first = next((a for a in args if isinstance(a, pd.Series)), None)
         args = [a if isinstance(a, pd.Series) or first is None else pd.Series(a, index=first.index) for a in args]

@@ -125,9 +125,17 @@ def parse_number(values: pd.Series, options: IngestOptions) -> pd.Series:
     return numbers.where(np.isfinite(numbers))
 
 
+WHOLE_LIMIT = 2**53  # whole numbers beyond this are not exact as numbers, nor counts anyone means
+
+
 def parse_whole(values: pd.Series, options: IngestOptions) -> pd.Series:
+    """Whole numbers; a fraction, or a number beyond WHOLE_LIMIT (1e308, say), does not parse.
+
+    >>> parse_whole(pd.Series(["2", "2.5", "1e308"]), IngestOptions()).tolist()
+    [2.0, nan, nan]
+    """
     numbers = parse_number(values, options)
-    return numbers.where(numbers.mod(1).eq(0))
+    return numbers.where(numbers.mod(1).eq(0) & numbers.abs().lt(WHOLE_LIMIT))
 
 
 def parse_bool(values: pd.Series, options: IngestOptions) -> pd.Series:

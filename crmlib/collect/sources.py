@@ -109,6 +109,7 @@ class RawTable:
     origins: pd.Series | None = None  # aligned with frame: the file of each record, when they come from several
     readings: dict[str, str] = field(default_factory=dict)  # money columns read "dots" (1.234,5) or "commas" (1,234.5)
     three_decimals: list[str] = field(default_factory=list)  # money columns read as decimals though all have three
+    explained: dict[str, pd.Series] = field(default_factory=dict)  # computed column -> why a row has no value
 
     def origin(self, positions) -> object:
         """The file the records at `positions` came from: one name, or one per record."""
@@ -305,7 +306,8 @@ def _to_contract(
         raise SourceError(t("error.source.column_twice", source=source, column=repr(duplicated[0]), table=table))
     frame = frame.set_axis(renamed, axis=1)
     readings, three_decimals = _money_readings(frame, table, options)
-    computed = _compute(frame, table, source, options, readings)
+    explained: dict[str, pd.Series] = {}
+    computed = _compute(frame, table, source, options, readings, explained)
     spec = TABLES[table]
     missing = [c for c in spec.required if c not in frame.columns]
     if missing:
@@ -326,6 +328,7 @@ def _to_contract(
         computed=computed,
         readings=readings,
         three_decimals=three_decimals,
+        explained={c: reasons.reset_index(drop=True) for c, reasons in explained.items()},
     )
 
 
@@ -380,10 +383,16 @@ def _money_readings(frame: pd.DataFrame, table: str, options: IngestOptions) -> 
 
 
 def _compute(
-    frame: pd.DataFrame, table: str, source: str, options: IngestOptions, readings: dict[str, str] | None = None
+    frame: pd.DataFrame,
+    table: str,
+    source: str,
+    options: IngestOptions,
+    readings: dict[str, str] | None = None,
+    explained: dict[str, pd.Series] | None = None,
 ) -> list[str]:
     """Add the computed columns of `table` to `frame` (in place): the expressions of `ingest.computed`, and
-    amount = quantity * unit_price for transactions that give those but no amount. Returns their names."""
+    amount = quantity * unit_price for transactions that give those but no amount. Returns their names; into
+    `explained`, per column, why a row has no value (`why_not_computed`)."""
     expressions = dict(options.computed.get(table, {}))
     if (
         table == "transactions"
@@ -409,7 +418,28 @@ def _compute(
             )
         numbers = {n: parse_number(frame[n], options.reading((readings or {}).get(n))) for n in names}
         frame[column] = evaluate(expression, numbers)
+        if explained is not None:
+            explained[column] = why_not_computed(frame[column], numbers, column, expression)
     return list(expressions)
+
+
+def why_not_computed(values: pd.Series, inputs: dict[str, pd.Series], column: str, expression: str) -> pd.Series:
+    """Per row without a computed value, why: the inputs missing (or not numbers) there, or, with every input
+    present, a result that is no finite number (an overflow, a division by zero); None where there is a value.
+
+    >>> inputs = {"quantity": pd.Series([2.0, 1.0, 1e308]), "unit_price": pd.Series([5.0, None, 10.0])}
+    >>> [r and r[0] for r in why_not_computed(pd.Series([10.0, None, None]), inputs, "amount", "quantity * unit_price")]
+    [None, 'quarantine.computed_missing', 'quarantine.not_finite']
+    """
+    reasons = pd.Series(None, index=values.index, dtype=object)
+    for position in np.flatnonzero(values.isna().to_numpy()):
+        gone = [name for name, series in inputs.items() if pd.isna(series.iloc[position])]
+        reasons.iloc[position] = (
+            ("quarantine.computed_missing", {"column": column, "expression": expression, "inputs": ", ".join(gone)})
+            if gone
+            else ("quarantine.not_finite", {"column": column, "expression": expression})
+        )
+    return reasons
 
 
 def _numbered(frame: pd.DataFrame, first: int) -> pd.Series:

@@ -74,7 +74,7 @@ def check(raw: RawTable, options: IngestOptions, now: pd.Timestamp, known_custom
         typed = mark_lines(typed, options)
     found += _schema_problems(typed, spec)
     found += _future_problems(typed, spec, now)
-    problems = _combined(found)
+    problems = _explained(_combined(found), raw)
     optional = _optional_problems(problems, spec)
     problems = problems.drop(optional.index)
     typed = _cleared(typed, optional)
@@ -263,6 +263,19 @@ def _schema_problems(typed: pd.DataFrame, spec: Table) -> list[pd.DataFrame]:
     positions = typed.index.get_indexer(cases["index"].astype(int))
     checks = np.where(cases["check"].eq("not_nullable"), "missing", "rule")
     return [_problem_frame(positions, cases["column"].to_numpy(), checks, reasons)]
+
+
+def _explained(problems: pd.DataFrame, raw: RawTable) -> pd.DataFrame:
+    """A computed column's missing values with the reason they could not be computed (`RawTable.explained`)
+    instead of "required but missing": the inputs missing on the row, or a result no finite number."""
+    for column, reasons in raw.explained.items():
+        rows = problems.index[(problems["column"] == column) & (problems["check_name"] == "missing")]
+        why = reasons.to_numpy()[problems.loc[rows, "pos"].to_numpy(dtype=int)]
+        known = np.array([reason is not None for reason in why], dtype=bool)
+        problems.loc[rows[known], "reason"] = pd.Series(list(why[known]), index=rows[known], dtype=object)
+        finite = np.array([reason is not None and reason[0] == "quarantine.not_finite" for reason in why], dtype=bool)
+        problems.loc[rows[finite], "check_name"] = "not_finite"
+    return problems
 
 
 def _future_problems(typed: pd.DataFrame, spec: Table, now: pd.Timestamp) -> list[pd.DataFrame]:
