@@ -14,6 +14,7 @@ the management HTML, which shows counts, segments and money only.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
@@ -142,9 +143,10 @@ def check_own(folder: Path) -> None:
     if not folder.exists():
         return
     own = {MANIFEST, MARKER}
-    if (folder / MARKER).is_file() and (folder / MANIFEST).is_file():
-        own |= set(pd.read_csv(folder / MANIFEST, usecols=["file"])["file"].astype(str))
-    elif not (folder / MARKER).is_file():
+    if (folder / MANIFEST).is_file():  # the lists a manifest names (an earlier release wrote no marker)
+        with contextlib.suppress(ValueError, pd.errors.ParserError, pd.errors.EmptyDataError):
+            own |= set(pd.read_csv(folder / MANIFEST, usecols=["file"])["file"].astype(str))
+    if not (folder / MARKER).is_file() and own == {MANIFEST, MARKER}:
         own = set()
     foreign = sorted(p.name for p in folder.iterdir() if p.name not in own)
     if foreign:
