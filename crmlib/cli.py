@@ -160,9 +160,9 @@ def _ingest(args) -> None:
     else:
         report = ingest_dir(args.directory, warehouse, options, replace=args.replace)
     for note in report.notes:
-        print(t("console.note", note=note), file=sys.stderr)
+        print(t("console.note", note=printable(note)), file=sys.stderr)
     for warning in report.warnings:
-        print(t("console.warning", warning=warning), file=sys.stderr)
+        print(t("console.warning", warning=printable(warning)), file=sys.stderr)
     if args.json:
         print(json.dumps(report.counts))
         return
@@ -218,7 +218,7 @@ def _data(args) -> None:
         guests = sum(c["guest"] for c in report.counts.values())
         print(t("console.data.loaded", folder=str(raw), rows=rows, guests=guests, quarantined=quarantined))
         for warning in report.warnings:
-            print(t("console.warning", warning=warning), file=sys.stderr)
+            print(t("console.warning", warning=printable(warning)), file=sys.stderr)
 
 
 def _run(args) -> None:

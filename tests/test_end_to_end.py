@@ -133,11 +133,16 @@ def test_the_analysis_page_and_its_stored_results(project):
         "Indikator loyalitas",
         "Komponen nilai pelanggan",
         "Apa yang menggerakkan NPS",
+        "Seberapa pasti nilai itu",
+        "Parameter model beserta galat bakunya",
+        "(uji balik)",
     ):
         assert section in page, section
-    assert page.count("<img") == 7 and "lifetime_value(" not in page  # tracking … components
+    assert page.count("<img") == 8 and "lifetime_value(" not in page  # tracking … calibration … components
     assert stored_result(project, "customer_value", "2025-06") == stored_result(project, "transactions", None)
     assert stored_result(project, "lifetime_value_models", "2025-06") == 3
+    assert stored_result(project, "lifetime_value_interval", "2025-06") == 4  # the base and three churn tiers
+    assert stored_result(project, "predictions", "2025-06") == 12  # one row per month ahead
 
 
 def test_the_strategy_page_lists_and_privacy(project):

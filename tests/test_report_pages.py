@@ -106,8 +106,9 @@ def test_the_summary_comes_first_and_its_tiles_fit_the_first_screen(real_reports
         first.click()
         page.wait_for_load_state()
         tiles = page.locator(".crm-tile")
-        assert tiles.count() == 6
-        bottom = max(b["y"] + b["height"] for b in (tiles.nth(i).bounding_box() for i in range(6)))
+        assert tiles.count() == 7  # six headline KPIs and the base's value with its interval
+        assert "90%" in tiles.nth(6).inner_text()
+        bottom = max(b["y"] + b["height"] for b in (tiles.nth(i).bounding_box() for i in range(7)))
         assert bottom <= LAPTOP["height"], bottom
         assert page.locator("svg polyline").count() >= 5  # the sparklines
         for link in page.locator("ol li a").all():  # every stage page it links to exists

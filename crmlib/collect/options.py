@@ -94,6 +94,9 @@ class IngestOptions(BaseModel):
     """How much memory the warehouse may use while loading (DuckDB's limit); beyond it, it works on disk."""
     spill_dir: str | None = None
     """Where a big source is spilled in parts while it is checked; default the system's temporary folder."""
+    max_line_bytes: int = Field(16 * 2**20, ge=1024)
+    """A line of a text source longer than this stops the load with one line (a damaged file, or a value holding
+    a whole file, would otherwise fill the memory)."""
 
     @field_validator("timezone")
     @classmethod

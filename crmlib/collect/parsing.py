@@ -45,11 +45,21 @@ def _zone_offsets(text: pd.Series) -> pd.Series:
     return text.where(~zoned, parts[0] + offset)
 
 
+CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+"""Control characters no text of a customer's data holds (tabs and line breaks aside): a damaged or binary file."""
+
+
 def parse_text(values: pd.Series, options: IngestOptions) -> pd.Series:
+    r"""Text, trimmed; empty is missing; a value holding a control character (a NUL, say) does not parse, so
+    '1004\x00' is quarantined instead of loading as an id next to '1004'.
+
+    >>> parse_text(pd.Series([" a ", "", "1004\x00", None]), IngestOptions()).tolist()
+    ['a', nan, nan, nan]
+    """
     if pd.api.types.is_float_dtype(values) and values.dropna().mod(1).eq(0).all():
         values = values.astype("Int64")  # ids stored as numbers: 123, not 123.0
     text = values.astype("str").where(values.notna()).str.strip()
-    return text.mask(text.eq(""))
+    return text.mask(text.eq("") | text.str.contains(CONTROL, regex=True).fillna(False).astype(bool))
 
 
 RUPIAH = r"^(?:Rp\.?|IDR)\s*"

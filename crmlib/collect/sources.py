@@ -6,6 +6,7 @@ row number of each record as a person finds it (in CSV and Excel the header is r
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import errno
 import fnmatch
@@ -58,25 +59,63 @@ def table_and_kind(path: Path) -> tuple[str, str]:
     return name.stem, name.suffix
 
 
+MAX_LINE_BYTES = 16 * 2**20  # a line of a text source longer than this is no record: a damaged or hostile file
+
+
+class LineLimit(io.RawIOBase):
+    r"""A binary stream that stops with a SourceError as soon as a line runs longer than `limit` bytes, before it
+    is held in memory (a small compressed file may expand into one endless value).
+
+    >>> io.BufferedReader(LineLimit(io.BytesIO(b"a,b\n1,2\n"), "f.csv", limit=20)).read()
+    b'a,b\n1,2\n'
+    >>> io.BufferedReader(LineLimit(io.BytesIO(b"a,b\n" + b"x" * 50), "f.csv", limit=20)).read()
+    Traceback (most recent call last):
+    crmlib.errors.SourceError: f.csv: line 2 is longer than 20 bytes; ...
+    """
+
+    def __init__(self, stream: IO[bytes], name: str, limit: int = MAX_LINE_BYTES):
+        self.stream, self.name, self.limit = stream, name, limit
+        self.since_newline, self.lines = 0, 1
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        block = self.stream.read(len(buffer))
+        n = len(block)
+        buffer[:n] = block
+        last = block.rfind(b"\n")
+        if last < 0:
+            self.since_newline += n
+        else:
+            self.lines += block.count(b"\n")
+            self.since_newline = n - last - 1
+        if self.since_newline > self.limit:
+            raise SourceError(t("error.source.long_line", source=self.name, line=self.lines, limit=self.limit))
+        return n
+
+
 @contextmanager
-def open_bytes(path: Path) -> Iterator[IO[bytes]]:
+def open_bytes(path: Path, max_line_bytes: int = MAX_LINE_BYTES) -> Iterator[IO[bytes]]:
     """A source file's bytes, uncompressed when they are gzip or a zip archive holding one file, whatever the
-    file's name says."""
+    file's name says; a line longer than `max_line_bytes` is a SourceError (`LineLimit`)."""
     with open(path, "rb") as handle:
         head = handle.read(4)
-    if head.startswith(GZIP):
-        with gzip.open(path, "rb") as stream:
-            yield stream  # type: ignore[misc]  # a GzipFile reads like any binary file
-    elif head.startswith(ZIP) and path.suffix.lower() not in EXCEL_SUFFIXES:
-        with zipfile.ZipFile(path) as archive:
+    with contextlib.ExitStack() as stack:
+        if head.startswith(GZIP):
+            stream: IO[bytes] = stack.enter_context(gzip.open(path, "rb"))  # type: ignore[arg-type]
+        elif head.startswith(ZIP) and path.suffix.lower() not in EXCEL_SUFFIXES:
+            archive = stack.enter_context(zipfile.ZipFile(path))
             members = [m for m in archive.namelist() if not m.endswith("/")]
             if len(members) != 1:
                 raise SourceError(t("error.source.zip", path=str(path), n=len(members)))
-            with archive.open(members[0]) as stream:
-                yield stream
-    else:
-        with open(path, "rb") as stream:
+            stream = stack.enter_context(archive.open(members[0]))
+        else:
+            stream = stack.enter_context(open(path, "rb"))
+        if path.suffix.lower() in EXCEL_SUFFIXES | PARQUET_SUFFIXES:  # binary formats: no lines to bound
             yield stream
+        else:
+            yield io.BufferedReader(LineLimit(stream, str(path), max_line_bytes), buffer_size=1 << 16)
 
 
 @contextmanager
@@ -428,18 +467,19 @@ def why_not_computed(values: pd.Series, inputs: dict[str, pd.Series], column: st
     present, a result that is no finite number (an overflow, a division by zero); None where there is a value.
 
     >>> inputs = {"quantity": pd.Series([2.0, 1.0, 1e308]), "unit_price": pd.Series([5.0, None, 10.0])}
-    >>> [r and r[0] for r in why_not_computed(pd.Series([10.0, None, None]), inputs, "amount", "quantity * unit_price")]
+    >>> why = why_not_computed(pd.Series([10.0, None, None]), inputs, "amount", "quantity * unit_price")
+    >>> [r and r[0] for r in why]
     [None, 'quarantine.computed_missing', 'quarantine.not_finite']
     """
-    reasons = pd.Series(None, index=values.index, dtype=object)
+    reasons: list = [None] * len(values)
     for position in np.flatnonzero(values.isna().to_numpy()):
         gone = [name for name, series in inputs.items() if pd.isna(series.iloc[position])]
-        reasons.iloc[position] = (
+        reasons[position] = (
             ("quarantine.computed_missing", {"column": column, "expression": expression, "inputs": ", ".join(gone)})
             if gone
             else ("quarantine.not_finite", {"column": column, "expression": expression})
         )
-    return reasons
+    return pd.Series(reasons, index=values.index, dtype=object)
 
 
 def _numbered(frame: pd.DataFrame, first: int) -> pd.Series:
@@ -557,7 +597,10 @@ def _csv_chunks(path: Path, chunk_rows: int, lenient: bool, table: str, options:
         skiprows=skip,
     )
     line = skip + 2
-    with open_bytes(path) as stream, pd.read_csv(stream, engine="c", chunksize=chunk_rows, **read) as reader:
+    with (
+        open_bytes(path, options.max_line_bytes) as stream,
+        pd.read_csv(stream, engine="c", chunksize=chunk_rows, **read) as reader,
+    ):
         for frame in reader:
             breaks = _line_breaks(frame)
             starts = line + np.arange(len(frame)) + np.cumsum(breaks) - breaks

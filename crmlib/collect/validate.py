@@ -257,12 +257,17 @@ def _schema_problems(typed: pd.DataFrame, spec: Table) -> list[pd.DataFrame]:
     reasons = [
         ("quarantine.missing", {"column": col})
         if check == "not_nullable"
-        else ("quarantine.rule", {"column": col, "value": repr(value), "rule": check})
+        else ("quarantine.rule", {"column": col, "value": repr(_plain(value)), "rule": check})
         for col, check, value in zip(cases["column"], cases["check"], cases["failure_case"])
     ]
     positions = typed.index.get_indexer(cases["index"].astype(int))
     checks = np.where(cases["check"].eq("not_nullable"), "missing", "rule")
     return [_problem_frame(positions, cases["column"].to_numpy(), checks, reasons)]
+
+
+def _plain(value):
+    """A numpy scalar as the Python value it holds (a reason shows 11, not np.int64(11))."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def _explained(problems: pd.DataFrame, raw: RawTable) -> pd.DataFrame:
