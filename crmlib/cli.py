@@ -148,16 +148,20 @@ def _sample(args) -> None:
 
 
 def _ingest(args) -> None:
-    from crmlib.collect import IngestOptions, Warehouse, ingest_database, ingest_dir
+    from crmlib.collect import IngestOptions, Warehouse, ingest_dir, ingest_raw
+    from crmlib.collect.sources import read_database
 
     if (args.directory is None) == (not args.database):
         raise CrmError(t("error.cli.source"))
     params = _params(args, required=args.warehouse is None)
     options = params.ingest if params else IngestOptions()
-    warehouse = Warehouse(args.warehouse or params.path("warehouse"))
+    path = args.warehouse or params.path("warehouse")
     if args.database:
-        report = ingest_database(warehouse, options, replace=args.replace)
+        raws = read_database(options)  # first: a database that cannot be reached leaves no empty warehouse behind
+        warehouse = Warehouse(path)
+        report = ingest_raw(raws, warehouse, options, replace=args.replace)
     else:
+        warehouse = Warehouse(path)
         report = ingest_dir(args.directory, warehouse, options, replace=args.replace)
     for note in report.notes:
         print(t("console.note", note=printable(note)), file=sys.stderr)
@@ -239,6 +243,8 @@ def _lists(args) -> None:
     period = Period.parse(args.period or _latest_period(args))
     params = load_params(_project_dir(args), period)
     warehouse = open_warehouse(params)
+    if params.engine != "spark":
+        warehouse.check_period(period)  # a period the data do not reach: the same line crm run gives
     stage = strategy(warehouse, period, params.strategy, seed=params.seed, lifetime=params.analysis.lifetime_value)
     stage.store(warehouse)
     folder = params.lists_folder() / str(period)

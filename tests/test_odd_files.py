@@ -126,3 +126,21 @@ def test_a_small_archive_expanding_into_one_endless_value_is_one_line(tmp_path):
     run = ingest(raw, tmp_path)
     assert run.returncode != 0 and "Traceback" not in run.stderr
     assert "line 2 is longer than" in run.stderr and len(run.stderr.strip().splitlines()) == 1, run.stderr
+
+
+def test_a_column_written_twice_is_one_line_not_a_column_dropped(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "transactions.csv").write_text("transaction_id,customer_id,ts,amount,amount\nT1,C1,2025-01-05,1,2\n")
+    run = ingest(raw, tmp_path)
+    assert run.returncode != 0 and "column 'amount' appears twice" in run.stderr, run.stderr
+
+
+def test_a_database_that_cannot_be_reached_leaves_no_warehouse_behind(tmp_path):
+    run = subprocess.run(
+        [sys.executable, "-m", "crmlib.cli", "ingest", "--database", "--warehouse", tmp_path / "w.duckdb"],
+        capture_output=True, text=True, timeout=120, cwd=tmp_path,
+        env={**os.environ, "CRM_DATABASE_URL": "postgresql://crm:a/b:c@127.0.0.1:1/shop"},
+    )  # fmt: skip
+    assert run.returncode != 0 and "connection failed" in run.stderr and "a/b:c" not in run.stderr, run.stderr
+    assert not (tmp_path / "w.duckdb").exists()

@@ -7,7 +7,7 @@ __getattr__, __all__ = lazy_namespace(
     {
         "cdnow": ["load_cdnow"],
         "contract": ["TABLE_ORDER", "TABLES"],
-        "ingest": ["IngestReport", "ingest_database", "ingest_dir"],
+        "ingest": ["IngestReport", "ingest_database", "ingest_dir", "ingest_raw"],
         "options": ["IngestOptions"],
         "warehouse": ["Warehouse"],
     },

@@ -340,7 +340,9 @@ def _to_contract(
     record_hash = pd.util.hash_pandas_object(frame.astype(str).where(frame.notna()), index=False)
     mapping = {normalize_header(k): v for k, v in options.columns.get(table, {}).items()}
     renamed = [mapping.get(normalize_header(c), normalize_header(c)) for c in frame.columns]
+    headers = [str(c) for c in frame.columns]  # a header written twice comes as `amount` and `amount.1` (pandas)
     duplicated = sorted({c for c in renamed if renamed.count(c) > 1})
+    duplicated += [m.group(1) for c in headers if (m := re.fullmatch(r"(.+)\.\d+", c)) and m.group(1) in headers]
     if duplicated:
         raise SourceError(t("error.source.column_twice", source=source, column=repr(duplicated[0]), table=table))
     frame = frame.set_axis(renamed, axis=1)

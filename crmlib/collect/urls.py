@@ -1,7 +1,7 @@
 """Database URLs: read as their owners mean them, shown with every secret hidden.
 
-A password may hold an unencoded `@` (the last `@` before the host ends it) and may come as a query parameter
-(`?password=…`, as libpq allows); neither reaches a message, the `loads` table or a page.
+A password may hold an unencoded `@`, `:` or `/` (the last `@` before the host ends it) and may come as a query
+parameter (`?password=…`, as libpq allows); neither reaches a message, the `loads` table or a page.
 
 >>> url = database_url("postgresql://crm:p@ss:w0rd@db.example:5432/shop?sslmode=require&password=hunter2")
 >>> url.password, url.host
@@ -21,15 +21,24 @@ SECRET_KEYS = re.compile(r"pass|pwd|secret|token|key", re.IGNORECASE)
 """Query parameters whose values are secrets (password, sslpassword, api_key, access_token …)."""
 
 
+UNSAFE = re.compile(r"[@:/?#\[\] ]")  # characters a password must not hold unencoded in a URL
+
+
 def database_url(text: str) -> URL:
-    """The URL `text` names, its password taken up to the last `@` before the host (encoded or not)."""
+    """The URL `text` names, its password taken from the first `:` after the user to the last `@` before the host,
+    encoded or not: it may hold `@`, `:`, `/`, `?` or `#` as typed.
+
+    >>> database_url("postgresql://crm:a/b:c?d#e@db:5432/shop").password
+    'a/b:c?d#e'
+    >>> database_url("postgresql://crm:p%40ss@db/shop").password  # already encoded: read as encoded
+    'p@ss'
+    """
     scheme, separator, rest = text.partition("://")
-    authority, slash, tail = rest.partition("/")
-    if separator and authority.count("@") > 1:
-        userinfo, _, host = authority.rpartition("@")
+    userinfo, at, hostpart = rest.rpartition("@")
+    if separator and at:
         user, colon, password = userinfo.partition(":")
-        authority = f"{quote(user, safe='')}{colon}{quote(password, safe='')}@{host}"
-        text = f"{scheme}://{authority}{slash}{tail}"
+        if UNSAFE.search(user) or UNSAFE.search(password):
+            text = f"{scheme}://{quote(user, safe='')}{colon}{quote(password, safe='')}@{hostpart}"
     return make_url(text)
 
 
