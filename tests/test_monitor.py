@@ -4,6 +4,8 @@ anomaly checks, and campaign lift against the synthetic world's truth (coverage,
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from crmlib.collect import Warehouse, ingest_dir
 from crmlib.collect.synthetic import write_sample
@@ -16,6 +18,10 @@ from crmlib.monitor.values import kpi_values, missing_data
 from crmlib.periods import Period
 from crmlib.report.params import Params
 from crmlib.report.scorecard import status_text
+from crmlib.sql import run_sql
+from crmlib.strategy.audiences import reachable
+from crmlib.strategy.channels import email_subscribed_sql, unsubscribe_sql
+from crmlib.strategy.state import REACH_SQL
 
 FEB = Period.parse("2025-02")
 
@@ -237,3 +243,38 @@ def test_the_readme_s_kpi_table_is_the_generated_one():
 
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     assert readme.split(START)[1].split(END)[0].strip() == reference_table("en")
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["true", "false", ""]),  # the customers file's consent (empty: not known)
+            st.lists(st.tuples(st.sampled_from(["email", "whatsapp", ""]), st.integers(-200, 27)), max_size=3),
+        ),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_the_email_kpi_and_the_lists_count_the_same_subscribers(csv_warehouse, people):
+    """For any consents and unsubscribes (on e-mail, another channel or none; duplicates included) before the
+    period's end, the customers the e-mail list growth KPI counts as subscribers at the end are exactly those the
+    lists may e-mail."""
+    customers = "customer_id,signup_date,email,consent_email\n" + "".join(
+        f"c{i},2024-01-01,c{i}@example.com,{consent}\n" for i, (consent, _) in enumerate(people)
+    )
+    events = "event_id,customer_id,ts,event_type,channel\n" + "".join(
+        f"e{i}_{k},c{i},{(pd.Timestamp('2025-02-01') + pd.Timedelta(days=day)):%Y-%m-%d},unsubscribe,{channel}\n"
+        for i, (_, unsubscribes) in enumerate(people)
+        for k, (channel, day) in enumerate(unsubscribes)
+    )
+    warehouse = csv_warehouse(customers=customers, events=events)
+    sql = f"""SELECT c.customer_id FROM customers c
+      LEFT JOIN (SELECT customer_id, min(ts) AS first_ts FROM events WHERE {unsubscribe_sql("email")} GROUP BY 1) u
+      USING (customer_id) WHERE c.signup_date < $until AND {email_subscribed_sql("$until")}"""
+    counted = set(run_sql(warehouse, sql, FEB.last_day)["customer_id"])
+    state = warehouse.query("SELECT customer_id, coalesce(consent_email, false) AS consent_email FROM customers")
+    state = state.set_index("customer_id").join(run_sql(warehouse, REACH_SQL, FEB.last_day).set_index("customer_id"))
+    state = state.assign(has_email=True, unsubscribed_email=state["unsubscribed_email"].fillna(False).astype(bool))
+    listed = set(state.index[reachable(state, "email")])
+    assert counted == listed

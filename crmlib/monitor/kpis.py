@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from crmlib.strategy.channels import CHANNELS, CLICKED
+from crmlib.strategy.channels import CHANNELS, CLICKED, email_subscribed_sql, unsubscribe_sql
 
 UNITS = ("count", "money", "share", "days", "hours", "minutes", "score", "per_day", "ratio")
 BOUNDS = {"share": (0.0, 1.0), "score": (-100.0, 100.0)}
@@ -109,11 +109,11 @@ _FIRST_CATEGORIES = """cats AS (SELECT customer_id, category, min(ts) AS first_t
   WHERE kind = 'sale' AND coalesce(is_product, true) AND category IS NOT NULL AND customer_id IS NOT NULL
   GROUP BY 1, 2)"""
 
-# E-mail subscribers at a time: signed up before it, consenting now or unsubscribed from e-mail since (their last
-# e-mail unsubscribe, `u.last_ts`, at or after it).
-_SUBSCRIBERS_AT = "count(*) FILTER (WHERE c.signup_date < w.{at} AND (c.consent_email OR u.last_ts >= w.{at}))"
-_UNSUBSCRIBED = """(SELECT customer_id, max(ts) AS last_ts FROM events
-  WHERE event_type = 'unsubscribe' AND channel = 'email' GROUP BY 1) u"""
+# E-mail subscribers at a time: signed up before it and subscribed then (`email_subscribed_sql`: the lists' rule,
+# an unsubscribe naming no channel included).
+_SUBSCRIBERS_AT = "count(*) FILTER (WHERE c.signup_date < w.{at} AND " + email_subscribed_sql("w.{at}") + ")"
+_UNSUBSCRIBED = f"""(SELECT customer_id, min(ts) AS first_ts FROM events
+  WHERE {unsubscribe_sql("email")} GROUP BY 1) u"""
 
 _CLICKS = _quoted(e for c in CHANNELS for e in CLICKED.get(c, ()))
 _PAGES = _quoted(("web_visit", "page_view", "product_view", "add_to_cart", "checkout_start"))

@@ -29,6 +29,30 @@ NEEDS = {
 """The data (see `crmlib.collect.needs`) without which a channel reaches nobody."""
 
 
+UNSUBSCRIBED_FROM = {"email": ("email",), "phone": ("whatsapp", "sms"), "push": ("push", "app")}
+"""The channels whose unsubscribe withdraws each consent group (an unsubscribe naming no channel withdraws all)."""
+
+
+def unsubscribe_sql(group: str) -> str:
+    """SQL true for an event that withdraws consent group `group` (`consent_group`): its own unsubscribe or one
+    naming no channel. The one rule of the lists and the e-mail list growth KPI.
+
+    >>> unsubscribe_sql("phone")
+    "event_type = 'unsubscribe' AND (channel IS NULL OR channel IN ('whatsapp', 'sms'))"
+    """
+    channels = ", ".join(f"'{c}'" for c in UNSUBSCRIBED_FROM[group])
+    return f"event_type = 'unsubscribe' AND (channel IS NULL OR channel IN ({channels}))"
+
+
+def email_subscribed_sql(at: str, consent: str = "c.consent_email", first_unsubscribe: str = "u.first_ts") -> str:
+    """SQL true for a customer who could be e-mailed at time `at`: with no e-mail unsubscribe before `at` and
+    consenting (the customers file's consent), or whose first e-mail unsubscribe (`unsubscribe_sql`) came at or
+    after `at` (subscribed until then). The lists read the same rule at the period's end."""
+    return (
+        f"(CASE WHEN {first_unsubscribe} IS NULL THEN coalesce({consent}, false) ELSE {first_unsubscribe} >= {at} END)"
+    )
+
+
 def consent_group(channel: str) -> str:
     """Channels sharing one consent: an unsubscribe on one withdraws all of its group."""
     return "phone" if channel in ("whatsapp", "sms") else channel

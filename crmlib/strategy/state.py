@@ -16,7 +16,7 @@ from crmlib.errors import WarehouseError
 from crmlib.periods import Period
 from crmlib.segment.stage import RESULT as SEGMENT_RESULT
 from crmlib.sql import run_sql
-from crmlib.strategy.channels import CHANNELS, CLICKED, OPENED, SENT, e164, event_channel_sql
+from crmlib.strategy.channels import CHANNELS, CLICKED, OPENED, SENT, e164, event_channel_sql, unsubscribe_sql
 from crmlib.strategy.options import StrategyOptions
 
 ENGAGEMENT_DAYS = 365  # past engagement counts the messages of this many days before the period's end
@@ -63,13 +63,12 @@ WHERE opened_at < $until AND (resolved_at IS NULL OR resolved_at >= $until)
 GROUP BY customer_id
 """
 
-REACH_SQL = """
+REACH_SQL = f"""
 SELECT customer_id,
        bool_or(event_type = 'app_install') AS app,
-       bool_or(event_type = 'unsubscribe' AND (channel IS NULL OR channel = 'email')) AS unsubscribed_email,
-       bool_or(event_type = 'unsubscribe' AND (channel IS NULL OR channel IN ('whatsapp', 'sms')))
-         AS unsubscribed_phone,
-       bool_or(event_type = 'unsubscribe' AND (channel IS NULL OR channel IN ('push', 'app'))) AS unsubscribed_push
+       bool_or({unsubscribe_sql("email")}) AS unsubscribed_email,
+       bool_or({unsubscribe_sql("phone")}) AS unsubscribed_phone,
+       bool_or({unsubscribe_sql("push")}) AS unsubscribed_push
 FROM events WHERE ts < $until AND customer_id IS NOT NULL AND event_type IN ('app_install', 'unsubscribe')
 GROUP BY customer_id
 """
