@@ -186,17 +186,10 @@ class PurchaseModel:
         horizons = np.asarray(horizons, dtype=float)
         if not (horizons > 0).all():
             raise ModelError(t_("error.model.horizon", value=repr(horizons.min())))
-        check_summary(summary)
-        patterns, counts, _ = unique_rows(summary, PATTERN)
-        frequency, recency, age = patterns.T
-        scale = _time_scale(age)
-        theta = self.family.scaled(self.theta, scale)
+        theta, scale, pattern, counts, _ = self._patterns(summary)
         blocks = np.array_split(horizons, max(1, len(horizons) // HORIZON_BLOCK))
         with np.errstate(all="ignore"):
-            values = [
-                self.family.conditional_expected(theta, block[:, None] * scale, frequency, recency * scale, age * scale)
-                for block in blocks
-            ]
+            values = [self.family.conditional_expected(theta, block[:, None] * scale, *pattern) for block in blocks]
         return np.concatenate([np.asarray(v, dtype=float) @ counts for v in values])
 
     def expected_purchases_by_horizon(self, horizons, summary: pd.DataFrame) -> np.ndarray:
@@ -211,15 +204,11 @@ class PurchaseModel:
         horizons = np.asarray(horizons, dtype=float)
         if not (horizons >= 0).all():
             raise ModelError(t_("error.model.horizon", value=repr(horizons.min())))
-        check_summary(summary)
-        patterns, _, inverse = unique_rows(summary, PATTERN)
-        frequency, recency, age = patterns.T
-        scale = _time_scale(age)
-        theta = self.family.scaled(self.theta, scale)
+        theta, scale, pattern, counts, inverse = self._patterns(summary)
         positive = np.where(horizons > 0, horizons, 1.0)[:, None] * scale
         with np.errstate(all="ignore"):
-            values = self.family.conditional_expected(theta, positive, frequency, recency * scale, age * scale)
-        values = np.where(horizons[:, None] > 0, np.broadcast_to(values, (len(horizons), len(patterns))), 0.0)
+            values = self.family.conditional_expected(theta, positive, *pattern)
+        values = np.where(horizons[:, None] > 0, np.broadcast_to(values, (len(horizons), len(counts))), 0.0)
         return values.T[inverse]
 
     def expected_purchases_new_customer(self, t) -> np.ndarray:
@@ -258,16 +247,19 @@ class PurchaseModel:
 
     def _per_customer(self, compute, summary: pd.DataFrame, name: str) -> pd.Series:
         """compute(theta, scale, frequency, recency, T) once per distinct pattern, in time rescaled by `scale`."""
+        theta, scale, pattern, _, inverse = self._patterns(summary)
+        with np.errstate(all="ignore"):
+            values = np.asarray(compute(theta, scale, *pattern), dtype=float)
+        return pd.Series(values.reshape(-1)[inverse], index=summary.index, name=name)
+
+    def _patterns(self, summary: pd.DataFrame):
+        """The summary's distinct (frequency, recency, T) in time rescaled so the oldest T is 1, with the parameters
+        for that time: theta, scale, (frequency, recency, T), how many customers share each, each customer's."""
         check_summary(summary)
-        patterns, _, inverse = unique_rows(summary, PATTERN)
+        patterns, counts, inverse = unique_rows(summary, PATTERN)
         frequency, recency, age = patterns.T
         scale = _time_scale(age)
-        with np.errstate(all="ignore"):
-            values = np.asarray(
-                compute(self.family.scaled(self.theta, scale), scale, frequency, recency * scale, age * scale),
-                dtype=float,
-            )
-        return pd.Series(values.reshape(-1)[inverse], index=summary.index, name=name)
+        return self.family.scaled(self.theta, scale), scale, (frequency, recency * scale, age * scale), counts, inverse
 
     def __repr__(self) -> str:
         params = ", ".join(f"{name}={value:.4g}" for name, value in self.params.items())
