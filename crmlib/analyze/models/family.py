@@ -54,3 +54,13 @@ def stays_away(p_alive: np.ndarray, r: float, alpha: float, t, x, T) -> np.ndarr
     [0.707]
     """
     return 1.0 - p_alive * (1.0 - ((alpha + T) / (alpha + T + t)) ** (r + x))
+
+
+def no_purchase_from(p_alive: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
+    """A BG/NBD-family model's P(no purchase in (T, T + t]) from its P(alive) (see `stays_away`)."""
+
+    def p_no_purchase(theta, t, x, t_x, T):
+        r, alpha = theta[:2]
+        return stays_away(p_alive(theta, x, t_x, T), r, alpha, t, x, T)
+
+    return p_no_purchase

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import digamma, expit, hyp2f1
 
-from crmlib.analyze.models.family import Family, stays_away
+from crmlib.analyze.models.family import Family, no_purchase_from
 from crmlib.analyze.models.special import by_count, log_rising
 
 
@@ -106,15 +106,8 @@ def common_conditional_expected(theta, t, x, t_x, T):
     return common_p_alive(theta, x, t_x, T) * (1 - ((alpha + T) / (alpha + T + p * t)) ** (r + x)) / p
 
 
-def p_no_purchase(theta, t, x, t_x, T):
-    """No purchase in (T, T + t] (see `family.stays_away`)."""
-    r, alpha = theta[:2]
-    return stays_away(p_alive(theta, x, t_x, T), r, alpha, t, x, T)
-
-
-def common_p_no_purchase(theta, t, x, t_x, T):
-    r, alpha = theta[:2]
-    return stays_away(common_p_alive(theta, x, t_x, T), r, alpha, t, x, T)
+p_no_purchase = no_purchase_from(p_alive)  # no purchase in (T, T + t] (see `family.stays_away`)
+common_p_no_purchase = no_purchase_from(common_p_alive)
 
 
 def common_expected(theta, t):
