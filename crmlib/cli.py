@@ -11,7 +11,7 @@ import json
 import sys
 from pathlib import Path
 
-from crmlib import catalogue
+from crmlib import catalogue, progress
 from crmlib.catalogue import t
 from crmlib.errors import CrmError, ParamsError
 from crmlib.formats import format_number
@@ -23,6 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     _speak(argv)
     parser = _parser()
     args = parser.parse_args(argv)
+    progress.configure(quiet=args.quiet or getattr(args, "json", False))
     try:
         return args.handler(args) or 0
     except CrmError as err:
@@ -58,6 +59,7 @@ def _parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(prog="crm", description=t("help.crm"))
     parser.add_argument("--project", type=Path, default=None, help=t("help.project"))
+    parser.add_argument("--quiet", action="store_true", help=t("help.quiet"))
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
     sample = commands.add_parser("sample", help=t("help.sample"))

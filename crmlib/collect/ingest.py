@@ -20,6 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from crmlib import progress
 from crmlib.catalogue import current, t
 from crmlib.collect.contract import BUILD_ORDERS_SQL, TABLE_ORDER, TABLES
 from crmlib.collect.options import IngestOptions
@@ -260,13 +261,15 @@ def _load(source: Source, con, options: IngestOptions, now: pd.Timestamp, known:
     with tempfile.TemporaryDirectory(prefix=f"crm-{table}-", dir=options.spill_dir) as name:
         folder = Path(name)
         load = None
-        for n, part in enumerate(parts(source, folder)):
-            load = load or TableLoad(table, source.name, source.sha256, part)
-            result = check(part, options, now, known)
-            load.add(result)
-            _write(result.loaded, STORED_SCHEMAS[table], folder / "checked" / f"{n:06d}.parquet")
-            _write(result.quarantine, QUARANTINE_SCHEMA, folder / "quarantine" / f"{n:06d}.parquet")
-            _write(result.cleared, CLEARED_SCHEMA, folder / "cleared" / f"{n:06d}.parquet")
+        with progress.rows(table) as read:
+            for n, part in enumerate(parts(source, folder)):
+                load = load or TableLoad(table, source.name, source.sha256, part)
+                result = check(part, options, now, known)
+                load.add(result)
+                read(len(part.frame) + (len(part.malformed) if part.malformed is not None else 0))
+                _write(result.loaded, STORED_SCHEMAS[table], folder / "checked" / f"{n:06d}.parquet")
+                _write(result.quarantine, QUARANTINE_SCHEMA, folder / "quarantine" / f"{n:06d}.parquet")
+                _write(result.cleared, CLEARED_SCHEMA, folder / "cleared" / f"{n:06d}.parquet")
         if any((folder / "checked").glob("*.parquet")):
             names = ", ".join(f'"{c.name}"' for c in spec.stored)
             con.execute(f'INSERT INTO "{table}" ({names}) SELECT {names} FROM read_parquet(?)',

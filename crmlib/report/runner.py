@@ -22,6 +22,7 @@ import papermill
 from jupyter_client.manager import AsyncKernelManager
 from papermill.exceptions import PapermillExecutionError
 
+from crmlib import progress
 from crmlib.catalogue import t, use
 from crmlib.collect.warehouse import Warehouse, reserved
 from crmlib.engines import open_warehouse
@@ -97,6 +98,7 @@ def run_period(
         with reserved(params.path("warehouse")), kernel as km:  # a load waits until the notebooks end
             for book in books:
                 log(t("console.run.running", period=str(period), notebook=book.name))
+                begun = time.monotonic()
                 title = f"{stage_title(book.stem, language)} · {month_name(period, language)}"
                 try:
                     executed = _execute(book, staging / EXECUTED / book.name, period, project, reports, km)
@@ -104,6 +106,8 @@ def run_period(
                     failures[book] = failure
                     continue
                 export_html(executed, staging / f"{book.stem}.html", title, language, links)
+                progress.say(t("console.run.done", period=str(period), notebook=book.name,
+                               seconds=round(time.monotonic() - begun, 1)))  # fmt: skip
         if failures and is_complete(target):  # a good report stays as it was
             raise next(iter(failures.values()))
         for book, why in failures.items():
